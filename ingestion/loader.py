@@ -1,0 +1,409 @@
+"""Load extract files into the raw tables of the build database.
+
+Every file not yet loaded (its path is not in `raw._loads`) with an extract date ≤ the as-of
+date is read, checked row by row, and written in one transaction together with its load
+record: good rows to `raw.<source>__<entity>`, bad rows to `raw._quarantine`. Loading again
+adds nothing. `reload` names extract dates whose files are loaded again on purpose: their
+old rows are replaced in the same transaction, so a reader never sees a mix. A file that
+cannot be read is reported (`UnreadableExtract`) and nothing of it is loaded; the other files
+still load.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from ingestion.contracts import ENTITIES, Entity
+from ingestion.errors import UnreadableExtract
+from ingestion.readers import ReadResult, read_csv, read_jsonl
+from ingestion.validate import ident, staged_sql
+
+DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+BATCH_ROWS = 2_000_000
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    entity: Entity
+    extract_date: date
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The path inside the landing zone, as stored in `_file` and `raw._loads`."""
+        return f"{self.entity.source}/{self.extract_date.isoformat()}/{self.entity.file_name}"
+
+
+@dataclass
+class EntityStats:
+    files: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    unreadable: list[UnreadableExtract] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        return (self.rows + self.quarantined) / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class IngestReport:
+    entities: dict[str, EntityStats] = field(default_factory=dict)
+    already_loaded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[UnreadableExtract]:
+        return [e for s in self.entities.values() for e in s.unreadable]
+
+    @property
+    def files(self) -> int:
+        return sum(s.files for s in self.entities.values())
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.entities.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(s.quarantined for s in self.entities.values())
+
+    def lines(self) -> list[str]:
+        """A short summary a person can read: one line per entity, then the totals."""
+        out = []
+        for label, s in self.entities.items():
+            if s.files:
+                out.append(
+                    f"{label:<28} {s.files:>4} files {s.rows:>12,} rows "
+                    f"{s.quarantined:>7,} quarantined {s.rows_per_second:>12,.0f} rows/s"
+                )
+        out.append(
+            f"ingested {self.files} files, {self.rows:,} rows, {self.quarantined:,} quarantined "
+            f"in {self.seconds:.1f}s; {self.already_loaded} files already loaded; "
+            f"{len(self.errors)} unreadable"
+        )
+        out.extend(f"unreadable: {e}" for e in self.errors)
+        return out
+
+
+def discover(
+    landing_dir: Path,
+    *,
+    as_of: date | None = None,
+    dates: Iterable[date] | None = None,
+    entities: Iterable[Entity] = ENTITIES,
+) -> list[ExtractFile]:
+    """Every extract file of `entities` dated ≤ `as_of` (and in `dates` if given)."""
+    wanted = set(dates) if dates is not None else None
+    found = []
+    for entity in entities:
+        source_dir = Path(landing_dir) / entity.source
+        if not source_dir.is_dir():
+            continue
+        for folder in sorted(source_dir.iterdir()):
+            if not (folder.is_dir() and DATE_FOLDER.match(folder.name)):
+                continue
+            extract_date = date.fromisoformat(folder.name)
+            if as_of is not None and extract_date > as_of:
+                continue
+            if wanted is not None and extract_date not in wanted:
+                continue
+            path = folder / entity.file_name
+            if path.is_file():
+                found.append(ExtractFile(entity, extract_date, path))
+    return found
+
+
+def read_extract(extract: ExtractFile, data: bytes) -> ReadResult:
+    shown = str(extract.path)
+    if extract.entity.fmt == "csv":
+        return read_csv(data, extract.entity, shown)
+    return read_jsonl(data, shown)
+
+
+def ingest(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    *,
+    as_of: date | None = None,
+    dates: Iterable[date] | None = None,
+    entities: Iterable[Entity] = ENTITIES,
+    reload: Iterable[date] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Load what is not loaded yet (and the `reload` dates again); see the module docstring."""
+    started = time.perf_counter()
+    say = progress or (lambda _line: None)
+    reload = set(reload)
+    entities = tuple(entities)
+    batch_id = uuid.uuid4().hex
+    loaded_at = datetime.now(timezone.utc)
+    report = IngestReport()
+    files = discover(landing_dir, as_of=as_of, dates=dates, entities=entities)
+    loaded = loaded_files(conn)
+    if reload:
+        _check_reload_dates(conn, landing_dir, reload, files)
+    for entity in entities:
+        stats = report.entities.setdefault(entity.label, EntityStats())
+        mine = [f for f in files if f.entity == entity]
+        pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
+        report.already_loaded += len(mine) - len(pending)
+        if reload:
+            _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
+        if not pending:
+            continue
+        say(f"{entity.label}: loading {len(pending)} file(s)")
+        loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say)
+        for extract in pending:
+            loader.add(extract)
+        loader.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def loaded_files(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """The landing-zone paths of every file already loaded."""
+    return {row[0] for row in conn.execute("select file from raw._loads").fetchall()}
+
+
+def pending_files(
+    conn: duckdb.DuckDBPyConnection, landing_dir: Path, *, as_of: date | None = None
+) -> list[ExtractFile]:
+    """The extract files dated ≤ `as_of` that are not loaded yet."""
+    loaded = loaded_files(conn)
+    return [f for f in discover(landing_dir, as_of=as_of) if f.name not in loaded]
+
+
+def _check_reload_dates(
+    conn: duckdb.DuckDBPyConnection, landing_dir: Path, reload: set[date], files: list[ExtractFile]
+) -> None:
+    present = {f.extract_date for f in files}
+    loaded = {
+        row[0]
+        for row in conn.execute(
+            "select distinct extract_date from raw._loads where extract_date in "
+            "(select unnest(?::date[]))",
+            [sorted(reload)],
+        ).fetchall()
+    }
+    missing = sorted(reload - present - loaded)
+    if missing:
+        days = ", ".join(d.isoformat() for d in missing)
+        raise ValueError(f"nothing to reload: no extract folder for {days} under {landing_dir}")
+
+
+def _drop_vanished(
+    conn: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    reload: set[date],
+    present: set[str],
+    loaded: set[str],
+) -> None:
+    """A reloaded folder that no longer holds a file drops that file's rows."""
+    prefixes = {f"{entity.source}/{d.isoformat()}/{entity.file_name}" for d in reload}
+    for name in sorted((prefixes & loaded) - present):
+        with _transaction(conn):
+            _delete_file_rows(conn, entity, [name])
+
+
+def _delete_file_rows(conn: duckdb.DuckDBPyConnection, entity: Entity, names: list[str]) -> None:
+    conn.execute(f"delete from raw.{ident(entity.table)} where _file in (select unnest(?))", [names])
+    conn.execute("delete from raw._quarantine where file in (select unnest(?))", [names])
+    conn.execute("delete from raw._loads where file in (select unnest(?))", [names])
+
+
+class _transaction:
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.begin()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
+
+
+@dataclass
+class _Pending:
+    extract: ExtractFile
+    result: ReadResult
+    size: int
+
+
+class _EntityLoader:
+    """Collects read files of one entity and writes them in batches of about BATCH_ROWS."""
+
+    def __init__(self, conn, entity, batch_id, loaded_at, stats, say):
+        self.conn = conn
+        self.entity = entity
+        self.batch_id = batch_id
+        self.loaded_at = loaded_at
+        self.stats = stats
+        self.say = say
+        self.batch: list[_Pending] = []
+        self.batch_rows = 0
+
+    def add(self, extract: ExtractFile) -> None:
+        started = time.perf_counter()
+        data = extract.path.read_bytes()
+        try:
+            result = read_extract(extract, data)
+        except UnreadableExtract as exc:
+            self.stats.unreadable.append(exc)
+            self.say(f"unreadable: {exc}")
+            return
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+        self.batch.append(_Pending(extract, result, len(data)))
+        self.batch_rows += result.table.num_rows
+        if self.batch_rows >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        started = time.perf_counter()
+        try:
+            self._write(self.batch)
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+            self.batch, self.batch_rows = [], 0
+
+    def _write(self, batch: list[_Pending]) -> None:
+        conn, entity = self.conn, self.entity
+        rows = pa.concat_tables(
+            p.result.table.append_column(
+                "_file_idx", pa.array(np.full(p.result.table.num_rows, i, dtype=np.int32))
+            )
+            for i, p in enumerate(batch)
+        )
+        files = pa.table(
+            {
+                "_file_idx": pa.array(range(len(batch)), pa.int32()),
+                "_file": [p.extract.name for p in batch],
+                "_extract_date": [p.extract.extract_date for p in batch],
+                "_encoding": [p.result.encoding for p in batch],
+                "_bytes": [p.size for p in batch],
+            }
+        )
+        bad_records = pa.table(
+            {
+                "_file_idx": pa.array(
+                    [i for i, p in enumerate(batch) for _ in p.result.bad_records], pa.int32()
+                ),
+                "_line": pa.array(
+                    [b.line for p in batch for b in p.result.bad_records], pa.int64()
+                ),
+                "_reason": [b.reason for p in batch for b in p.result.bad_records],
+                "_raw": [b.text for p in batch for b in p.result.bad_records],
+            }
+        )
+        conn.register("_batch_rows", rows)
+        conn.register("_batch_files", files)
+        conn.register("_batch_bad_records", bad_records)
+        try:
+            with _transaction(conn):
+                conn.execute(
+                    f"create or replace temp table _staged as {staged_sql(entity, '_batch_rows')}"
+                )
+                conn.execute("create or replace temp table _staged_files as from _batch_files")
+                self._reject_non_json_files(batch)
+                self._insert()
+        finally:
+            conn.execute("drop table if exists _staged")
+            conn.execute("drop table if exists _staged_files")
+            for name in ("_batch_rows", "_batch_files", "_batch_bad_records"):
+                conn.unregister(name)
+
+    def _reject_non_json_files(self, batch: list[_Pending]) -> None:
+        """A JSON Lines file in which no line is a JSON object is unreadable as a whole."""
+        if self.entity.fmt != "jsonl":
+            return
+        rejected = self.conn.execute(
+            "select _file_idx, min(_line) from _staged group by 1 having not bool_or(_is_json)"
+        ).fetchall()
+        for idx, line in rejected:
+            exc = UnreadableExtract(
+                str(batch[idx].extract.path), line, "not JSON Lines: no line holds a JSON object"
+            )
+            self.stats.unreadable.append(exc)
+            self.say(f"unreadable: {exc}")
+        if rejected:
+            self.conn.execute(
+                "delete from _staged where _file_idx in (select unnest(?))",
+                [[idx for idx, _ in rejected]],
+            )
+            self.conn.execute(
+                "delete from _staged_files where _file_idx in (select unnest(?))",
+                [[idx for idx, _ in rejected]],
+            )
+
+    def _insert(self) -> None:
+        conn, entity = self.conn, self.entity
+        table = f"raw.{ident(entity.table)}"
+        names = [r[0] for r in conn.execute("select _file from _staged_files").fetchall()]
+        _delete_file_rows(conn, entity, names)
+        columns = ", ".join(ident(c.name) for c in entity.columns)
+        typed = ", ".join(ident("t:" + c.name) for c in entity.columns)
+        meta = [self.batch_id, self.loaded_at]
+        conn.execute(
+            f"""
+            insert into {table} ({columns}, _extract_date, _file, _line, _encoding, _loaded_at, _load_id)
+            select {typed}, f._extract_date, f._file, s._line, f._encoding, $2, $1
+            from _staged as s join _staged_files as f using (_file_idx)
+            where s._reason = ''
+            order by s._file_idx, s._line
+            """,
+            meta,
+        )
+        conn.execute(
+            """
+            insert into raw._quarantine
+            select $1, $3, $4, f._extract_date, f._file, b._line, b._reason, b._raw, $2
+            from (
+                select _file_idx, _line, _reason, _raw from _staged where _reason <> ''
+                union all
+                select _file_idx, _line, _reason, _raw from _batch_bad_records
+            ) as b join _staged_files as f using (_file_idx)
+            """,
+            [*meta, entity.source, entity.name],
+        )
+        counts = conn.execute(
+            """
+            insert into raw._loads
+            select $1, $3, $4, f._extract_date, f._file, f._encoding, f._bytes,
+                coalesce(g.good, 0), coalesce(g.bad, 0) + coalesce(r.bad, 0), $2
+            from _staged_files as f
+            left join (
+                select _file_idx, count(*) filter (where _reason = '') as good,
+                    count(*) filter (where _reason <> '') as bad
+                from _staged group by 1
+            ) as g using (_file_idx)
+            left join (
+                select _file_idx, count(*) as bad from _batch_bad_records group by 1
+            ) as r using (_file_idx)
+            returning rows_loaded, rows_quarantined, bytes
+            """,
+            [*meta, entity.source, entity.name],
+        ).fetchall()
+        self.stats.files += len(counts)
+        self.stats.rows += sum(c[0] for c in counts)
+        self.stats.quarantined += sum(c[1] for c in counts)
+        self.stats.bytes += sum(c[2] for c in counts)

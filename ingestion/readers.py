@@ -1,0 +1,206 @@
+"""Readers that turn one extract file's bytes into an Arrow table of text, line by line.
+
+They decide whether a file can be read at all (encoding, header, JSON) and keep the physical
+line number of every record; the checks of each value happen later, in SQL (`validate.py`).
+CSV goes through Arrow's multi-threaded parser when line numbers can be derived from record
+numbers (no blank lines, no line breaks inside quoted values), else through Python's `csv`
+module, which is slower but knows every record's first line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ingestion.contracts import Entity
+from ingestion.errors import UnreadableExtract
+
+UTF8 = "utf-8"
+UTF8_BOM = "utf-8-bom"
+GB18030 = "gb18030"
+
+
+@dataclass
+class BadRecord:
+    """A record that could not even be split into the file's columns."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class ReadResult:
+    """What a reader got out of one file.
+
+    `table` holds `_line` (int64) and, for CSV, one string column per contract column, for
+    JSON Lines one `_record` string per non-blank line (its raw text, newline included).
+    """
+
+    table: pa.Table
+    encoding: str
+    bad_records: list[BadRecord] = field(default_factory=list)
+    extra_columns: tuple[str, ...] = ()
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode(data: bytes, file: str, *, allow_gb18030: bool) -> tuple[str, bytes]:
+    """Detect the encoding; return its label and the content as UTF-8 without a BOM."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise UnreadableExtract(file, _line_of(data, nul), "NUL byte: binary or UTF-16 file")
+    if data.startswith(codecs.BOM_UTF8):
+        body = data[len(codecs.BOM_UTF8) :]
+        try:
+            body.decode(UTF8)
+        except UnicodeDecodeError as exc:
+            raise UnreadableExtract(
+                file, _line_of(data, exc.start + 3), "invalid UTF-8 after a UTF-8 byte-order mark"
+            ) from None
+        return UTF8_BOM, body
+    try:
+        data.decode(UTF8)
+        return UTF8, data
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    expected = "neither UTF-8 nor GB18030" if allow_gb18030 else "not UTF-8"
+    if allow_gb18030:
+        try:
+            return GB18030, data.decode(GB18030).encode(UTF8)
+        except UnicodeDecodeError:
+            pass
+    raise UnreadableExtract(file, _line_of(data, first_bad), f"unknown encoding ({expected})")
+
+
+def read_csv(data: bytes, entity: Entity, file: str) -> ReadResult:
+    encoding, body = decode(data, file, allow_gb18030=True)
+    header_end = body.find(b"\n")
+    header_text = (body if header_end < 0 else body[:header_end]).decode(UTF8).rstrip("\r")
+    if not header_text.strip():
+        raise UnreadableExtract(file, 1, "no header row")
+    header = [h.strip() for h in next(csv.reader([header_text]))]
+    missing = [c for c in entity.column_names if c not in header]
+    if missing:
+        raise UnreadableExtract(file, 1, f"missing required column(s): {', '.join(missing)}")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise UnreadableExtract(file, 1, f"duplicated column(s): {', '.join(duplicated)}")
+    extra = tuple(h for h in header if h not in entity.column_names)
+    result = _read_csv_arrow(body, header, entity)
+    if result is None:
+        result = _read_csv_python(body, header, entity, file)
+    table, bad = result
+    return ReadResult(table, encoding, bad, extra)
+
+
+def _physical_lines(body: bytes) -> int:
+    if not body:
+        return 0
+    return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+
+
+def _read_csv_arrow(
+    body: bytes, header: list[str], entity: Entity
+) -> tuple[pa.Table, list[BadRecord]] | None:
+    """Arrow's parser, or None when record numbers would not give the right line numbers."""
+    has_quotes = b'"' in body
+
+    def parse(use_threads: bool) -> tuple[pa.Table, list[pacsv.InvalidRow]]:
+        invalid: list[pacsv.InvalidRow] = []
+
+        def keep(row: pacsv.InvalidRow) -> str:
+            invalid.append(row)
+            return "skip"
+
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(
+                use_threads=use_threads, column_names=header, skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=has_quotes, invalid_row_handler=keep
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                include_columns=list(entity.column_names),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        return table, invalid
+
+    try:
+        table, invalid = parse(use_threads=True)
+        if invalid:
+            table, invalid = parse(use_threads=False)
+    except pa.ArrowInvalid:
+        return None
+    if _physical_lines(body) != 1 + table.num_rows + len(invalid):
+        return None
+    # With no blank line and no line break inside a value, record n is physical line n.
+    invalid_lines = np.array([r.number for r in invalid], dtype=np.int64)
+    lines = np.arange(2, 2 + table.num_rows + len(invalid), dtype=np.int64)
+    if len(invalid):
+        lines = lines[~np.isin(lines, invalid_lines)]
+    bad = [
+        BadRecord(
+            r.number, f"expected {r.expected_columns} fields, found {r.actual_columns}", r.text
+        )
+        for r in invalid
+    ]
+    return table.add_column(0, "_line", pa.array(lines)), bad
+
+
+def _read_csv_python(
+    body: bytes, header: list[str], entity: Entity, file: str
+) -> tuple[pa.Table, list[BadRecord]]:
+    """Python's csv module: slower, but it knows the first line of every record."""
+    wanted = [header.index(c) for c in entity.column_names]
+    columns: list[list[str]] = [[] for _ in wanted]
+    lines: list[int] = []
+    bad: list[BadRecord] = []
+    reader = csv.reader(io.StringIO(body.decode(UTF8), newline=""), strict=True)
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not row or row == [""]:
+                continue
+            if len(row) != len(header):
+                reason = f"expected {len(header)} fields, found {len(row)}"
+                bad.append(BadRecord(line, reason, ",".join(row)))
+                continue
+            lines.append(line)
+            for values, index in zip(columns, wanted):
+                values.append(row[index])
+    except csv.Error as exc:
+        raise UnreadableExtract(file, reader.line_num, f"CSV syntax: {exc}") from None
+    arrays = [pa.array(lines, pa.int64())] + [pa.array(v, pa.string()) for v in columns]
+    return pa.table(arrays, names=["_line", *entity.column_names]), bad
+
+
+def read_jsonl(data: bytes, file: str) -> ReadResult:
+    """Split into lines without copying; DuckDB parses the JSON and skips blank lines."""
+    encoding, body = decode(data, file, allow_gb18030=False)
+    raw = np.frombuffer(body, dtype=np.uint8)
+    breaks = np.flatnonzero(raw == 0x0A)
+    starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
+    if starts[-1] == len(body):
+        starts = starts[:-1]
+    offsets = np.append(starts, len(body)).astype(np.int64)
+    records = pa.LargeStringArray.from_buffers(
+        len(starts), pa.py_buffer(offsets), pa.py_buffer(body)
+    )
+    lines = np.arange(1, len(starts) + 1, dtype=np.int64)
+    table = pa.table({"_line": lines, "_record": records})
+    return ReadResult(table, encoding)

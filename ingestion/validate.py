@@ -1,0 +1,125 @@
+"""Row contracts in SQL: from a batch of text rows to typed rows plus a reason per bad row.
+
+For every contract column the batch gets a trimmed text value (empty = absent) and a typed
+value; a row's `_reason` lists every rule it breaks (`missing key order_id`, `unparseable
+paid_at: '2026-02-30 10:00:00'`, `negative paid_amount: -35.00`, `unknown order_status:
+'paied'`, `invalid JSON`), and is empty for a good row.
+
+Timestamps without an offset are Asia/Shanghai wall-clock time and are stored as such
+(`timestamp`); one with an offset (`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock
+time first. Staging models turn them into UTC.
+"""
+
+from __future__ import annotations
+
+from ingestion.contracts import Column, Entity
+
+LOCAL_TIME_ZONE = "Asia/Shanghai"
+_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _value(entity: Entity, column: Column) -> str:
+    """The column's text, trimmed, NULL when empty or absent."""
+    if entity.fmt == "csv":
+        return f"nullif(trim({ident(column.name)}), '')"
+    if column.kind == "json":
+        path = column.json_path
+        text = "_raw" if path == "$" else f"json_extract(_record, {literal(path)})"
+        return f"case when _is_json then json({text}) end"
+    extracted = f"json_extract_string(_record, {literal(column.json_path)})"
+    return f"case when _is_json then nullif(trim({extracted}), '') end"
+
+
+def _typed(column: Column, v: str) -> str:
+    if column.kind == "timestamp":
+        with_offset = f"timezone({literal(LOCAL_TIME_ZONE)}, try_cast({v} as timestamptz))"
+        return (
+            f"case when regexp_matches({v}, {literal(_OFFSET)}) then {with_offset} "
+            f"else try_cast({v} as timestamp) end"
+        )
+    if column.kind in ("text", "json"):
+        return v
+    return f"try_cast({v} as {column.sql_type})"
+
+
+def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
+    name = column.name
+    checks = []
+    if column.required:
+        what = "missing key" if name in entity.key else "missing"
+        checks.append(f"case when {v} is null then {literal(f'{what} {name}')} end")
+    if column.kind in ("timestamp", "date"):
+        checks.append(
+            f"case when {v} is not null and {t} is null "
+            f"then {literal(f'unparseable {name}: ')} || {v} end"
+        )
+    if column.kind in ("money", "integer", "epoch"):
+        checks.append(
+            f"case when {v} is not null and {t} is null "
+            f"then {literal(f'not a number {name}: ')} || {v} end"
+        )
+    if column.non_negative:
+        checks.append(f"case when {t} < 0 then {literal(f'negative {name}: ')} || {v} end")
+    if column.values:
+        accepted = ", ".join(literal(x) for x in column.values)
+        checks.append(
+            f"case when {v} is not null and {v} not in ({accepted}) "
+            f"then {literal(f'unknown {name}: ')} || {v} end"
+        )
+    return checks
+
+
+def staged_sql(entity: Entity, batch: str) -> str:
+    """A query over `batch` (`_file_idx`, `_line`, then the reader's columns) that yields
+    `_file_idx`, `_line`, `_raw` (the record as text), `"v:<col>"`, `"t:<col>"`, `_reason`."""
+    values = ", ".join(f"{_value(entity, c)} as {ident('v:' + c.name)}" for c in entity.columns)
+    typed = ", ".join(
+        f"{_typed(c, ident('v:' + c.name))} as {ident('t:' + c.name)}" for c in entity.columns
+    )
+    checks = [
+        check
+        for c in entity.columns
+        for check in _checks(entity, c, ident("v:" + c.name), ident("t:" + c.name))
+    ]
+    if entity.fmt == "csv":
+        raw = "json_object(" + ", ".join(
+            f"{literal(c.name)}, {ident(c.name)}" for c in entity.columns
+        ) + ")::varchar"
+        source = f"select *, {raw} as _raw from {batch}"
+        reason = f"concat_ws('; ', {', '.join(checks)})"
+    else:
+        record = "trim(_record, ' \t\r\n')"
+        source = (
+            f"select *, {record} as _raw, "
+            f"case when json_valid({record}) then json_type({record}) = 'OBJECT' else false end "
+            "as _is_json "
+            f"from {batch} where {record} <> ''"
+        )
+        reason = f"case when _is_json then concat_ws('; ', {', '.join(checks)}) else 'invalid JSON' end"
+    return f"""
+        with source as ({source}),
+        vals as (select *, {values} from source),
+        typed as (select *, {typed} from vals)
+        select _file_idx, _line, _raw, {'_is_json' if entity.fmt == 'jsonl' else 'true'} as _is_json,
+            {', '.join(ident('t:' + c.name) for c in entity.columns)},
+            {', '.join(ident('v:' + c.name) for c in entity.columns)},
+            {reason} as _reason
+        from typed
+    """
+
+
+def raw_table_ddl(entity: Entity) -> str:
+    columns = ", ".join(f"{ident(c.name)} {c.sql_type}" for c in entity.columns)
+    return (
+        f"create table if not exists raw.{ident(entity.table)} ({columns}, "
+        "_extract_date date not null, _file varchar not null, _line bigint not null, "
+        "_encoding varchar not null, _loaded_at timestamptz not null, _load_id varchar not null)"
+    )

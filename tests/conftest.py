@@ -1,0 +1,54 @@
+"""Shared fixtures: a temporary landing zone, a build database, and settings pointing at them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ingestion import warehouse
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+class Landing:
+    """Writes extract files into `<root>/<source>/<date>/<file>`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, source: str, day: str, file: str, content: str | bytes, encoding="utf-8") -> Path:
+        path = self.root / source / day / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = content if isinstance(content, bytes) else content.encode(encoding)
+        path.write_bytes(data)
+        return path
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Landing:
+    return Landing(tmp_path / "landing")
+
+
+@pytest.fixture
+def conn(tmp_path: Path):
+    connection = warehouse.connect(warehouse.build_database(tmp_path / "warehouse"))
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def cdp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Settings for a run confined to `tmp_path`."""
+    paths = {
+        "landing": tmp_path / "landing",
+        "warehouse": tmp_path / "warehouse",
+        "dagster": tmp_path / "dagster",
+    }
+    monkeypatch.setenv("CDP_LANDING_DIR", str(paths["landing"]))
+    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(paths["warehouse"]))
+    monkeypatch.setenv("DAGSTER_HOME", str(paths["dagster"]))
+    paths["dagster"].mkdir(parents=True, exist_ok=True)
+    return paths
