@@ -1,0 +1,189 @@
+"""The `cdp` command: a thin layer over the Dagster definitions (never a second orchestrator).
+
+Exit codes: 0 done; 2 bad usage, bad settings or an unreadable extract (one line, no
+traceback). Later stages of the nightly job add 1 (the quality gate refused to publish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from cdp.settings import Settings, SettingsError, parse_date
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+DEMO_CUSTOMERS = 3_000
+DEMO_DAYS = 120
+DEMO_SEED = 42
+
+
+class UsageError(Exception):
+    """An expected failure: printed as one line, exit 2."""
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return parse_date(value, "date")
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
+
+
+def _prepare_environment(settings: Settings) -> None:
+    """Telemetry off everywhere; a Dagster home shared by `cdp run` and `cdp ui`."""
+    os.environ.setdefault("DAGSTER_HOME", str((settings.warehouse_dir.parent / "dagster").resolve()))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.generate import generate
+
+    out = Path(args.out) if args.out else settings.landing_dir
+    say(f"generating {args.customers:,} customers x {args.days} days (seed {args.seed}) into {out}")
+    try:
+        summary = generate(
+            out,
+            customers=args.customers,
+            days=args.days,
+            seed=args.seed,
+            overwrite=args.overwrite,
+            progress=say,
+            **({"end": args.end} if args.end else {}),
+        )
+    except FileExistsError:
+        raise UsageError(f"{out} is not empty: pass --overwrite to replace it") from None
+    for line in summary.lines():
+        say(line)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.run import run_nightly
+
+    as_of = args.as_of or settings.as_of
+    return run_nightly(settings, as_of=as_of, reload=args.reload or [], say=say)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.generate import generate
+    from ingestion.loader import discover
+
+    landing = settings.landing_dir
+    if not discover(landing):
+        say(f"no extracts under {landing}: generating the sample landing zone")
+        summary = generate(
+            landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say
+        )
+        for line in summary.lines():
+            say(line)
+    from cdp.run import run_nightly  # after generating: the partitions start at the first folder
+
+    last = max(f.extract_date for f in discover(landing))
+    say(f"running the nightly job as of {last} (the newest extract folder)")
+    code = run_nightly(settings, as_of=last, reload=[], say=say)
+    say(f"landing zone: {landing}")
+    say(f"build database: {settings.warehouse_dir / 'build.duckdb'}")
+    say("explore it in the Dagster UI: cdp ui")
+    return code
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions"]
+    if args.port:
+        command += ["--port", str(args.port)]
+    say(f"starting the Dagster UI (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    os.execv(sys.executable, command)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdp",
+        description="Customer data platform for private-domain retail (WeChat mini-program, "
+        "WeCom, member/POS). Settings come from the environment or a .env file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="generate the sample extracts (if absent) and run the nightly job on them"
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    generate = commands.add_parser(
+        "generate", help="write realistic synthetic extracts for all three sources"
+    )
+    generate.add_argument("--customers", type=_positive, default=DEMO_CUSTOMERS)
+    generate.add_argument("--days", type=_positive, default=DEMO_DAYS)
+    generate.add_argument("--seed", type=int, default=DEMO_SEED)
+    generate.add_argument("--out", help="landing directory (default: CDP_LANDING_DIR)")
+    generate.add_argument(
+        "--end", type=_date_arg, help="last extract date (default: a fixed date, so the output "
+        "depends only on the arguments)"
+    )
+    generate.add_argument(
+        "--overwrite", action="store_true", help="replace an existing landing zone in --out"
+    )
+    generate.set_defaults(handler=cmd_generate)
+
+    run = commands.add_parser(
+        "run", help="the nightly job: ingest every extract folder <= the as-of date not yet loaded"
+    )
+    run.add_argument("--as-of", type=_date_arg, help="local date D (default: CDP_AS_OF or today)")
+    run.add_argument(
+        "--reload",
+        type=_date_arg,
+        action="append",
+        metavar="DATE",
+        help="load that extract date's files again, replacing its rows (repeatable)",
+    )
+    run.set_defaults(handler=cmd_run)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
+    ui.add_argument("--port", type=int)
+    ui.set_defaults(handler=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        settings = Settings.from_env()
+        _prepare_environment(settings)
+        code = args.handler(args, settings)
+    except (UsageError, SettingsError) as exc:
+        print(f"cdp {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"cdp {args.command}: interrupted", file=sys.stderr)
+        return 130
+    if args.command != "ui":
+        say(f"cdp {args.command}: finished in {time.perf_counter() - started:.1f}s (exit {code})")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

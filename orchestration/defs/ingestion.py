@@ -1,0 +1,111 @@
+"""Ingestion assets: one asset per source entity, partitioned by extract date.
+
+One multi-asset step loads the selected entities for every partition of the run (a single
+run can cover a range of dates: `cdp run` and backfills use that). A partition that is
+already loaded is skipped unless the run's config says `reload: true`, which replaces the
+rows of those extract dates.
+"""
+
+import logging
+from datetime import date
+
+import dagster as dg
+
+from ingestion.contracts import ENTITIES, Entity
+from ingestion.loader import EntityStats, ingest
+from orchestration.defs.partitions import extract_dates
+from orchestration.defs.resources import LandingZone, Warehouse
+
+GROUP = "ingestion"
+PROGRESS_LOGGER = "cdp.progress"
+"""Progress lines also go to this Python logger, which `cdp run` prints plainly."""
+
+
+def asset_key(entity: Entity) -> dg.AssetKey:
+    return dg.AssetKey(["raw", entity.source, entity.name])
+
+
+class IngestConfig(dg.Config):
+    reload: bool = False
+    """Load the run's extract dates again, replacing their rows (for corrected files)."""
+
+
+def _metadata(stats: EntityStats) -> dict[str, int | float]:
+    return {
+        "files": stats.files,
+        "rows": stats.rows,
+        "quarantined": stats.quarantined,
+        "bytes": stats.bytes,
+        "seconds": round(stats.seconds, 3),
+        "rows_per_second": round(stats.rows_per_second),
+    }
+
+
+def _progress(context: dg.AssetExecutionContext):
+    plain = logging.getLogger(PROGRESS_LOGGER)
+
+    def say(line: str) -> None:
+        context.log.info(line)
+        plain.info(line)
+
+    return say
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            asset_key(e),
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description=(
+                f"`raw.{e.table}`: the {e.kind} extract `{e.source}/<date>/{e.file_name}`, "
+                f"key ({', '.join(e.key)}), rows that pass the row contract; the others are "
+                "in `raw._quarantine`."
+            ),
+            metadata={"table": f"raw.{e.table}", "kind": e.kind, "key": list(e.key)},
+        )
+        for e in ENTITIES
+    ],
+    partitions_def=extract_dates,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def landing_zone(
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    landing: LandingZone,
+    warehouse: Warehouse,
+):
+    dates = [date.fromisoformat(k) for k in context.partition_keys]
+    entities = [e for e in ENTITIES if asset_key(e) in context.selected_asset_keys]
+    with warehouse.connect() as conn:
+        report = ingest(
+            conn,
+            landing.path,
+            dates=dates,
+            entities=entities,
+            reload=dates if config.reload else (),
+            progress=_progress(context),
+        )
+    for line in report.lines():
+        context.log.info(line)
+    for entity in entities:
+        stats = report.entities[entity.label]
+        if not stats.unreadable:
+            yield dg.MaterializeResult(asset_key=asset_key(entity), metadata=_metadata(stats))
+    if report.errors:
+        raise dg.Failure(
+            description=str(report.errors[0]),
+            metadata={"unreadable": "\n".join(str(e) for e in report.errors)},
+        )
+
+
+ingest_job = dg.define_asset_job(
+    "ingest",
+    selection=dg.AssetSelection.groups(GROUP),
+    partitions_def=extract_dates,
+    executor_def=dg.in_process_executor,
+    description="Load every new extract file of the run's extract dates into the raw tables.",
+)
+
+defs = dg.Definitions(assets=[landing_zone], jobs=[ingest_job])

@@ -1,0 +1,56 @@
+"""Resources: the landing zone and the build database, both configured from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from cdp.settings import Settings
+from ingestion import warehouse
+
+
+class LandingZone(dg.ConfigurableResource):
+    """Where the extracts land; empty means the `CDP_LANDING_DIR` setting."""
+
+    landing_dir: str = ""
+
+    @property
+    def path(self) -> Path:
+        return Path(self.landing_dir) if self.landing_dir else Settings.from_env().landing_dir
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The one way into the build DuckDB database (one writer at a time).
+
+    Empty fields fall back to the settings `CDP_WAREHOUSE_DIR`, `CDP_THREADS` and
+    `CDP_MEMORY_LIMIT`.
+    """
+
+    warehouse_dir: str = ""
+    threads: int = 0
+    memory_limit: str = ""
+
+    @property
+    def build_database(self) -> Path:
+        folder = Path(self.warehouse_dir) if self.warehouse_dir else Settings.from_env().warehouse_dir
+        return warehouse.build_database(folder)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        settings = Settings.from_env()
+        conn = warehouse.connect(
+            self.build_database,
+            threads=self.threads or settings.threads,
+            memory_limit=self.memory_limit or settings.memory_limit,
+        )
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+defs = dg.Definitions(resources={"landing": LandingZone(), "warehouse": Warehouse()})

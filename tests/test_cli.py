@@ -1,0 +1,104 @@
+"""The `cdp` console script end to end: real processes, real Dagster runs, real DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+CDP = str(Path(sys.executable).with_name("cdp"))
+
+
+def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None):
+    environ = {**os.environ, **{k: str(v) for k, v in (extra or {}).items()}}
+    environ.update(
+        CDP_LANDING_DIR=str(env["landing"]),
+        CDP_WAREHOUSE_DIR=str(env["warehouse"]),
+        DAGSTER_HOME=str(env["dagster"]),
+    )
+    return subprocess.run([CDP, *args], capture_output=True, text=True, env=environ, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "landing"
+    env = {"landing": out, "warehouse": out.parent / "w", "dagster": out.parent / "d"}
+    done = cdp("generate", "--customers", "150", "--days", "5", "--seed", "3", "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "miniprogram/orders" in done.stdout
+    return out
+
+
+@pytest.fixture
+def env(tmp_path: Path, sample: Path) -> dict[str, Path]:
+    landing = tmp_path / "landing"
+    shutil.copytree(sample, landing)
+    return {"landing": landing, "warehouse": tmp_path / "warehouse", "dagster": tmp_path / "dagster"}
+
+
+def loaded_files(env) -> int:
+    with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
+        return conn.execute("select count(*) from raw._loads").fetchone()[0]
+
+
+def test_run_ingests_everything_then_nothing_new(env):
+    first = cdp("run", "--as-of", "2026-10-31", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "ingesting" in first.stdout and "rows/s" in first.stdout
+    assert "miniprogram/events" in first.stdout and "finished" in first.stdout
+    files = sum(1 for p in env["landing"].rglob("*") if p.is_file())
+    assert loaded_files(env) == files
+    second = cdp("run", "--as-of", "2026-10-31", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "nothing new to ingest" in second.stdout
+    assert loaded_files(env) == files
+
+
+def test_as_of_leaves_later_folders_for_later(env):
+    done = cdp("run", "--as-of", "2026-10-28", env=env)
+    assert done.returncode == 0, done.stderr
+    later = [p for p in env["landing"].rglob("*") if p.is_file() and p.parent.name > "2026-10-28"]
+    assert later and loaded_files(env) == sum(1 for p in env["landing"].rglob("*") if p.is_file()) - len(later)
+
+
+def test_unreadable_extract_exits_2_with_one_line(env):
+    bad = env["landing"] / "member" / "2026-10-31" / "offline_orders.csv"
+    bad.write_bytes(b"order_id,member_id,store_id\n\xff\xfe\x00bad\n")
+    done = cdp("run", "--as-of", "2026-10-31", env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"cdp run: {bad}, line 2: NUL byte: binary or UTF-16 file"
+    assert "Traceback" not in done.stdout + done.stderr
+    files = sum(1 for p in env["landing"].rglob("*") if p.is_file())
+    assert loaded_files(env) == files - 1
+
+
+def test_reload_replaces_a_corrected_date(env):
+    assert cdp("run", "--as-of", "2026-10-31", env=env).returncode == 0
+    target = env["landing"] / "member" / "2026-10-30" / "points_ledger.csv"
+    header = target.read_text(encoding="utf-8").splitlines()[0]
+    target.write_text(header + "\nfix1,M0000000001,5,adjust,2026-10-30 12:00:00,\n", encoding="utf-8")
+    done = cdp("run", "--as-of", "2026-10-31", "--reload", "2026-10-30", env=env)
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
+        assert conn.execute(
+            "select entry_id from raw.member__points_ledger where _extract_date = '2026-10-30'"
+        ).fetchall() == [("fix1",)]
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "message"),
+    [
+        (("run", "--reload", "2020-01-01"), {}, "cdp run: --reload 2020-01-01: no extract folder"),
+        (("run",), {"CDP_AS_OF": "yesterday"}, "cdp run: CDP_AS_OF: 'yesterday' is not a date"),
+        (("generate", "--days", "2"), {}, "is not empty: pass --overwrite"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(env, args, extra, message):
+    done = cdp(*args, env=env, extra=extra)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
