@@ -70,11 +70,15 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             days=args.days,
             seed=args.seed,
             overwrite=args.overwrite,
+            snapshot_every=args.snapshot_every,
+            bad_row_rate=args.bad_row_rate,
             progress=say,
             **({"end": args.end} if args.end else {}),
         )
     except FileExistsError:
         raise UsageError(f"{out} is not empty: pass --overwrite to replace it") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     for line in summary.lines():
         say(line)
     return EXIT_OK
@@ -145,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--overwrite", action="store_true", help="replace an existing landing zone in --out"
+    )
+    generate.add_argument(
+        "--snapshot-every", type=_positive, default=7, metavar="DAYS",
+        help="days between full snapshots of users, contacts and members (default 7; the first "
+        "and last day always have one)",
+    )
+    generate.add_argument(
+        "--bad-row-rate", type=float, default=0.002, metavar="RATE",
+        help="share of rows written broken on purpose, to exercise the quarantine (default 0.002)",
     )
     generate.set_defaults(handler=cmd_generate)
 

@@ -1,0 +1,47 @@
+"""When people do things, and how much they spend.
+
+Each person acts as a Poisson process at their own rate (gamma-distributed across people, so
+a few buy very often) from the moment they can (registration, or the first extract date) until
+they drift away for good (an exponential lifetime: the dropout process), so purchase counts have
+a heavy tail and some customers go quiet. New customers often buy right after they register.
+Order amounts are lognormal around each person's own level.
+"""
+
+import numpy as np
+
+from .period import clock
+from .text import DAY
+
+FIRST_ORDER_AT_JOIN = 0.3
+
+
+def happenings(rng: np.random.Generator, who: np.ndarray, start: np.ndarray, stop: np.ndarray,
+               rate: np.ndarray, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(person, time) of everything a Poisson process per person yields in [start, stop], by time."""
+    span = np.maximum(stop - start, 0)
+    count = rng.poisson(rate * span / DAY)
+    person = np.repeat(who, count)
+    lo, hi = np.repeat(start, count), np.repeat(stop, count)
+    day = (lo + rng.random(len(person)) * (hi - lo)) // DAY
+    t = np.clip(clock(rng, day, hours), lo, hi)
+    order = np.argsort(t, kind="stable")
+    return person[order], t[order]
+
+
+def orders(rng: np.random.Generator, who: np.ndarray, registered: np.ndarray, start: int, stop: np.ndarray,
+           rate: np.ndarray, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order times per person: the Poisson process, plus often a first order right after registering."""
+    begin = np.maximum(registered, start)
+    person, t = happenings(rng, who, begin, stop, rate, hours)
+    new = (registered >= start) & (rate > 0) & (rng.random(len(who)) < FIRST_ORDER_AT_JOIN)
+    first = registered + rng.integers(120, 3 * 3600, len(who))
+    new &= first <= stop
+    person = np.concatenate([person, who[new]])
+    t = np.concatenate([t, first[new]])
+    order = np.argsort(t, kind="stable")
+    return person[order], t[order]
+
+
+def amounts(rng: np.random.Generator, level: np.ndarray) -> np.ndarray:
+    """Order amounts in fen around each buyer's level."""
+    return np.maximum(990, np.round(level * rng.lognormal(0, 0.4, len(level)) * 100)).astype(np.int64)
