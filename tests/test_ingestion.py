@@ -259,3 +259,20 @@ def test_unreadable_extract_message_is_one_line():
     error = UnreadableExtract("a/b.csv", 3, "missing required column(s): x")
     assert str(error) == "a/b.csv, line 3: missing required column(s): x"
     assert entity("member/members").table == "member__members"
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01])
+def test_generated_extracts_quarantine_exactly_the_broken_rows(conn, tmp_path, rate):
+    from cdp.generate import generate
+
+    summary = generate(tmp_path / "gen", customers=300, days=8, seed=5, bad_row_rate=rate)
+    report = ingest(conn, tmp_path / "gen")
+    assert not report.errors and report.files == summary.files
+    for label, stats in report.entities.items():
+        assert (stats.rows, stats.quarantined) == (
+            summary.rows[label] - summary.bad_rows[label],
+            summary.bad_rows[label],
+        ), label
+    assert report.quarantined == (0 if rate == 0 else sum(summary.bad_rows.values()))
+    encodings = {r[0] for r in rows(conn, "select distinct encoding from raw._loads")}
+    assert encodings == {"utf-8", "utf-8-bom", "gb18030"}
