@@ -116,6 +116,9 @@ def run_nightly(settings: Settings, *, as_of: date, reload: list[date], say: Say
         return EXIT_BAD_INPUT
     valid = set(extract_dates.get_partition_keys())
     dates = sorted({f.extract_date.isoformat() for f in pending} & valid)
+    beyond = sorted({f.extract_date.isoformat() for f in pending} - valid)
+    if beyond:
+        say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")
     job = defs.resolve_job_def("ingest")
     results = []
     for day in sorted(d.isoformat() for d in set(reload)):
