@@ -20,7 +20,7 @@ from dagster._core.storage.tags import (
 
 from cdp.settings import Settings
 from ingestion import warehouse
-from ingestion.loader import discover, pending_files
+from ingestion.loader import check_reload_dates, pending_files
 from orchestration.defs.ingestion import PROGRESS_LOGGER
 
 EXIT_OK = 0
@@ -105,14 +105,9 @@ def run_nightly(settings: Settings, *, as_of: date, reload: list[date], say: Say
     try:
         with Warehouse(warehouse_dir=str(settings.warehouse_dir)).connect() as conn:
             pending = pending_files(conn, settings.landing_dir, as_of=as_of)
-    except warehouse.WarehouseBusy as exc:
+            check_reload_dates(conn, settings.landing_dir, reload)
+    except (warehouse.WarehouseBusy, ValueError) as exc:
         print(f"cdp run: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    present = {f.extract_date for f in discover(settings.landing_dir, as_of=as_of)}
-    missing = sorted(d for d in reload if d not in present)
-    if missing:
-        print(f"cdp run: --reload {missing[0]}: no extract folder for that date under "
-              f"{settings.landing_dir}", file=sys.stderr)
         return EXIT_BAD_INPUT
     valid = set(extract_dates.get_partition_keys())
     dates = sorted({f.extract_date.isoformat() for f in pending} & valid)

@@ -156,7 +156,7 @@ def ingest(
     files = discover(landing_dir, as_of=as_of, dates=dates, entities=entities)
     loaded = loaded_files(conn)
     if reload:
-        _check_reload_dates(conn, landing_dir, reload, files)
+        check_reload_dates(conn, landing_dir, reload, files)
     for entity in entities:
         stats = report.entities.setdefault(entity.label, EntityStats())
         mine = [f for f in files if f.entity == entity]
@@ -188,10 +188,15 @@ def pending_files(
     return [f for f in discover(landing_dir, as_of=as_of) if f.name not in loaded]
 
 
-def _check_reload_dates(
-    conn: duckdb.DuckDBPyConnection, landing_dir: Path, reload: set[date], files: list[ExtractFile]
+def check_reload_dates(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    reload: Iterable[date],
+    files: list[ExtractFile] | None = None,
 ) -> None:
-    present = {f.extract_date for f in files}
+    """Refuse (ValueError) a reload date with neither an extract folder nor loaded rows."""
+    reload = set(reload)
+    present = {f.extract_date for f in (discover(landing_dir) if files is None else files)}
     loaded = {
         row[0]
         for row in conn.execute(

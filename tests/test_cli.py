@@ -93,7 +93,7 @@ def test_reload_replaces_a_corrected_date(env):
 @pytest.mark.parametrize(
     ("args", "extra", "message"),
     [
-        (("run", "--reload", "2020-01-01"), {}, "cdp run: --reload 2020-01-01: no extract folder"),
+        (("run", "--reload", "2020-01-01"), {}, "cdp run: nothing to reload: no extract folder for 2020-01-01"),
         (("run",), {"CDP_AS_OF": "yesterday"}, "cdp run: CDP_AS_OF: 'yesterday' is not a date"),
         (("generate", "--days", "2"), {}, "is not empty: pass --overwrite"),
     ],
