@@ -20,7 +20,7 @@ from dagster._core.storage.tags import (
 
 from cdp.settings import Settings
 from ingestion import warehouse
-from ingestion.loader import check_reload_dates, pending_files
+from ingestion.loader import EntityStats, check_reload_dates, pending_files
 from orchestration.defs.ingestion import PROGRESS_LOGGER
 
 EXIT_OK = 0
@@ -68,29 +68,24 @@ def _failure(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
-    latest: dict[str, dict] = {}
+    latest: dict[str, EntityStats] = {}
     for result in results:
         for event in result.get_asset_materialization_events():
             mat = event.materialization
-            key = "/".join(mat.asset_key.path[1:])
-            latest[key] = {k: v.value for k, v in mat.metadata.items()}
-    lines = []
-    for key in sorted(latest):
-        m = latest[key]
-        if m["files"]:
-            lines.append(
-                f"  {key:<28} {m['files']:>5} files {m['rows']:>12,} rows "
-                f"{m['quarantined']:>7,} quarantined {m['rows_per_second']:>12,} rows/s"
+            metadata = {k: v.value for k, v in mat.metadata.items()}
+            latest["/".join(mat.asset_key.path[1:])] = EntityStats(
+                **{k: metadata[k] for k in ("files", "rows", "quarantined", "bytes", "seconds")}
             )
+    lines = [f"  {latest[key].line(key)}" for key in sorted(latest) if latest[key].files]
     if lines:
-        files, rows, bad, seconds = (
-            sum(m[k] for m in latest.values()) for k in ("files", "rows", "quarantined", "seconds")
+        total = EntityStats(
+            **{
+                k: sum(getattr(s, k) for s in latest.values())
+                for k in ("files", "rows", "quarantined", "bytes", "seconds")
+            }
         )
-        lines.append(
-            f"  {'all entities':<28} {files:>5} files {rows:>12,} rows {bad:>7,} quarantined "
-            f"{(rows + bad) / seconds if seconds else 0:>12,.0f} rows/s"
-        )
-        if bad:
+        lines.append(f"  {total.line('all entities')}")
+        if total.quarantined:
             lines.append("  quarantined rows (file, line, reason): table raw._quarantine")
     return lines
 
@@ -110,8 +105,9 @@ def run_nightly(settings: Settings, *, as_of: date, reload: list[date], say: Say
         print(f"cdp run: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     valid = set(extract_dates.get_partition_keys())
-    dates = sorted({f.extract_date.isoformat() for f in pending} & valid)
-    beyond = sorted({f.extract_date.isoformat() for f in pending} - valid)
+    pending_dates = {f.extract_date.isoformat() for f in pending}
+    dates = sorted(pending_dates & valid)
+    beyond = sorted(pending_dates - valid)
     if beyond:
         say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")
     job = defs.resolve_job_def("ingest")

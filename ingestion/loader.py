@@ -59,6 +59,13 @@ class EntityStats:
     def rows_per_second(self) -> float:
         return (self.rows + self.quarantined) / self.seconds if self.seconds else 0.0
 
+    def line(self, label: str) -> str:
+        """One readable line: files, rows, quarantined rows and speed."""
+        return (
+            f"{label:<28} {self.files:>5} files {self.rows:>12,} rows "
+            f"{self.quarantined:>7,} quarantined {self.rows_per_second:>12,.0f} rows/s"
+        )
+
 
 @dataclass
 class IngestReport:
@@ -84,13 +91,7 @@ class IngestReport:
 
     def lines(self) -> list[str]:
         """A short summary a person can read: one line per entity, then the totals."""
-        out = []
-        for label, s in self.entities.items():
-            if s.files:
-                out.append(
-                    f"{label:<28} {s.files:>4} files {s.rows:>12,} rows "
-                    f"{s.quarantined:>7,} quarantined {s.rows_per_second:>12,.0f} rows/s"
-                )
+        out = [s.line(label) for label, s in self.entities.items() if s.files]
         out.append(
             f"ingested {self.files} files, {self.rows:,} rows, {self.quarantined:,} quarantined "
             f"in {self.seconds:.1f}s; {self.already_loaded} files already loaded; "
