@@ -1,0 +1,108 @@
+-- The golden-record candidates (rules §1, profile fields): one row per current source record
+-- of a customer with its name, gender, birthday, mobile and unionid, ranked by source (the
+-- member system first, then WeCom, then the mini-program) and recency within the source.
+-- Mobiles are normalised and kept only when they are an identifier of that customer (valid,
+-- not blocklisted, not shared).
+with
+
+identifiers as (
+    select * from {{ ref('int_identity__customer_identifiers') }}
+),
+
+members as (
+    select * from {{ ref('stg_member__members') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_wecom__external_contacts') }}
+),
+
+follow_users as (
+    select * from {{ ref('stg_wecom__follow_users') }}
+),
+
+users as (
+    select * from {{ ref('stg_miniprogram__users') }}
+),
+
+records as (
+    select
+        identifiers.customer_id,
+        1 as source_rank,
+        members.registered_at as recorded_at,
+        members.name,
+        case members.gender when 'M' then 'male' when 'F' then 'female' end as gender,
+        members.birthday,
+        members.mobile,
+        members.unionid
+    from members
+    inner join identifiers
+        on {{ customer_of('identifiers', "'member_id'", 'members.member_id') }}
+    union all
+    select
+        identifiers.customer_id,
+        2 as source_rank,
+        (
+            select max(follow_users.created_at)
+            from follow_users
+            where follow_users.external_userid = contacts.external_userid
+        ) as recorded_at,
+        nullif(trim(contacts.name), '') as name,
+        case contacts.gender when 1 then 'male' when 2 then 'female' end as gender,
+        cast(null as date) as birthday,
+        cast(null as varchar) as mobile,
+        contacts.unionid
+    from contacts
+    inner join identifiers
+        on {{ customer_of('identifiers', "'external_userid'", 'contacts.external_userid') }}
+    union all
+    select
+        identifiers.customer_id,
+        2 as source_rank,
+        follow_users.created_at as recorded_at,
+        cast(null as varchar) as name,
+        cast(null as varchar) as gender,
+        cast(null as date) as birthday,
+        unnest(follow_users.remark_mobiles) as mobile,
+        cast(null as varchar) as unionid
+    from follow_users
+    inner join identifiers
+        on {{ customer_of('identifiers', "'external_userid'", 'follow_users.external_userid') }}
+    union all
+    select
+        identifiers.customer_id,
+        3 as source_rank,
+        users.registered_at as recorded_at,
+        nullif(trim(users.nickname), '') as name,
+        cast(null as varchar) as gender,
+        cast(null as date) as birthday,
+        users.mobile,
+        users.unionid
+    from users
+    inner join identifiers
+        on {{ customer_of('identifiers', "'openid'", 'users.openid') }}
+),
+
+final as (
+    select
+        records.customer_id,
+        records.source_rank,
+        records.recorded_at,
+        records.name,
+        records.gender,
+        records.birthday,
+        own_mobile.identifier_value as mobile,
+        own_unionid.identifier_value as unionid
+    from records
+    left join identifiers as own_mobile
+        on
+            own_mobile.identifier_key
+            = {{ identifier_key("'mobile'", normalised_mobile(mobile_digits('records.mobile'))) }}
+            and own_mobile.customer_id = records.customer_id
+    left join identifiers as own_unionid
+        on
+            {{ customer_of('own_unionid', "'unionid'", 'records.unionid') }}
+            and own_unionid.customer_id = records.customer_id
+)
+
+select * from final

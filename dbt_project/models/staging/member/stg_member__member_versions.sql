@@ -1,0 +1,31 @@
+-- Every version of every member record in the snapshots dated ≤ D (identity stitching links
+-- identifiers seen on any of them); registrations after D do not count yet.
+with
+
+source as (
+    select * from {{ source('member', 'members') }}
+),
+
+renamed as (
+    select
+        member_id,
+        nullif(trim(mobile), '') as mobile,
+        nullif(trim(unionid), '') as unionid,
+        nullif(trim(name), '') as name,
+        gender,
+        birthday,
+        {{ local_to_utc('registered_at') }} as registered_at,
+        cast(registered_at as date) as registered_date,
+        register_store_id,
+        tier_code,
+        points_balance,
+        status,
+        _extract_date as extract_date,
+        _line as source_line
+    from source
+    where
+        _extract_date <= {{ as_of_date() }}
+        and cast(registered_at as date) <= {{ as_of_date() }}
+)
+
+select * from renamed

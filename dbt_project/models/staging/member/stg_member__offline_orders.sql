@@ -1,0 +1,37 @@
+-- In-store orders as of D: the latest version of each order (latest `updated_at`, then the
+-- latest folder) among the versions updated by the end of D.
+with
+
+source as (
+    select * from {{ source('member', 'offline_orders') }}
+),
+
+latest as (
+    select
+        *,
+        min(_extract_date) over (partition by order_id) as _first_extract_date
+    from source
+    where
+        _extract_date <= {{ as_of_date() }}
+        and cast(updated_at as date) <= {{ as_of_date() }}
+    qualify row_number() over (
+        partition by order_id order by updated_at desc, _extract_date desc, _line desc
+    ) = 1
+),
+
+renamed as (
+    select
+        order_id,
+        member_id,
+        store_id,
+        order_status,
+        paid_amount,
+        {{ local_to_utc('paid_at') }} as paid_at,
+        cast(paid_at as date) as paid_date,
+        {{ local_to_utc('updated_at') }} as updated_at,
+        _first_extract_date as first_extract_date,
+        _extract_date as extract_date
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,41 @@
+-- Mini-program orders as of D: the latest version of each order (latest `updated_at`, then
+-- the latest folder) among the versions updated by the end of D.
+with
+
+source as (
+    select * from {{ source('miniprogram', 'orders') }}
+),
+
+latest as (
+    select
+        *,
+        min(_extract_date) over (partition by order_id) as _first_extract_date
+    from source
+    where
+        _extract_date <= {{ as_of_date() }}
+        and cast(updated_at as date) <= {{ as_of_date() }}
+    qualify row_number() over (
+        partition by order_id order by updated_at desc, _extract_date desc, _line desc
+    ) = 1
+),
+
+renamed as (
+    select
+        order_id,
+        openid,
+        order_status,
+        total_amount,
+        discount_amount,
+        paid_amount,
+        nullif(trim(coupon_id), '') as coupon_id,
+        {{ local_to_utc('created_at') }} as created_at,
+        cast(created_at as date) as created_date,
+        {{ local_to_utc('paid_at') }} as paid_at,
+        cast(paid_at as date) as paid_date,
+        {{ local_to_utc('updated_at') }} as updated_at,
+        _first_extract_date as first_extract_date,
+        _extract_date as extract_date
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+-- Every version of every mini-program user in the snapshots dated ≤ D (identity stitching
+-- links identifiers seen on any of them); registrations after D do not count yet.
+with
+
+source as (
+    select * from {{ source('miniprogram', 'users') }}
+),
+
+renamed as (
+    select
+        openid,
+        nullif(trim(unionid), '') as unionid,
+        nullif(trim(mobile), '') as mobile,
+        nickname,
+        {{ local_to_utc('registered_at') }} as registered_at,
+        cast(registered_at as date) as registered_date,
+        _extract_date as extract_date,
+        _file as source_file,
+        _line as source_line
+    from source
+    where
+        _extract_date <= {{ as_of_date() }}
+        and cast(registered_at as date) <= {{ as_of_date() }}
+)
+
+select * from renamed

@@ -1,0 +1,49 @@
+-- Every version of every WeCom external contact in the snapshots dated ≤ D, the JSON parsed
+-- once into typed fields; `follow_users` keeps the list of (staff, customer) relationships.
+with
+
+source as (
+    select * from {{ source('wecom', 'external_contacts') }}
+    where _extract_date <= {{ as_of_date() }}
+),
+
+parsed as (
+    select
+        external_userid,
+        from_json(
+            record,
+            '{
+                "external_contact": {
+                    "name": "VARCHAR", "type": "INTEGER", "gender": "INTEGER",
+                    "unionid": "VARCHAR"
+                },
+                "follow_user": [{
+                    "userid": "VARCHAR", "remark": "VARCHAR", "description": "VARCHAR",
+                    "createtime": "BIGINT", "remark_mobiles": ["VARCHAR"],
+                    "add_way": "INTEGER", "oper_userid": "VARCHAR", "state": "VARCHAR",
+                    "tags": [{
+                        "group_name": "VARCHAR", "tag_name": "VARCHAR",
+                        "type": "INTEGER", "tag_id": "VARCHAR"
+                    }]
+                }]
+            }'
+        ) as contact,
+        _extract_date,
+        _line
+    from source
+),
+
+renamed as (
+    select
+        external_userid,
+        contact.external_contact.name as name,
+        contact.external_contact.type as contact_type,
+        contact.external_contact.gender as gender,
+        nullif(trim(contact.external_contact.unionid), '') as unionid,
+        coalesce(contact.follow_user, []) as follow_users,
+        _extract_date as extract_date,
+        _line as source_line
+    from parsed
+)
+
+select * from renamed
