@@ -72,6 +72,7 @@ def connect(
                 f"{path} is open in another process (one writer at a time): {exc}"
             ) from None
         raise
+    conn.execute("set enable_progress_bar = false")
     ensure_raw_schema(conn)
     return conn
 

@@ -8,8 +8,8 @@ history as (
     select * from {{ ref('int_identity__customer_id_history') }}
 ),
 
-nodes as (
-    select * from {{ ref('int_identity__nodes') }}
+identifiers as (
+    select * from {{ ref('int_identity__identifiers') }}
 ),
 
 retired as (
@@ -25,15 +25,13 @@ last_identifiers as (
     select
         retired.merged_customer_id,
         retired.merged_on,
-        arg_min(
-            history.identifier_key, (nodes.first_seen_date, nodes.candidate_customer_id)
-        ) as identifier_key
+        arg_min(history.identifier_key, identifiers.founder_rank) as identifier_key
     from retired
     inner join history
         on
             retired.merged_customer_id = history.customer_id
             and retired.merged_on = history.valid_to
-    inner join nodes on history.identifier_key = nodes.identifier_key
+    inner join identifiers on history.identifier_key = identifiers.identifier_key
     group by retired.merged_customer_id, retired.merged_on
 ),
 

@@ -42,7 +42,11 @@ customers as (
                 filter (where identifier_type = 'external_userid'),
             []
         ) as external_userids,
-        list_sort(list_distinct(flatten(list(source_systems)))) as sources
+        list_value(
+            case when bool_or(seen_in_member) then 'member' end,
+            case when bool_or(seen_in_miniprogram) then 'miniprogram' end,
+            case when bool_or(seen_in_wecom) then 'wecom' end
+        ).list_filter(lambda system: system is not null) as sources
     from identifiers
     group by customer_id
 ),

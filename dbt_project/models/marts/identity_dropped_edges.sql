@@ -17,7 +17,7 @@ final as (
         coalesce(from_shared.identifier_key, to_shared.identifier_key) as shared_key,
         concat_ws('; ', from_shared.reason, to_shared.reason) as reason,
         edges.first_seen_date,
-        edges.source_systems,
+        edges.source_system,
         {{ as_of_date() }} as as_of_date
     from edges
     left join shared as from_shared on edges.from_key = from_shared.identifier_key

@@ -1,5 +1,6 @@
 -- The identity graph's edges (rules §1): each record's key identifier linked to every other
--- identifier on the same record, over every record version dated ≤ D; one row per pair.
+-- identifier on the same record, over every record version dated ≤ D; one row per pair (a
+-- key identifier belongs to one system, so each pair comes from one `source_system`).
 with
 
 occurrences as (
@@ -12,8 +13,8 @@ final as (
         identifier_key as to_key,
         split_part(anchor_key, ':', 1) as from_type,
         identifier_type as to_type,
-        min(first_seen_date) as first_seen_date,
-        list(distinct source_system order by source_system) as source_systems
+        source_system,
+        min(first_seen_date) as first_seen_date
     from occurrences
     where
         anchor_key is not null

@@ -1,22 +1,22 @@
--- The edges that survive the shared-identifier guard, as node numbers for the component
--- search.
+-- The edges that survive the shared-identifier guard: both ends unshared.
 with
 
 edges as (
     select * from {{ ref('int_identity__edges') }}
 ),
 
-nodes as (
-    select * from {{ ref('int_identity__nodes') }}
+shared as (
+    select * from {{ ref('int_identity__shared_identifiers') }}
 ),
 
 final as (
     select
-        from_node.node_id as from_node_id,
-        to_node.node_id as to_node_id
+        edges.from_key,
+        edges.to_key
     from edges
-    inner join nodes as from_node on edges.from_key = from_node.identifier_key
-    inner join nodes as to_node on edges.to_key = to_node.identifier_key
+    left join shared as from_shared on edges.from_key = from_shared.identifier_key
+    left join shared as to_shared on edges.to_key = to_shared.identifier_key
+    where from_shared.identifier_key is null and to_shared.identifier_key is null
 )
 
 select * from final

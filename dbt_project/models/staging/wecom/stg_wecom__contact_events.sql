@@ -8,7 +8,9 @@ source as (
 deduplicated as (
     select
         *,
-        min(_extract_date) over (partition by ExternalUserID, UserID, ChangeType, CreateTime) as _first_extract_date
+        min(_extract_date) over (
+            partition by ExternalUserID, UserID, ChangeType, CreateTime
+        ) as _first_extract_date
     from source
     where
         _extract_date <= {{ as_of_date() }}

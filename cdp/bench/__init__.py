@@ -1,0 +1,1 @@
+"""`cdp bench`: benchmarks that print figures (never run inside the test suite's timing)."""

@@ -1,0 +1,21 @@
+"""Every identifier of the graph as of D with its customer (rules §1), the stitching step.
+
+The components of the kept edges and the stable ids are computed in one pass by
+`cdp.identity.stitch.assign` (SciPy's sparse-graph search, then NumPy/Arrow): see its
+docstring and docs/rules.md. The ids identifiers held before D are read from the id history
+that `int_identity__customer_id_history` keeps (the state as it was after the last run
+before D, whatever ran since), so the history is not a dbt parent of this model.
+"""
+
+from cdp.identity.stitch import stitch
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    return stitch(
+        session,
+        identifiers=dbt.ref("int_identity__identifiers"),
+        kept_edges=dbt.ref("int_identity__kept_edges"),
+        history_table=f"{dbt.this.database}.{dbt.this.schema}.int_identity__customer_id_history",
+        as_of=dbt.config.get("as_of"),
+    )
