@@ -11,6 +11,18 @@ from ingestion import warehouse
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test modules import the Dagster definitions, which read the dbt manifest: parse
+    the dbt project first when the manifest is missing or out of date."""
+    from orchestration.dbt_manifest import ManifestError, prepare_manifest
+
+    try:
+        prepare_manifest()
+    except ManifestError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 class Landing:

@@ -1,0 +1,94 @@
+"""The dbt project's manifest, which the Dagster definitions read at import time.
+
+`prepare_manifest()` runs `dbt parse` when `dbt_project/target/manifest.json` is missing or
+older than any file of the project (models, macros, tests, seeds, dbt_project.yml,
+profiles.yml). `cdp run`, `cdp demo`, `cdp ui` and the tests call it before they import the
+definitions; the definitions call it too, so `dagster definitions validate` works from a
+clean clone. Plain Python: importing this module loads no Dagster definitions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+"""The dbt project; its profiles.yml lives in it too."""
+MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+GENERATED = {"target", "logs", "dbt_packages"}
+"""Folders dbt writes into the project: not sources of the manifest."""
+
+TELEMETRY_OFF = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+
+class ManifestError(Exception):
+    """`dbt parse` failed; the message is dbt's error, a few lines at most."""
+
+
+def dbt_executable() -> str:
+    """The dbt of this Python environment (the venv's), else `dbt` on the PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def _project_files() -> Iterator[Path]:
+    for root, dirs, files in os.walk(PROJECT_DIR):
+        dirs[:] = [d for d in dirs if d not in GENERATED and not d.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def stale_reason() -> str | None:
+    """Why the manifest must be parsed again, or None when it is up to date."""
+    if not MANIFEST.exists():
+        return "no manifest yet"
+    built = MANIFEST.stat().st_mtime
+    newer = [p for p in _project_files() if p.stat().st_mtime > built]
+    if newer:
+        first = min(newer, key=lambda p: str(p))
+        more = f" and {len(newer) - 1} more" if len(newer) > 1 else ""
+        return f"{first.relative_to(PROJECT_DIR)}{more} changed"
+    return None
+
+
+def parse(env: dict[str, str] | None = None) -> None:
+    """Run `dbt parse` on the project (writes target/manifest.json)."""
+    command = [dbt_executable(), "parse", "--quiet", "--no-use-colors",
+               "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    done = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **TELEMETRY_OFF, **(env or {})},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not MANIFEST.exists():
+        lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        raise ManifestError(
+            "dbt parse failed: " + (" | ".join(lines[:6]) or f"exit code {done.returncode}")
+        )
+
+
+def prepare_manifest(say: Callable[[str], None] | None = None) -> bool:
+    """Parse the dbt project when its manifest is missing or out of date; True if it parsed."""
+    reason = stale_reason()
+    if reason is None:
+        return False
+    started = time.perf_counter()
+    parse()
+    if say is not None:
+        say(f"parsed the dbt project ({reason}) in {time.perf_counter() - started:.1f}s")
+    return True
+
+
+if __name__ == "__main__":
+    try:
+        prepare_manifest(say=print)
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
