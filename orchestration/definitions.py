@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs import ingestion, resources, sensors
+from orchestration.defs import dbt, ingestion, jobs, resources, sensors
 
-defs = dg.Definitions.merge(resources.defs, ingestion.defs, sensors.defs)
+defs = dg.Definitions.merge(resources.defs, ingestion.defs, dbt.defs, jobs.defs, sensors.defs)

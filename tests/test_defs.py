@@ -1,6 +1,9 @@
-"""The Dagster definitions load, and the ingestion assets and sensor work on generated data."""
+"""The Dagster definitions load (ingestion, the dbt models, the jobs: one lineage graph), and the
+ingestion assets and sensor work on generated data."""
 
 from __future__ import annotations
+
+import json
 
 import duckdb
 import dagster as dg
@@ -11,9 +14,10 @@ from dagster._core.storage.tags import (
 )
 
 from cdp.generate import generate
-from ingestion.contracts import ENTITIES
+from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.loader import discover
 from orchestration.definitions import defs
+from orchestration.defs.dbt import DBT_PROJECT, LAYERS, CdpDbtTranslator, dbt_models
 from orchestration.defs.ingestion import asset_key, landing_zone
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
@@ -47,6 +51,49 @@ def test_definitions_load():
     assert {asset_key(e) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("ingest").partitions_def is not None
     assert defs.resolve_sensor_def("new_extract_folder") is not None
+
+
+def test_dbt_models_are_assets_grouped_by_layer_with_their_tests_as_checks():
+    graph = defs.resolve_asset_graph()
+    models = set(dbt_models.keys)
+    assert dg.AssetKey(["staging", "stg_member__members"]) in models
+    for key in models:
+        assert key.path[0] in LAYERS and graph.get(key).group_name == key.path[0]
+    checks = dbt_models.check_keys
+    assert checks and {c.asset_key for c in checks} <= models
+    assert graph.asset_check_keys >= checks
+
+
+def test_dbt_sources_are_the_ingestion_assets_one_graph():
+    graph = defs.resolve_asset_graph()
+    models = set(dbt_models.keys)
+    for e in ENTITIES:  # every entity feeds some model directly
+        assert graph.get(asset_key(e)).child_keys & models, e.label
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    translator = CdpDbtTranslator()
+    for source in manifest["sources"].values():
+        key = translator.get_asset_key(source)
+        if source["source_name"] in SOURCES:
+            assert key == asset_key(entity(f"{source['source_name']}/{source['name']}"))
+        else:
+            assert source["source_name"] == "ingestion" and key == dg.AssetKey(["raw", source["name"]])
+    ingested = {asset_key(e) for e in ENTITIES}
+    upstream = {p for key in models for p in graph.get(key).parent_keys} - models
+    assert upstream <= ingested | {dg.AssetKey(["raw", "_loads"]), dg.AssetKey(["raw", "_quarantine"])}
+
+
+def test_jobs_ingest_build_and_nightly_resolve():
+    nodes = {
+        name: [n.name for n in defs.resolve_job_def(name).nodes_in_topological_order]
+        for name in ("ingest", "build", "nightly")
+    }
+    assert nodes == {
+        "ingest": ["landing_zone"],
+        "build": ["dbt_models"],
+        "nightly": ["landing_zone", "dbt_models"],
+    }
+    assert defs.resolve_job_def("nightly").partitions_def is not None
+    assert defs.resolve_job_def("build").partitions_def is None
 
 
 def test_one_partition_loads_that_extract_date(generated, tmp_path):

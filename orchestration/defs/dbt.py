@@ -1,0 +1,316 @@
+"""The dbt models as Dagster assets, their tests as asset checks: one `dbt build` per run.
+
+The dbt sources of the three landing-zone systems are the ingestion assets themselves
+(`raw/<source>/<entity>`), so ingestion and the models form one lineage graph; the load log
+and the quarantine are `raw/_loads` and `raw/_quarantine`. A model's key is
+`<schema>/<name>` (its relation in the build database: staging, intermediate, marts) and
+its group the layer folder it lives in.
+
+The run's config picks the as-of date (`as_of`, default the `CDP_AS_OF` setting) and may add
+dbt vars (`vars`, a YAML or JSON mapping, e.g. a threshold of docs/rules.md). The dbt
+subprocess writes the build database; this process never opens it while dbt runs (DuckDB
+allows one writer process per file).
+"""
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import yaml
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from cdp.settings import Settings, SettingsError, parse_date
+from ingestion.contracts import SOURCES, entity
+from ingestion.warehouse import WarehouseBusy
+from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, prepare_manifest
+from orchestration.defs.ingestion import PROGRESS_LOGGER, asset_key
+from orchestration.defs.resources import Warehouse
+
+LAYERS = ("staging", "intermediate", "marts")
+INGESTION_SOURCE = "ingestion"
+"""The dbt source of ingestion's own tables, `raw._loads` and `raw._quarantine`."""
+OP_NAME = "dbt_models"
+SUMMARY_TAG = "cdp/dbt_build"
+"""Run tag holding the build's count line, for `cdp run`'s summary and the runs list."""
+
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a call (DbtCliResource and dagster-dbt's
+    preparer hand dbt a copy of os.environ)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+if not DBT_PROJECT.preparer.using_dagster_dev():
+    prepare_manifest()  # a no-op when target/manifest.json is newer than every project file
+# Under `dagster dev`, dagster-dbt parses on every load; its preparer runs `dbt` from PATH,
+# which need not hold the venv's bin folder (`.venv/bin/dagster dev`, `cdp ui`).
+with _environ({"PATH": os.pathsep.join([str(Path(dbt_executable()).parent), os.environ.get("PATH", "")])}):
+    DBT_PROJECT.prepare_if_dev()
+
+
+def _layer(props: Mapping[str, Any]) -> str | None:
+    fqn = props.get("fqn") or []
+    return fqn[1] if len(fqn) > 2 and fqn[1] in LAYERS else None
+
+
+class CdpDbtTranslator(DagsterDbtTranslator):
+    """Sources are the ingestion assets; models are `<schema>/<name>`, grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        props = dbt_resource_props
+        if props["resource_type"] == "source":
+            source, table = props["source_name"], props["name"]
+            if source in SOURCES:
+                return asset_key(entity(f"{source}/{table}"))
+            if source == INGESTION_SOURCE:
+                return dg.AssetKey(["raw", table])
+            return super().get_asset_key(props)
+        if props["resource_type"] in ("model", "seed", "snapshot"):
+            return dg.AssetKey([props["schema"], props["name"]])
+        return super().get_asset_key(props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return _layer(dbt_resource_props) or super().get_group_name(dbt_resource_props)
+
+
+class DbtBuildConfig(dg.Config):
+    as_of: str = ""
+    """The run's as-of date D (YYYY-MM-DD); empty means the `CDP_AS_OF` setting (or today)."""
+    vars: str = ""
+    """Extra dbt vars for this run, a YAML or JSON mapping, e.g. `{identity_max_links: 5}`."""
+
+
+def dbt_vars(config: DbtBuildConfig, settings: Settings) -> dict[str, Any]:
+    """The `--vars` of the build: `as_of` always, the config's extra vars over it."""
+    as_of = parse_date(config.as_of, "as_of") if config.as_of.strip() else settings.as_of
+    extra: Any = {}
+    if config.vars.strip():
+        try:
+            extra = yaml.safe_load(config.vars)
+        except yaml.YAMLError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise SettingsError(f"vars: not YAML or JSON ({first})") from None
+        if not isinstance(extra, dict):
+            raise SettingsError(f"vars: {config.vars!r} is not a mapping of var names to values")
+    if "as_of" in extra:
+        extra["as_of"] = parse_date(str(extra["as_of"]), "vars: as_of").isoformat()
+    return {"as_of": as_of.isoformat(), **extra}
+
+
+def dbt_environment(warehouse: Warehouse, settings: Settings) -> dict[str, str]:
+    """What profiles.yml reads: the warehouse folder (absolute), DuckDB threads and memory."""
+    return {
+        "CDP_WAREHOUSE_DIR": str(warehouse.build_database.parent.resolve()),
+        "CDP_THREADS": str(warehouse.threads or settings.threads or os.cpu_count() or 1),
+        "CDP_MEMORY_LIMIT": warehouse.memory_limit or settings.memory_limit or "80%",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR_HEADER = re.compile(r"^[\w ]*(Error|Failure) in \w+ \S+( \(.*\))?$")
+
+
+def first_line(message: str | None) -> str:
+    """The first informative line of a dbt message: not dbt's "X Error in model m (path)"
+    header, and for a Python traceback the exception line ("Python model failed: E: ...")."""
+    lines = [line.strip() for line in _ANSI.sub("", message or "").splitlines() if line.strip()]
+    if len(lines) > 1 and _ERROR_HEADER.match(lines[0]):
+        lines = lines[1:]
+    if not lines:
+        return "(no message)"
+    if len(lines) > 2 and lines[1].startswith("Traceback (most recent call last)"):
+        return f"{lines[0]} {lines[-1]}"
+    return lines[0]
+
+
+@dataclass
+class BuildProgress:
+    """Follows one `dbt build`: a line when a layer starts, counts, the failures."""
+
+    manifest: Mapping[str, Any]
+    say: Any
+    started: float = field(default_factory=time.perf_counter)
+    layers_seen: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    """dbt's error-level log lines (used when no node result explains a failure)."""
+
+    def node(self, unique_id: str) -> Mapping[str, Any]:
+        return (
+            self.manifest.get("nodes", {}).get(unique_id)
+            or self.manifest.get("unit_tests", {}).get(unique_id)
+            or {}
+        )
+
+    def see(self, raw_event: Mapping[str, Any]) -> None:
+        info, data = raw_event["info"], raw_event.get("data", {})
+        if info.get("level") == "error":
+            self.errors.append(info.get("msg", ""))
+        if info.get("name") not in ("LogStartLine", "NodeStart"):
+            return
+        node = self.node(data.get("node_info", {}).get("unique_id", ""))
+        layer = _layer(node) if node else None
+        if layer and layer not in self.layers_seen:
+            self.layers_seen.add(layer)
+            self.say(f"dbt build: {layer} started")
+
+    def label(self, unique_id: str) -> str:
+        node = self.node(unique_id)
+        kind = node.get("resource_type") or unique_id.split(".")[0]
+        if kind in ("model", "seed", "snapshot"):
+            return f"{kind} {node.get('schema')}.{node.get('alias') or node.get('name')}"
+        if kind == "unit_test":
+            return f"unit test {node.get('model')}::{node.get('name')}"
+        return f"{kind} {node.get('name') or unique_id}"
+
+    def finish(self, run_results: Mapping[str, Any] | None, returncode: int) -> "BuildOutcome":
+        counts = {"models": 0, "passed": 0, "warned": 0, "failed": 0, "skipped": 0}
+        failures = []
+        for result in (run_results or {}).get("results", []):
+            kind, status = result["unique_id"].split(".")[0], result["status"]
+            if status in ("error", "fail", "runtime error"):
+                counts["failed"] += 1
+                failures.append(f"{self.label(result['unique_id'])}: {first_line(result.get('message'))}")
+            elif status == "skipped":
+                counts["skipped"] += 1
+            elif status == "warn":
+                counts["warned"] += 1
+            elif kind in ("test", "unit_test"):
+                counts["passed"] += 1
+            elif kind in ("model", "seed", "snapshot"):
+                counts["models"] += 1
+        if returncode != 0 and not failures:
+            detail = next((first_line(m) for m in self.errors if m.strip()), None)
+            failures.append(detail or f"dbt build failed with exit code {returncode}")
+        line = f"dbt build: {counts['models']} models, {counts['passed']} tests passed"
+        line += "".join(f", {counts[k]} {k}" for k in ("warned",) if counts[k])
+        line += f", {counts['failed']} failed"
+        line += "".join(f", {counts[k]} {k}" for k in ("skipped",) if counts[k])
+        line += f" in {time.perf_counter() - self.started:.1f}s"
+        return BuildOutcome(line=line, failures=failures, counts=counts)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    line: str
+    failures: list[str]
+    counts: dict[str, int]
+
+
+def _say(context: dg.AssetExecutionContext):
+    plain = logging.getLogger(PROGRESS_LOGGER)
+
+    def say(line: str) -> None:
+        context.log.info(line)
+        plain.info(line)
+
+    return say
+
+
+def _run_results(invocation: DbtCliInvocation) -> Mapping[str, Any] | None:
+    try:
+        return invocation.get_artifact("run_results.json")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=CdpDbtTranslator(),
+    name=OP_NAME,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+):
+    say = _say(context)
+    try:
+        settings = Settings.from_env()
+        build_vars = dbt_vars(config, settings)
+    except SettingsError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    # Open the build database once before dbt does: a clear message when another process holds
+    # it, and the raw schema exists even before the first ingestion. Closed before dbt starts.
+    try:
+        with warehouse.connect():
+            pass
+    except WarehouseBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    environment = dbt_environment(warehouse, settings)
+    say(
+        f"dbt build as of {build_vars['as_of']} (threads {environment['CDP_THREADS']}, "
+        f"memory {environment['CDP_MEMORY_LIMIT']})"
+    )
+    started = time.perf_counter()
+    with _environ(environment):
+        invocation = dbt.cli(
+            ["build", "--vars", json.dumps(build_vars)], context=context, raise_on_error=False
+        )
+        progress = BuildProgress(manifest=invocation.manifest, say=say, started=started)
+        for event in invocation.stream_raw_events():
+            progress.see(event.raw_event)
+            yield from event.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            )
+    outcome = progress.finish(_run_results(invocation), invocation.process.wait())
+    for failure in outcome.failures:
+        say(f"dbt build: FAILED {failure}")
+    say(outcome.line)
+    context.instance.add_run_tags(context.run_id, {SUMMARY_TAG: outcome.line})
+    if outcome.failures:
+        raise dg.Failure(
+            description=outcome.failures[0],
+            metadata={"dbt_failures": "\n".join(outcome.failures), "summary": outcome.line},
+        )
+
+
+build_job = dg.define_asset_job(
+    "build",
+    selection=dg.AssetSelection.assets(dbt_models),
+    executor_def=dg.in_process_executor,
+    description="dbt build: every model and its tests, as of the run's as_of date.",
+)
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    jobs=[build_job],
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
+        )
+    },
+)
