@@ -1,7 +1,8 @@
 """The `cdp` command: a thin layer over the Dagster definitions (never a second orchestrator).
 
-Exit codes: 0 done; 2 bad usage, bad settings or an unreadable extract (one line, no
-traceback). Later stages of the nightly job add 1 (the quality gate refused to publish).
+Exit codes: 0 done; 1 the dbt build failed (a model error or a failing test, one line
+each) or the dbt project does not parse; 2 bad usage, bad settings or an unreadable extract
+(one line, no traceback).
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from datetime import date
 from pathlib import Path
 
 from cdp.settings import Settings, SettingsError, parse_date
+from orchestration.dbt_manifest import ManifestError
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+NEEDS_DBT_MANIFEST = {"run", "demo", "ui"}
+"""Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
 
 DEMO_CUSTOMERS = 3_000
 DEMO_DAYS = 120
@@ -58,6 +63,13 @@ def _prepare_environment(settings: Settings) -> None:
         config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
 
+def _prepare_dbt_manifest() -> None:
+    """`dbt parse` when the manifest is missing or older than the dbt project's files."""
+    from orchestration.dbt_manifest import prepare_manifest
+
+    prepare_manifest(say=say)
+
+
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from cdp.generate import generate
 
@@ -88,7 +100,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from cdp.run import run_nightly
 
     as_of = args.as_of or settings.as_of
-    return run_nightly(settings, as_of=as_of, reload=args.reload or [], say=say)
+    return run_nightly(
+        settings, as_of=as_of, reload=args.reload or [], say=say, build=not args.no_build
+    )
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_generate)
 
     run = commands.add_parser(
-        "run", help="the nightly job: ingest every extract folder <= the as-of date not yet loaded"
+        "run", help="the nightly job: ingest every extract folder <= the as-of date not yet loaded, "
+        "then dbt build every model and test as of that date"
     )
     run.add_argument("--as-of", type=_date_arg, help="local date D (default: CDP_AS_OF or today)")
     run.add_argument(
@@ -171,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DATE",
         help="load that extract date's files again, replacing its rows (repeatable)",
+    )
+    run.add_argument(
+        "--no-build",
+        action="store_true",
+        help="only ingest; leave the dbt models as they are (e.g. to catch up on many dates, "
+        "then build once)",
     )
     run.set_defaults(handler=cmd_run)
 
@@ -186,10 +207,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         _prepare_environment(settings)
+        if args.command in NEEDS_DBT_MANIFEST:
+            _prepare_dbt_manifest()
         code = args.handler(args, settings)
     except (UsageError, SettingsError) as exc:
         print(f"cdp {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ManifestError as exc:
+        print(f"cdp {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"cdp {args.command}: interrupted", file=sys.stderr)
         return 130

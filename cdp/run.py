@@ -1,18 +1,26 @@
 """`cdp run`: the nightly job, run in process through the Dagster definitions.
 
-It works out which extract dates have files not loaded yet, launches the `ingest` job once
-over that range of daily partitions (a corrected date named with `--reload` gets a run of
-its own first), prints progress, and ends with a short summary per entity.
+It works out which extract dates have files not loaded yet and launches the `nightly` job
+once over that range of daily partitions: ingestion, then `dbt build` as of D. A corrected
+date named with `--reload` gets an `ingest` run of its own first; with nothing new to ingest
+the `build` job runs alone. It prints progress and ends with a short summary: one line per
+entity, the dbt counts, the number of customers.
+
+Exit codes: 0 done; 1 the dbt build failed (one line per failed model or test); 2 an
+unreadable extract (one line per file; nothing is built then) or a bad setting.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import date
 
 import dagster as dg
+import duckdb
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -24,7 +32,9 @@ from ingestion.loader import EntityStats, check_reload_dates, pending_files
 from orchestration.defs.ingestion import PROGRESS_LOGGER
 
 EXIT_OK = 0
+EXIT_BUILD_FAILED = 1
 EXIT_BAD_INPUT = 2
+CUSTOMER_TABLE = ("marts", "customer_profile")
 QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 Say = Callable[[str], None]
@@ -41,37 +51,74 @@ def _show_progress() -> None:
         logger.propagate = False
 
 
-def _run_ingest(job: dg.JobDefinition, first: str, last: str, *, reload: bool) -> dg.ExecuteInProcessResult:
-    return job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
-        run_config={**QUIET_DAGSTER_CONSOLE, "ops": {"landing_zone": {"config": {"reload": reload}}}},
-        raise_on_error=False,
+@contextmanager
+def _dbt_output_hidden() -> Iterator[None]:
+    """dagster-dbt echoes every dbt log line to sys.stdout (the UI keeps them as compute logs);
+    `cdp run` shows its own progress lines instead (their handler holds the real stdout), and
+    each dbt invocation keeps its full log in its target folder (dbt.log)."""
+    with open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+        yield
+
+
+def _execute(
+    job: dg.JobDefinition, *, ops: dict, first: str | None = None, last: str | None = None
+) -> dg.ExecuteInProcessResult:
+    tags = (
+        {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+        if first and last
+        else {}
     )
+    with _dbt_output_hidden():
+        return job.execute_in_process(
+            instance=dg.DagsterInstance.get(),
+            tags=tags,
+            run_config={**QUIET_DAGSTER_CONSOLE, "ops": ops},
+            raise_on_error=False,
+        )
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> list[str]:
-    """The one-line messages of a failed run: each unreadable file, or the step's error."""
+def _ingest_config(*, reload: bool) -> dict:
+    return {"landing_zone": {"config": {"reload": reload}}}
+
+
+def _build_config(as_of: date) -> dict:
+    from orchestration.defs.dbt import OP_NAME
+
+    return {OP_NAME: {"config": {"as_of": as_of.isoformat()}}}
+
+
+def _step_failures(result: dg.ExecuteInProcessResult, step: str) -> list[str]:
+    """The one-line messages of a failed step: each unreadable file or failed dbt node, or the
+    step's error."""
     lines = []
     for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
+        if event.event_type_value != "STEP_FAILURE" or event.step_key != step:
             continue
         data = event.step_failure_data
         user = data.user_failure_data
-        if user is not None and "unreadable" in user.metadata:
-            lines.extend(str(user.metadata["unreadable"].value).splitlines())
+        metadata = user.metadata if user is not None else {}
+        listed = next((metadata[k] for k in ("unreadable", "dbt_failures") if k in metadata), None)
+        if listed is not None:
+            lines.extend(str(listed.value).splitlines())
         elif user is not None and user.description:
             lines.append(user.description)
         elif data.error is not None:
             lines.append(data.error.message.strip().splitlines()[-1])
-    return lines or ["the run failed (see the Dagster UI for details)"]
+        else:
+            lines.append("the step failed (see the Dagster UI for details)")
+    return lines
 
 
 def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
+    from orchestration.defs.ingestion import landing_zone
+
+    raw_keys = set(landing_zone.keys)
     latest: dict[str, EntityStats] = {}
     for result in results:
         for event in result.get_asset_materialization_events():
             mat = event.materialization
+            if mat.asset_key not in raw_keys:
+                continue
             metadata = {k: v.value for k, v in mat.metadata.items()}
             latest["/".join(mat.asset_key.path[1:])] = EntityStats(
                 **{k: metadata[k] for k in ("files", "rows", "quarantined", "bytes", "seconds")}
@@ -90,7 +137,27 @@ def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
     return lines
 
 
-def run_nightly(settings: Settings, *, as_of: date, reload: list[date], say: Say) -> int:
+def _customers(settings: Settings, rebuilt: bool) -> str | None:
+    """`customers: N` when the customer mart exists (after the build: this run is the only
+    writer then), noting a table this run did not rebuild."""
+    schema, table = CUSTOMER_TABLE
+    path = warehouse.build_database(settings.warehouse_dir)
+    if not path.exists():
+        return None
+    with duckdb.connect(str(path)) as conn:
+        exists = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+        if not exists:
+            return None
+        count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+    return f"customers: {count:,}" + ("" if rebuilt else " (not rebuilt by this run)")
+
+
+def run_nightly(
+    settings: Settings, *, as_of: date, reload: list[date], say: Say, build: bool = True
+) -> int:
     from orchestration.definitions import defs
     from orchestration.defs.partitions import extract_dates
     from orchestration.defs.resources import Warehouse
@@ -110,21 +177,55 @@ def run_nightly(settings: Settings, *, as_of: date, reload: list[date], say: Say
     beyond = sorted(pending_dates - valid)
     if beyond:
         say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")
-    job = defs.resolve_job_def("ingest")
-    results = []
+    ingest = defs.resolve_job_def("ingest")
+    ingest_runs = []
     for day in sorted(d.isoformat() for d in set(reload)):
         say(f"reloading extract date {day}")
-        results.append(_run_ingest(job, day, day, reload=True))
+        ingest_runs.append(_execute(ingest, ops=_ingest_config(reload=True), first=day, last=day))
+    build_run = None
     if dates:
         say(f"ingesting {len(pending)} new file(s) for {len(dates)} extract date(s) {dates[0]} .. {dates[-1]}")
-        results.append(_run_ingest(job, dates[0], dates[-1], reload=False))
+        # One `nightly` run ingests and builds; after an unreadable reloaded file, ingest only.
+        together = build and all(r.success for r in ingest_runs)
+        ops = {**_ingest_config(reload=False), **(_build_config(as_of) if together else {})}
+        job = defs.resolve_job_def("nightly" if together else "ingest")
+        ingest_runs.append(_execute(job, ops=ops, first=dates[0], last=dates[-1]))
+        build_run = ingest_runs[-1] if together else None
     elif not reload:
         say("nothing new to ingest")
-    failed = [r for r in results if not r.success]
-    for line in _summary(results):
+    unreadable = [line for r in ingest_runs for line in _step_failures(r, "landing_zone")]
+    if build and build_run is None and not unreadable:
+        build_run = _execute(defs.resolve_job_def("build"), ops=_build_config(as_of))
+    for line in _summary(ingest_runs):
         say(line)
-    if failed:
-        for line in _failure(failed[0]):
+    if unreadable:  # nothing was built (the nightly run skips dbt after a failed ingestion)
+        for line in unreadable:
             print(f"cdp run: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return EXIT_OK
+    failures = _build_report(build_run, settings, say) if build_run is not None else []
+    for line in failures:
+        print(f"cdp run: {line}", file=sys.stderr)
+    return EXIT_BUILD_FAILED if failures else EXIT_OK
+
+
+def _build_report(result: dg.ExecuteInProcessResult, settings: Settings, say: Say) -> list[str]:
+    """Say the dbt count line and the number of customers; return the build's failures."""
+    from orchestration.defs.dbt import OP_NAME, SUMMARY_TAG
+
+    run = dg.DagsterInstance.get().get_run_by_id(result.run_id)
+    line = run.tags.get(SUMMARY_TAG) if run is not None else None
+    if line:
+        say(f"  {line}")
+    customers = _customers(settings, rebuilt=_rebuilt(result))
+    if customers:
+        say(f"  {customers}")
+    if result.success:
+        return []
+    return _step_failures(result, OP_NAME) or [
+        "the build run failed before dbt started (see the Dagster UI for details)"
+    ]
+
+
+def _rebuilt(result: dg.ExecuteInProcessResult) -> bool:
+    key = dg.AssetKey(list(CUSTOMER_TABLE))
+    return any(e.asset_key == key for e in result.get_asset_materialization_events())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,20 +48,21 @@ def loaded_files(env) -> int:
 
 
 def test_run_ingests_everything_then_nothing_new(env):
-    first = cdp("run", "--as-of", "2026-10-31", env=env)
+    first = cdp("run", "--as-of", "2026-10-31", "--no-build", env=env)
     assert first.returncode == 0, first.stderr
     assert "ingesting" in first.stdout and "rows/s" in first.stdout
     assert "miniprogram/events" in first.stdout and "finished" in first.stdout
     files = sum(1 for p in env["landing"].rglob("*") if p.is_file())
     assert loaded_files(env) == files
-    second = cdp("run", "--as-of", "2026-10-31", env=env)
+    second = cdp("run", "--as-of", "2026-10-31", "--no-build", env=env)
     assert second.returncode == 0, second.stderr
     assert "nothing new to ingest" in second.stdout
+    assert "dbt build" not in first.stdout + second.stdout
     assert loaded_files(env) == files
 
 
 def test_as_of_leaves_later_folders_for_later(env):
-    done = cdp("run", "--as-of", "2026-10-28", env=env)
+    done = cdp("run", "--as-of", "2026-10-28", "--no-build", env=env)
     assert done.returncode == 0, done.stderr
     later = [p for p in env["landing"].rglob("*") if p.is_file() and p.parent.name > "2026-10-28"]
     assert later and loaded_files(env) == sum(1 for p in env["landing"].rglob("*") if p.is_file()) - len(later)
@@ -73,21 +75,32 @@ def test_unreadable_extract_exits_2_with_one_line(env):
     assert done.returncode == 2
     assert done.stderr.strip() == f"cdp run: {bad}, line 2: NUL byte: binary or UTF-16 file"
     assert "Traceback" not in done.stdout + done.stderr
+    assert "dbt build" not in done.stdout  # nothing is built on unreadable input
     files = sum(1 for p in env["landing"].rglob("*") if p.is_file())
     assert loaded_files(env) == files - 1
 
 
 def test_reload_replaces_a_corrected_date(env):
-    assert cdp("run", "--as-of", "2026-10-31", env=env).returncode == 0
+    assert cdp("run", "--as-of", "2026-10-31", "--no-build", env=env).returncode == 0
     target = env["landing"] / "member" / "2026-10-30" / "points_ledger.csv"
     header = target.read_text(encoding="utf-8").splitlines()[0]
     target.write_text(header + "\nfix1,M0000000001,5,adjust,2026-10-30 12:00:00,\n", encoding="utf-8")
-    done = cdp("run", "--as-of", "2026-10-31", "--reload", "2026-10-30", env=env)
+    done = cdp("run", "--as-of", "2026-10-31", "--reload", "2026-10-30", "--no-build", env=env)
     assert done.returncode == 0, done.stderr
     with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
         assert conn.execute(
             "select entry_id from raw.member__points_ledger where _extract_date = '2026-10-30'"
         ).fetchall() == [("fix1",)]
+
+
+def test_run_ingests_then_builds_the_models(env):
+    done = cdp("run", "--as-of", "2026-10-31", env=env)
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout[done.stdout.index("all entities"):]
+    assert re.search(r"^  dbt build: \d+ models, \d+ tests passed, 0 failed in [\d.]+s$", summary, re.M)
+    assert "Traceback" not in done.stdout + done.stderr and done.stderr == ""
+    with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from staging.stg_miniprogram__orders").fetchone()[0] > 0
 
 
 @pytest.mark.parametrize(

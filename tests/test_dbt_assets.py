@@ -1,0 +1,158 @@
+"""The dbt assets on a small generated landing zone, through `cdp run`'s real path:
+ingestion and `dbt build` in process through the Dagster definitions, real DuckDB, real dbt."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cdp.generate import generate
+from cdp.run import EXIT_OK, run_nightly
+from cdp.settings import Settings, SettingsError
+from orchestration.definitions import defs
+from orchestration.defs.dbt import (
+    DBT_PROJECT,
+    OP_NAME,
+    BuildProgress,
+    DbtBuildConfig,
+    dbt_vars,
+)
+
+COUNT_LINE = re.compile(r"dbt build: (\d+) models, (\d+) tests passed, 0 failed in [\d.]+s$")
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def relation_counts(database: Path) -> dict[str, int]:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        names = conn.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            f"where table_schema in {LAYERS} order by 1"
+        ).fetchall()
+        return {n: conn.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in names}
+
+
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory):
+    """Two nightly runs as of the last extract date: the first ingests and builds, the second
+    finds nothing new and builds again."""
+    root = tmp_path_factory.mktemp("dbt_assets")
+    summary = generate(root / "landing", customers=200, days=10, seed=7)
+    runs = []
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CDP_LANDING_DIR", str(root / "landing"))
+        env.setenv("CDP_WAREHOUSE_DIR", str(root / "warehouse"))
+        env.setenv("DAGSTER_HOME", str(root / "dagster"))
+        env.delenv("CDP_AS_OF", raising=False)
+        (root / "dagster").mkdir()
+        settings = Settings.from_env()
+        for _ in range(2):
+            lines: list[str] = []
+            code = run_nightly(settings, as_of=summary.last_date, reload=[], say=lines.append)
+            runs.append((code, lines, relation_counts(root / "warehouse" / "build.duckdb")))
+    return summary, root / "warehouse" / "build.duckdb", runs
+
+
+def test_first_run_ingests_then_builds_every_model(nightly):
+    _, database, runs = nightly
+    code, lines, counts = runs[0]
+    assert code == EXIT_OK, lines
+    built = [m for line in lines if (m := COUNT_LINE.search(line))]
+    assert built, lines
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert int(built[-1].group(1)) == len(models)
+    assert {f"{m['schema']}.{m['name']}" for m in models} <= set(counts)
+    with duckdb.connect(str(database), read_only=True) as conn:
+        views = {
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'staging' and table_type = 'VIEW'"
+            ).fetchall()
+        }
+        newest_members = conn.execute(
+            "select count(distinct member_id) from raw.member__members where _extract_date = "
+            "(select max(_extract_date) from raw.member__members)"
+        ).fetchone()[0]
+    staging = {m["name"] for m in models if m["schema"] == "staging"}
+    assert staging and staging == views
+    assert counts["staging.stg_member__members"] == newest_members > 0
+    for name in ("stg_miniprogram__orders", "stg_wecom__external_contacts", "stg_member__offline_orders"):
+        assert counts[f"staging.{name}"] > 0, name
+
+
+def test_second_run_builds_the_same_tables(nightly):
+    _, _, runs = nightly
+    (_, _, first), (code, lines, again) = runs
+    assert code == EXIT_OK, lines
+    assert "nothing new to ingest" in lines
+    assert any(COUNT_LINE.search(line) for line in lines)
+    assert again == first
+
+
+def test_an_unknown_as_of_is_a_one_line_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    result = defs.resolve_job_def("build").execute_in_process(
+        run_config={"ops": {OP_NAME: {"config": {"as_of": "yesterday"}}}},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    description = failure.step_failure_data.user_failure_data.description
+    assert description == "as_of: 'yesterday' is not a date (YYYY-MM-DD)"
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_vars_merge_over_as_of():
+    settings = Settings.from_env({"CDP_AS_OF": "2026-10-31"})
+    assert dbt_vars(DbtBuildConfig(), settings) == {"as_of": "2026-10-31"}
+    config = DbtBuildConfig(as_of="2026-10-30", vars='{identity_max_links: 5, as_of: "2026-10-29"}')
+    assert dbt_vars(config, settings) == {"as_of": "2026-10-29", "identity_max_links": 5}
+    assert dbt_vars(DbtBuildConfig(vars='{"qualifying_offline_statuses": ["paid"]}'), settings) == {
+        "as_of": "2026-10-31",
+        "qualifying_offline_statuses": ["paid"],
+    }
+    for bad, message in [
+        ("[1, 2]", "is not a mapping"),
+        ("{a: [", "not YAML or JSON"),
+        ("{as_of: soon}", "vars: as_of: 'soon' is not a date"),
+    ]:
+        with pytest.raises(SettingsError, match=re.escape(message)):
+            dbt_vars(DbtBuildConfig(vars=bad), settings)
+
+
+def test_failures_are_one_line_each_naming_the_node():
+    manifest = {
+        "nodes": {
+            "model.cdp.m": {"resource_type": "model", "schema": "marts", "name": "m", "alias": "m"},
+            "test.cdp.t.1": {"resource_type": "test", "name": "unique_m_id"},
+        },
+        "unit_tests": {
+            "unit_test.cdp.m.u": {"resource_type": "unit_test", "name": "u", "model": "m"},
+        },
+    }
+    results = {
+        "results": [
+            {"unique_id": "model.cdp.m", "status": "error", "message": (
+                "Runtime Error in model m (models/marts/m.sql)\n"
+                "  Binder Error: Referenced column \"x\" not found in FROM clause!\n  Candidate bindings: y"
+            )},
+            {"unique_id": "test.cdp.t.1", "status": "fail", "message": "Got 3 results, configured to fail if != 0"},
+            {"unique_id": "unit_test.cdp.m.u", "status": "fail", "message": "\n\n\x1b[32mactual\x1b[0m differs from expected:\n..."},
+            {"unique_id": "test.cdp.t.2", "status": "warn", "message": "Got 1 result, configured to warn if != 0"},
+            {"unique_id": "model.cdp.n", "status": "skipped", "message": None},
+        ]
+    }
+    outcome = BuildProgress(manifest=manifest, say=print).finish(results, returncode=1)
+    assert outcome.failures == [
+        'model marts.m: Binder Error: Referenced column "x" not found in FROM clause!',
+        "test unique_m_id: Got 3 results, configured to fail if != 0",
+        "unit test m::u: actual differs from expected:",
+    ]
+    assert re.fullmatch(r"dbt build: 0 models, 0 tests passed, 1 warned, 3 failed, 1 skipped in [\d.]+s", outcome.line)
