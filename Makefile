@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint manifest clean
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: install
 	$(BIN)/cdp demo
 
-test: install
+# dbt parse writes dbt_project/target/manifest.json, which the Dagster definitions read.
+manifest: install
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --project-dir . --profiles-dir .
+
+# sqlfluff's dbt templater opens the profile's database: give it a throwaway warehouse
+# folder, never the real build database (which a running `cdp run` may hold).
+lint: install
+	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint dbt_project/models; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+test: install manifest lint
 	$(BIN)/pytest
 
 clean:
