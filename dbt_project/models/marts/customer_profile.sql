@@ -24,29 +24,35 @@ order_summary as (
     select * from {{ ref('int_customers__order_summary') }}
 ),
 
+identifier_lists as (
+    select
+        customer_id,
+        identifier_type,
+        list(identifier_value order by identifier_value) as identifier_values
+    from identifiers
+    group by customer_id, identifier_type
+),
+
 customers as (
     select
         customer_id,
-        coalesce(
-            list(identifier_value order by identifier_value)
-                filter (where identifier_type = 'member_id'),
-            []
-        ) as member_ids,
-        coalesce(
-            list(identifier_value order by identifier_value)
-                filter (where identifier_type = 'openid'),
-            []
-        ) as openids,
-        coalesce(
-            list(identifier_value order by identifier_value)
-                filter (where identifier_type = 'external_userid'),
-            []
-        ) as external_userids,
-        list_value(
+        max(identifier_values) filter (where identifier_type = 'member_id') as member_ids,
+        max(identifier_values) filter (where identifier_type = 'openid') as openids,
+        max(identifier_values) filter (
+            where identifier_type = 'external_userid'
+        ) as external_userids
+    from identifier_lists
+    group by customer_id
+),
+
+systems as (
+    select
+        customer_id,
+        list_sort(list_distinct(list_value(
             case when bool_or(seen_in_member) then 'member' end,
             case when bool_or(seen_in_miniprogram) then 'miniprogram' end,
             case when bool_or(seen_in_wecom) then 'wecom' end
-        ).list_filter(lambda system: system is not null) as sources
+        ))) as sources
     from identifiers
     group by customer_id
 ),
@@ -54,16 +60,11 @@ customers as (
 golden as (
     select
         customer_id,
-        first(name order by source_rank, recorded_at desc nulls last)
-            filter (where name is not null) as name,
-        first(gender order by source_rank, recorded_at desc nulls last)
-            filter (where gender is not null) as gender,
-        first(birthday order by source_rank, recorded_at desc nulls last)
-            filter (where birthday is not null) as birthday,
-        first(mobile order by source_rank, recorded_at desc nulls last)
-            filter (where mobile is not null) as mobile,
-        first(unionid order by source_rank, recorded_at desc nulls last)
-            filter (where unionid is not null) as unionid
+        arg_min(name, candidate_rank) filter (where name is not null) as name,
+        arg_min(gender, candidate_rank) filter (where gender is not null) as gender,
+        arg_min(birthday, candidate_rank) filter (where birthday is not null) as birthday,
+        arg_min(mobile, candidate_rank) filter (where mobile is not null) as mobile,
+        arg_min(unionid, candidate_rank) filter (where unionid is not null) as unionid
     from candidates
     group by customer_id
 ),
@@ -74,7 +75,7 @@ owners as (
         list(distinct follow_users.userid order by follow_users.userid) as owner_userids
     from follow_users
     inner join identifiers
-        on {{ customer_of('identifiers', "'external_userid'", 'follow_users.external_userid') }}
+        on {{ customer_of('identifiers', 'external_userid', 'follow_users.external_userid') }}
     group by identifiers.customer_id
 ),
 
@@ -87,18 +88,19 @@ final as (
         substr(golden.mobile, 1, 3) || '****' || substr(golden.mobile, 8, 4) as mobile_masked,
         sha256(golden.mobile) as mobile_sha256,
         golden.unionid,
-        customers.member_ids,
-        customers.openids,
-        customers.external_userids,
+        coalesce(customers.member_ids, []) as member_ids,
+        coalesce(customers.openids, []) as openids,
+        coalesce(customers.external_userids, []) as external_userids,
         coalesce(owners.owner_userids, []) as owner_userids,
         joined_dates.joined_date,
         order_summary.first_order_date,
         order_summary.last_order_date,
         coalesce(order_summary.order_count, 0) as order_count,
         cast(coalesce(order_summary.total_spend, 0) as decimal(18, 2)) as total_spend,
-        customers.sources,
+        systems.sources,
         {{ as_of_date() }} as as_of_date
     from customers
+    inner join systems on customers.customer_id = systems.customer_id
     left join golden on customers.customer_id = golden.customer_id
     left join owners on customers.customer_id = owners.customer_id
     left join joined_dates on customers.customer_id = joined_dates.customer_id

@@ -80,9 +80,9 @@ final as (
         {{ as_of_date() }} as as_of_date
     from unioned
     left join identifiers as by_openid
-        on {{ customer_of('by_openid', "'openid'", 'unioned.openid') }}
+        on {{ customer_of('by_openid', 'openid', 'unioned.openid') }}
     left join identifiers as by_member
-        on {{ customer_of('by_member', "'member_id'", 'unioned.member_id') }}
+        on {{ customer_of('by_member', 'member_id', 'unioned.member_id') }}
 )
 
 select * from final

@@ -36,16 +36,21 @@ history as (
     select * from {{ ref('int_identity__customer_id_history') }}
 ),
 
-merges as (
+merged as (
     select * from {{ ref('customer_merges') }}
 ),
 
 customers as (
     select
-        customer_id,
-        count(*) as identifiers
-    from customer_identifiers
-    group by customer_id
+        count(*) as customers,
+        coalesce(max(identifier_count), 0) as largest_customer_identifiers
+    from (
+        select
+            customer_id,
+            count(*) as identifier_count
+        from customer_identifiers
+        group by customer_id
+    ) as sizes
 ),
 
 identifier_counts as (
@@ -60,29 +65,50 @@ identifier_counts as (
     from customer_identifiers
 ),
 
+first_assigned as (
+    select
+        customer_id,
+        min(valid_from) as assigned_on
+    from history
+    group by customer_id
+),
+
+run_changes as (
+    select
+        (
+            select count(*) from first_assigned
+            where assigned_on = {{ as_of_date() }}
+        ) as new_customers,
+        (
+            select count(*) from merged
+            where merged_on = {{ as_of_date() }}
+        ) as merged_customers
+),
+
+graph as (
+    select
+        (select count(*) from edges) as edges,
+        (select count(*) from kept_edges) as kept_edges,
+        (select count(*) from shared) as shared_identifiers
+),
+
 rejected as (
     select
-        count(distinct raw_value) filter (where rejection = 'invalid_mobile')
-            as invalid_mobiles,
-        count(distinct raw_value) filter (where rejection = 'blocklisted')
-            as blocklisted_values
+        count(distinct raw_value) filter (
+            where rejection = 'invalid_mobile'
+        ) as invalid_mobiles,
+        count(distinct raw_value) filter (
+            where rejection = 'blocklisted'
+        ) as blocklisted_values
     from occurrences
 ),
 
 final as (
     select
         {{ as_of_date() }} as as_of_date,
-        (select count(*) from customers) as customers,
-        (
-            select count(distinct customer_id) from history
-            where valid_from = {{ as_of_date() }} and valid_to is null
-                and customer_id not in (
-                    select customer_id from history where valid_from < {{ as_of_date() }}
-                )
-        ) as new_customers,
-        (
-            select count(*) from merges where merged_on = {{ as_of_date() }}
-        ) as merged_customers,
+        customers.customers,
+        run_changes.new_customers,
+        run_changes.merged_customers,
         identifier_counts.identifiers,
         identifier_counts.unionids,
         identifier_counts.openids,
@@ -90,14 +116,17 @@ final as (
         identifier_counts.member_ids,
         identifier_counts.mobiles,
         identifier_counts.identifiers_in_several_customers,
-        coalesce((select max(identifiers) from customers), 0) as largest_customer_identifiers,
-        (select count(*) from edges) as edges,
-        (select count(*) from kept_edges) as kept_edges,
-        (select count(*) from edges) - (select count(*) from kept_edges) as dropped_edges,
-        (select count(*) from shared) as shared_identifiers,
+        customers.largest_customer_identifiers,
+        graph.edges,
+        graph.kept_edges,
+        graph.edges - graph.kept_edges as dropped_edges,
+        graph.shared_identifiers,
         rejected.invalid_mobiles,
         rejected.blocklisted_values
-    from identifier_counts
+    from customers
+    cross join identifier_counts
+    cross join run_changes
+    cross join graph
     cross join rejected
 )
 

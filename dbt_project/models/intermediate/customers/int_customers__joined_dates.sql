@@ -37,7 +37,9 @@ firsts as (
         min(follow_user_versions.created_date) as first_date
     from follow_user_versions
     inner join identifiers
-        on {{ customer_of('identifiers', "'external_userid'", 'follow_user_versions.external_userid') }}
+        on {{ customer_of(
+            'identifiers', 'external_userid', 'follow_user_versions.external_userid'
+        ) }}
     group by identifiers.customer_id
     union all
     select
@@ -45,7 +47,7 @@ firsts as (
         min(member_versions.registered_date) as first_date
     from member_versions
     inner join identifiers
-        on {{ customer_of('identifiers', "'member_id'", 'member_versions.member_id') }}
+        on {{ customer_of('identifiers', 'member_id', 'member_versions.member_id') }}
     group by identifiers.customer_id
     union all
     select
@@ -53,7 +55,7 @@ firsts as (
         min(user_versions.registered_date) as first_date
     from user_versions
     inner join identifiers
-        on {{ customer_of('identifiers', "'openid'", 'user_versions.openid') }}
+        on {{ customer_of('identifiers', 'openid', 'user_versions.openid') }}
     group by identifiers.customer_id
     union all
     select
@@ -61,7 +63,7 @@ firsts as (
         min(events.event_date) as first_date
     from events
     inner join identifiers
-        on {{ customer_of('identifiers', "'openid'", 'events.openid') }}
+        on {{ customer_of('identifiers', 'openid', 'events.openid') }}
     group by identifiers.customer_id
     union all
     select
@@ -69,7 +71,7 @@ firsts as (
         min(interactions.occurred_date) as first_date
     from interactions
     inner join identifiers
-        on {{ customer_of('identifiers', "'external_userid'", 'interactions.external_userid') }}
+        on {{ customer_of('identifiers', 'external_userid', 'interactions.external_userid') }}
     group by identifiers.customer_id
     union all
     select

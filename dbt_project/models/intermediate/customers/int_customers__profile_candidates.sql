@@ -1,6 +1,7 @@
 -- The golden-record candidates (rules §1, profile fields): one row per current source record
 -- of a customer with its name, gender, birthday, mobile and unionid, ranked by source (the
--- member system first, then WeCom, then the mini-program) and recency within the source.
+-- member system first, then WeCom, then the mini-program) and recency within the source:
+-- `candidate_rank` 1 is the customer's best record.
 -- Mobiles are normalised and kept only when they are an identifier of that customer (valid,
 -- not blocklisted, not shared).
 with
@@ -37,7 +38,7 @@ records as (
         members.unionid
     from members
     inner join identifiers
-        on {{ customer_of('identifiers', "'member_id'", 'members.member_id') }}
+        on {{ customer_of('identifiers', 'member_id', 'members.member_id') }}
     union all
     select
         identifiers.customer_id,
@@ -54,7 +55,7 @@ records as (
         contacts.unionid
     from contacts
     inner join identifiers
-        on {{ customer_of('identifiers', "'external_userid'", 'contacts.external_userid') }}
+        on {{ customer_of('identifiers', 'external_userid', 'contacts.external_userid') }}
     union all
     select
         identifiers.customer_id,
@@ -67,7 +68,7 @@ records as (
         cast(null as varchar) as unionid
     from follow_users
     inner join identifiers
-        on {{ customer_of('identifiers', "'external_userid'", 'follow_users.external_userid') }}
+        on {{ customer_of('identifiers', 'external_userid', 'follow_users.external_userid') }}
     union all
     select
         identifiers.customer_id,
@@ -80,7 +81,7 @@ records as (
         users.unionid
     from users
     inner join identifiers
-        on {{ customer_of('identifiers', "'openid'", 'users.openid') }}
+        on {{ customer_of('identifiers', 'openid', 'users.openid') }}
 ),
 
 final as (
@@ -88,6 +89,10 @@ final as (
         records.customer_id,
         records.source_rank,
         records.recorded_at,
+        row_number() over (
+            partition by records.customer_id
+            order by records.source_rank asc, records.recorded_at desc nulls last
+        ) as candidate_rank,
         records.name,
         records.gender,
         records.birthday,
@@ -98,11 +103,11 @@ final as (
         on
             own_mobile.identifier_key
             = {{ identifier_key("'mobile'", normalised_mobile(mobile_digits('records.mobile'))) }}
-            and own_mobile.customer_id = records.customer_id
+            and records.customer_id = own_mobile.customer_id
     left join identifiers as own_unionid
         on
-            {{ customer_of('own_unionid', "'unionid'", 'records.unionid') }}
-            and own_unionid.customer_id = records.customer_id
+            {{ customer_of('own_unionid', 'unionid', 'records.unionid') }}
+            and records.customer_id = own_unionid.customer_id
 )
 
 select * from final

@@ -17,7 +17,10 @@
 with
 
 assignment as (
-    select identifier_key, customer_id from {{ ref('int_identity__customer_identifiers') }}
+    select
+        identifier_key,
+        customer_id
+    from {{ ref('int_identity__customer_identifiers') }}
 ),
 
 held_before as (

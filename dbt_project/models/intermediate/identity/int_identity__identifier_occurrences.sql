@@ -45,64 +45,26 @@ points_entries as (
 ),
 
 seen as (
-    select
-        'miniprogram' as source_system,
-        'openid' as anchor_type,
-        openid as anchor_value,
-        'openid' as identifier_type,
-        openid as raw_value,
-        extract_date
-    from user_versions
-    union all
-    select 'miniprogram', 'openid', openid, 'unionid', unionid, extract_date
-    from user_versions where unionid is not null
-    union all
-    select 'miniprogram', 'openid', openid, 'mobile', mobile, extract_date
-    from user_versions where mobile is not null
-    union all
-    select 'miniprogram', 'openid', openid, 'openid', openid, first_extract_date
-    from orders
-    union all
-    select 'miniprogram', 'openid', openid, 'openid', openid, first_extract_date
-    from events
-    union all
-    select
-        'wecom', 'external_userid', external_userid, 'external_userid', external_userid,
-        extract_date
-    from contact_versions
-    union all
-    select 'wecom', 'external_userid', external_userid, 'unionid', unionid, extract_date
-    from contact_versions where unionid is not null
-    union all
-    select
-        'wecom', 'external_userid', external_userid, 'mobile', unnest(remark_mobiles),
-        extract_date
-    from follow_user_versions
-    union all
-    select
-        'wecom', 'external_userid', external_userid, 'external_userid', external_userid,
-        first_extract_date
-    from contact_events
-    union all
-    select
-        'wecom', 'external_userid', external_userid, 'external_userid', external_userid,
-        first_extract_date
-    from interactions
-    union all
-    select 'member', 'member_id', member_id, 'member_id', member_id, extract_date
-    from member_versions
-    union all
-    select 'member', 'member_id', member_id, 'mobile', mobile, extract_date
-    from member_versions where mobile is not null
-    union all
-    select 'member', 'member_id', member_id, 'unionid', unionid, extract_date
-    from member_versions where unionid is not null
-    union all
-    select 'member', 'member_id', member_id, 'member_id', member_id, first_extract_date
-    from offline_orders
-    union all
-    select 'member', 'member_id', member_id, 'member_id', member_id, first_extract_date
-    from points_entries
+    {% for relation, system, identifier_type, seen_on, value in [
+        ('user_versions', 'miniprogram', 'openid', 'extract_date', none),
+        ('user_versions', 'miniprogram', 'unionid', 'extract_date', none),
+        ('user_versions', 'miniprogram', 'mobile', 'extract_date', none),
+        ('orders', 'miniprogram', 'openid', 'first_extract_date', none),
+        ('events', 'miniprogram', 'openid', 'first_extract_date', none),
+        ('contact_versions', 'wecom', 'external_userid', 'extract_date', none),
+        ('contact_versions', 'wecom', 'unionid', 'extract_date', none),
+        ('follow_user_versions', 'wecom', 'mobile', 'extract_date', 'unnest(remark_mobiles)'),
+        ('contact_events', 'wecom', 'external_userid', 'first_extract_date', none),
+        ('interactions', 'wecom', 'external_userid', 'first_extract_date', none),
+        ('member_versions', 'member', 'member_id', 'extract_date', none),
+        ('member_versions', 'member', 'mobile', 'extract_date', none),
+        ('member_versions', 'member', 'unionid', 'extract_date', none),
+        ('offline_orders', 'member', 'member_id', 'first_extract_date', none),
+        ('points_entries', 'member', 'member_id', 'first_extract_date', none),
+    ] %}
+        {{ identifier_occurrence(relation, system, identifier_type, seen_on, value) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 distinct_seen as (
