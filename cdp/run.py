@@ -144,9 +144,14 @@ def _customers(settings: Settings, rebuilt: bool) -> str | None:
     path = warehouse.build_database(settings.warehouse_dir)
     if not path.exists():
         return None
-    with duckdb.connect(str(path)) as conn:
+    try:
+        conn = duckdb.connect(str(path))
+    except duckdb.IOException:  # taken by another process since the build: no count then
+        return None
+    with conn:
         exists = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
             [schema, table],
         ).fetchone()[0]
         if not exists:

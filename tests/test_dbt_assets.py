@@ -82,7 +82,7 @@ def test_first_run_ingests_then_builds_every_model(nightly):
     staging = {m["name"] for m in models if m["schema"] == "staging"}
     assert staging and staging == views
     assert counts["staging.stg_member__members"] == newest_members > 0
-    for name in ("stg_miniprogram__orders", "stg_wecom__external_contacts", "stg_member__offline_orders"):
+    for name in ("stg_miniprogram__orders", "stg_wecom__external_contacts", "stg_member__points_entries"):
         assert counts[f"staging.{name}"] > 0, name
 
 
@@ -137,14 +137,16 @@ def test_failures_are_one_line_each_naming_the_node():
             "unit_test.cdp.m.u": {"resource_type": "unit_test", "name": "u", "model": "m"},
         },
     }
+    binder = (
+        "Runtime Error in model m (models/marts/m.sql)\n"
+        '  Binder Error: Referenced column "x" not found in FROM clause!\n  Candidate bindings: y'
+    )
+    unit = "\n\n\x1b[32mactual\x1b[0m differs from expected:\n..."
     results = {
         "results": [
-            {"unique_id": "model.cdp.m", "status": "error", "message": (
-                "Runtime Error in model m (models/marts/m.sql)\n"
-                "  Binder Error: Referenced column \"x\" not found in FROM clause!\n  Candidate bindings: y"
-            )},
+            {"unique_id": "model.cdp.m", "status": "error", "message": binder},
             {"unique_id": "test.cdp.t.1", "status": "fail", "message": "Got 3 results, configured to fail if != 0"},
-            {"unique_id": "unit_test.cdp.m.u", "status": "fail", "message": "\n\n\x1b[32mactual\x1b[0m differs from expected:\n..."},
+            {"unique_id": "unit_test.cdp.m.u", "status": "fail", "message": unit},
             {"unique_id": "test.cdp.t.2", "status": "warn", "message": "Got 1 result, configured to warn if != 0"},
             {"unique_id": "model.cdp.n", "status": "skipped", "message": None},
         ]
@@ -155,4 +157,6 @@ def test_failures_are_one_line_each_naming_the_node():
         "test unique_m_id: Got 3 results, configured to fail if != 0",
         "unit test m::u: actual differs from expected:",
     ]
-    assert re.fullmatch(r"dbt build: 0 models, 0 tests passed, 1 warned, 3 failed, 1 skipped in [\d.]+s", outcome.line)
+    assert re.fullmatch(
+        r"dbt build: 0 models, 0 tests passed, 1 warned, 3 failed, 1 skipped in [\d.]+s", outcome.line
+    )

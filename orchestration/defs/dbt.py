@@ -13,11 +13,10 @@ allows one writer process per file).
 """
 
 import json
-import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from cdp.settings import Settings, SettingsError, parse_date
 from ingestion.contracts import SOURCES, entity
 from ingestion.warehouse import WarehouseBusy
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, prepare_manifest
-from orchestration.defs.ingestion import PROGRESS_LOGGER, asset_key
+from orchestration.defs.ingestion import _progress, asset_key
 from orchestration.defs.resources import Warehouse
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -46,7 +45,6 @@ INGESTION_SOURCE = "ingestion"
 OP_NAME = "dbt_models"
 SUMMARY_TAG = "cdp/dbt_build"
 """Run tag holding the build's count line, for `cdp run`'s summary and the runs list."""
-
 
 
 @contextmanager
@@ -70,7 +68,8 @@ if not DBT_PROJECT.preparer.using_dagster_dev():
     prepare_manifest()  # a no-op when target/manifest.json is newer than every project file
 # Under `dagster dev`, dagster-dbt parses on every load; its preparer runs `dbt` from PATH,
 # which need not hold the venv's bin folder (`.venv/bin/dagster dev`, `cdp ui`).
-with _environ({"PATH": os.pathsep.join([str(Path(dbt_executable()).parent), os.environ.get("PATH", "")])}):
+_VENV_BIN = str(Path(dbt_executable()).parent)
+with _environ({"PATH": os.pathsep.join([_VENV_BIN, os.environ.get("PATH", "")])}):
     DBT_PROJECT.prepare_if_dev()
 
 
@@ -156,7 +155,7 @@ class BuildProgress:
     """Follows one `dbt build`: a line when a layer starts, counts, the failures."""
 
     manifest: Mapping[str, Any]
-    say: Any
+    say: Callable[[str], None]
     started: float = field(default_factory=time.perf_counter)
     layers_seen: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
@@ -197,7 +196,8 @@ class BuildProgress:
             kind, status = result["unique_id"].split(".")[0], result["status"]
             if status in ("error", "fail", "runtime error"):
                 counts["failed"] += 1
-                failures.append(f"{self.label(result['unique_id'])}: {first_line(result.get('message'))}")
+                label, message = self.label(result["unique_id"]), result.get("message")
+                failures.append(f"{label}: {first_line(message)}")
             elif status == "skipped":
                 counts["skipped"] += 1
             elif status == "warn":
@@ -224,16 +224,6 @@ class BuildOutcome:
     counts: dict[str, int]
 
 
-def _say(context: dg.AssetExecutionContext):
-    plain = logging.getLogger(PROGRESS_LOGGER)
-
-    def say(line: str) -> None:
-        context.log.info(line)
-        plain.info(line)
-
-    return say
-
-
 def _run_results(invocation: DbtCliInvocation) -> Mapping[str, Any] | None:
     try:
         return invocation.get_artifact("run_results.json")
@@ -253,7 +243,7 @@ def dbt_models(
     dbt: DbtCliResource,
     warehouse: Warehouse,
 ):
-    say = _say(context)
+    say = _progress(context)  # the run's log and the plain progress logger, like ingestion
     try:
         settings = Settings.from_env()
         build_vars = dbt_vars(config, settings)
