@@ -137,6 +137,20 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench_identity(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.bench.identity import bench_identity
+
+    workdir = Path(args.workdir) if args.workdir else settings.warehouse_dir.parent / "bench"
+    say(f"identity stitching benchmark: {args.customers:,} customers, {args.repeats} timed runs")
+    result = bench_identity(
+        args.customers, workdir=workdir, days=args.days, seed=args.seed, repeats=args.repeats,
+        say=say,
+    )
+    for line in result.lines():
+        say(line)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdp",
@@ -194,6 +208,27 @@ def build_parser() -> argparse.ArgumentParser:
         "then build once)",
     )
     run.set_defaults(handler=cmd_run)
+
+    bench = commands.add_parser("bench", help="benchmarks that print figures")
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    identity = benches.add_parser(
+        "identity",
+        help="the identity stitching step (edges in, customer ids out) beside SciPy's "
+        "connected_components on the same edge list",
+    )
+    identity.add_argument("--customers", type=_positive, default=100_000)
+    identity.add_argument(
+        "--days", type=_positive, default=7, help="days of extracts to generate (default 7)"
+    )
+    identity.add_argument("--seed", type=int, default=1)
+    identity.add_argument(
+        "--repeats", type=_positive, default=3, help="timed runs; the medians are printed"
+    )
+    identity.add_argument(
+        "--workdir", help="where landing zones and warehouses are generated and reused "
+        "(default: <CDP_WAREHOUSE_DIR>/../bench)"
+    )
+    identity.set_defaults(handler=cmd_bench_identity)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int)

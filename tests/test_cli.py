@@ -115,3 +115,13 @@ def test_bad_usage_exits_2_with_one_line(env, args, extra, message):
     done = cdp(*args, env=env, extra=extra)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_bench_identity_prints_both_times_and_the_ratio(tmp_path: Path):
+    env = {"landing": tmp_path / "l", "warehouse": tmp_path / "w", "dagster": tmp_path / "d"}
+    done = cdp("bench", "identity", "--customers", "300", "--repeats", "1",
+               "--workdir", str(tmp_path / "bench"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^scipy \(factorize \+ connected_components\) +[\d.]+s median$", done.stdout, re.M)
+    assert re.search(r"^our stitching step +[\d.]+s median$", done.stdout, re.M)
+    assert re.search(r"^ratio ours / scipy +[\d.]+x", done.stdout, re.M)

@@ -160,3 +160,40 @@ def test_failures_are_one_line_each_naming_the_node():
     assert re.fullmatch(
         r"dbt build: 0 models, 0 tests passed, 1 warned, 3 failed, 1 skipped in [\d.]+s", outcome.line
     )
+
+
+def test_identity_on_generated_extracts_gives_one_customer_per_identifier(nightly):
+    _, database, runs = nightly
+    assert runs[0][0] == EXIT_OK
+    with duckdb.connect(str(database), read_only=True) as conn:
+        def one(sql: str):
+            return conn.execute(sql).fetchone()
+
+        stats = one(
+            "select customers, identifiers, identifiers_in_several_customers, shared_identifiers,"
+            " invalid_mobiles, blocklisted_values from marts.identity_graph_stats"
+        )
+        customers, identifiers, in_several, shared, invalid, blocklisted = stats
+        assert in_several == 0 and 0 < customers < identifiers
+        assert shared > 0 and invalid > 0 and blocklisted > 0  # the generator plants each
+        assert one("select count(*), count(distinct customer_id) from marts.customer_profile") == (
+            customers, customers
+        )
+        # stitching joined systems: some customers span two or three of them
+        assert one("select count(*) from marts.customer_profile where len(sources) > 1")[0] > 0
+        # every qualifying order belongs to a customer, and the totals add up
+        assert one(
+            "select count(*) from marts.fct_orders where is_qualifying and customer_id is null"
+        ) == (0,)
+        profile_orders, qualifying = one(
+            "select (select sum(order_count) from marts.customer_profile),"
+            " (select count(*) from marts.fct_orders where is_qualifying)"
+        )
+        assert profile_orders == qualifying > 0
+        # no raw mobile number in the profile
+        assert one(
+            "select count(*) from marts.customer_profile where regexp_matches("
+            "concat_ws(',', name, mobile_masked, unionid), '1[3-9][0-9]{9}')"
+        ) == (0,)
+        # nothing was merged in a first build (the second, for the same date, kept every id)
+        assert one("select count(*) from marts.customer_merges") == (0,)

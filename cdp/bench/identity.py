@@ -73,7 +73,8 @@ class IdentityBench:
 
 
 def _dbt(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
-    """Run dbt in this process; the execution seconds of each model it ran."""
+    """Run dbt in this process (its artifacts beside the warehouse, not in the project's
+    target/, whose manifest the Dagster definitions read); each model's execution seconds."""
     from dbt.cli.main import dbtRunner
 
     os.environ["CDP_WAREHOUSE_DIR"] = str(warehouse_dir.resolve())
@@ -83,6 +84,8 @@ def _dbt(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
             "--quiet",
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str((warehouse_dir / "dbt-target").resolve()),
+            "--log-path", str((warehouse_dir / "dbt-logs").resolve()),
             "--vars", json.dumps({"as_of": as_of}),
         ]
     )

@@ -43,6 +43,9 @@ LAYERS = ("staging", "intermediate", "marts")
 INGESTION_SOURCE = "ingestion"
 """The dbt source of ingestion's own tables, `raw._loads` and `raw._quarantine`."""
 OP_NAME = "dbt_models"
+DBT_TARGET = "dbt-target"
+"""dbt's artifacts and log of the last build, beside the build database (one folder, reused
+by every run, rather than one new folder per run under dbt_project/target)."""
 SUMMARY_TAG = "cdp/dbt_build"
 """Run tag holding the build's count line, for `cdp run`'s summary and the runs list."""
 
@@ -264,7 +267,10 @@ def dbt_models(
     started = time.perf_counter()
     with _environ(environment):
         invocation = dbt.cli(
-            ["build", "--vars", json.dumps(build_vars)], context=context, raise_on_error=False
+            ["build", "--vars", json.dumps(build_vars)],
+            context=context,
+            raise_on_error=False,
+            target_path=warehouse.build_database.parent / DBT_TARGET,
         )
         progress = BuildProgress(manifest=invocation.manifest, say=say, started=started)
         for event in invocation.stream_raw_events():
