@@ -247,6 +247,7 @@ def test_a_second_run_for_the_same_date_changes_nothing(runs, nightly: Warehouse
     assert nightly.customers() == runs[f"nightly {DAYS[-1]}"]
     assert nightly.query("select count(*) from intermediate.int_identity__customer_id_history") == history
     assert len(nightly.query("select * from marts.customer_merges")) == 1
+    assert len(nightly.query("select * from marts.identity_graph_stats")) == len(DAYS)
 
 
 def test_a_rebuild_equals_the_nightly_result(runs):

@@ -4,12 +4,14 @@
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
+        pre_hook="{{ rewind_history(valid_from='as_of_date', valid_to=none) }}",
     )
 }}
 -- One row per run (as-of date) describing the identity graph, for the quality gate and for
 -- people watching the stitching: customers, identifiers by type, the largest customer,
 -- shared identifiers and dropped edges, merges and new ids of the run, rejected values, and
--- identifiers found in more than one customer (must be 0).
+-- identifiers found in more than one customer (must be 0). A run as of D drops the rows of
+-- runs dated D or later first (their identity state was rewound too).
 with
 
 occurrences as (
