@@ -25,7 +25,12 @@ assignment as (
 
 held_before as (
     {% if is_incremental() %}
-        select identifier_key, customer_id, valid_from from {{ this }} where valid_to is null
+        select
+            identifier_key,
+            customer_id,
+            valid_from
+        from {{ this }}
+        where valid_to is null
     {% else %}
         select
             cast(null as varchar) as identifier_key,
