@@ -32,48 +32,22 @@ order_summary as (
 ),
 
 firsts as (
-    select
-        identifiers.customer_id,
-        min(follow_user_versions.created_date) as first_date
-    from follow_user_versions
-    inner join identifiers
-        on {{ customer_of(
-            'identifiers', 'external_userid', 'follow_user_versions.external_userid'
-        ) }}
-    group by identifiers.customer_id
-    union all
-    select
-        identifiers.customer_id,
-        min(member_versions.registered_date) as first_date
-    from member_versions
-    inner join identifiers
-        on {{ customer_of('identifiers', 'member_id', 'member_versions.member_id') }}
-    group by identifiers.customer_id
-    union all
-    select
-        identifiers.customer_id,
-        min(user_versions.registered_date) as first_date
-    from user_versions
-    inner join identifiers
-        on {{ customer_of('identifiers', 'openid', 'user_versions.openid') }}
-    group by identifiers.customer_id
-    union all
-    select
-        identifiers.customer_id,
-        min(events.event_date) as first_date
-    from events
-    inner join identifiers
-        on {{ customer_of('identifiers', 'openid', 'events.openid') }}
-    group by identifiers.customer_id
-    union all
-    select
-        identifiers.customer_id,
-        min(interactions.occurred_date) as first_date
-    from interactions
-    inner join identifiers
-        on {{ customer_of('identifiers', 'external_userid', 'interactions.external_userid') }}
-    group by identifiers.customer_id
-    union all
+    {% for relation, identifier_type, dated in [
+        ('follow_user_versions', 'external_userid', 'created_date'),
+        ('member_versions', 'member_id', 'registered_date'),
+        ('user_versions', 'openid', 'registered_date'),
+        ('events', 'openid', 'event_date'),
+        ('interactions', 'external_userid', 'occurred_date'),
+    ] %}
+        select
+            identifiers.customer_id,
+            min({{ relation }}.{{ dated }}) as first_date
+        from {{ relation }}
+        inner join identifiers
+            on {{ customer_of('identifiers', identifier_type, relation ~ '.' ~ identifier_type) }}
+        group by identifiers.customer_id
+        union all
+    {% endfor %}
     select
         customer_id,
         first_order_date as first_date

@@ -6,16 +6,7 @@ source as (
 ),
 
 latest as (
-    select
-        *,
-        min(_extract_date) over (partition by entry_id) as _first_extract_date
-    from source
-    where
-        _extract_date <= {{ as_of_date() }}
-        and cast(occurred_at as date) <= {{ as_of_date() }}
-    qualify row_number() over (
-        partition by entry_id order by _extract_date desc, _line desc
-    ) = 1
+    {{ latest_versions('source', key='entry_id', dated='cast(occurred_at as date)') }}
 ),
 
 renamed as (

@@ -6,14 +6,7 @@ source as (
 ),
 
 latest as (
-    select
-        *,
-        min(_extract_date) over (partition by order_id, line_no) as _first_extract_date
-    from source
-    where _extract_date <= {{ as_of_date() }}
-    qualify row_number() over (
-        partition by order_id, line_no order by _extract_date desc, _line desc
-    ) = 1
+    {{ latest_versions('source', key='order_id, line_no') }}
 ),
 
 renamed as (

@@ -7,16 +7,12 @@ source as (
 ),
 
 latest as (
-    select
-        *,
-        min(_extract_date) over (partition by order_id) as _first_extract_date
-    from source
-    where
-        _extract_date <= {{ as_of_date() }}
-        and cast(updated_at as date) <= {{ as_of_date() }}
-    qualify row_number() over (
-        partition by order_id order by updated_at desc, _extract_date desc, _line desc
-    ) = 1
+    {{ latest_versions(
+        'source',
+        key='order_id',
+        dated='cast(updated_at as date)',
+        updated_at='updated_at',
+    ) }}
 ),
 
 renamed as (

@@ -6,19 +6,11 @@ source as (
 ),
 
 deduplicated as (
-    select
-        *,
-        min(_extract_date) over (
-            partition by ExternalUserID, UserID, ChangeType, CreateTime
-        ) as _first_extract_date
-    from source
-    where
-        _extract_date <= {{ as_of_date() }}
-        and {{ local_date(epoch_to_utc('CreateTime')) }} <= {{ as_of_date() }}
-    qualify row_number() over (
-        partition by ExternalUserID, UserID, ChangeType, CreateTime
-        order by _extract_date desc, _line desc
-    ) = 1
+    {{ latest_versions(
+        'source',
+        key='ExternalUserID, UserID, ChangeType, CreateTime',
+        dated=local_date(epoch_to_utc("CreateTime")),
+    ) }}
 ),
 
 renamed as (
