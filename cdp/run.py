@@ -1,7 +1,8 @@
 """`cdp run`: the nightly job, run in process through the Dagster definitions.
 
 It works out which extract dates have files not loaded yet and launches the `nightly` job
-once over that range of daily partitions: ingestion, then `dbt build` as of D. A corrected
+once over that range of daily partitions: ingestion, then the build as of D (dbt, the
+purchase model, the dbt models reading it). A corrected
 date named with `--reload` gets an `ingest` run of its own first; with nothing new to ingest
 the `build` job runs alone. It prints progress and ends with a short summary: one line per
 entity, the dbt counts, the number of customers.
@@ -81,18 +82,25 @@ def _ingest_config(*, reload: bool) -> dict:
     return {"landing_zone": {"config": {"reload": reload}}}
 
 
-def _build_config(as_of: date) -> dict:
+def _build_config(job: dg.JobDefinition, as_of: date) -> dict:
+    """The as-of date for every build step of the job: the dbt steps (Dagster splits the dbt
+    assets around the purchase model: `dbt_models`, `dbt_models_2`) and the purchase model."""
     from orchestration.defs.dbt import OP_NAME
+    from orchestration.defs.purchase_model import OP_NAME as MODEL_OP
 
-    return {OP_NAME: {"config": {"as_of": as_of.isoformat()}}}
+    return {
+        name: {"config": {"as_of": as_of.isoformat()}}
+        for name, node in job.graph.node_dict.items()
+        if node.definition.name in (OP_NAME, MODEL_OP)
+    }
 
 
-def _step_failures(result: dg.ExecuteInProcessResult, step: str) -> list[str]:
-    """The one-line messages of a failed step: each unreadable file or failed dbt node, or the
-    step's error."""
+def _step_failures(result: dg.ExecuteInProcessResult, step: str | None = None) -> list[str]:
+    """The one-line messages of a failed step (any step when `step` is None): each unreadable
+    file or failed dbt node, or the step's error."""
     lines = []
     for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE" or event.step_key != step:
+        if event.event_type_value != "STEP_FAILURE" or step not in (None, event.step_key):
             continue
         data = event.step_failure_data
         user = data.user_failure_data
@@ -192,15 +200,16 @@ def run_nightly(
         say(f"ingesting {len(pending)} new file(s) for {len(dates)} extract date(s) {dates[0]} .. {dates[-1]}")
         # One `nightly` run ingests and builds; after an unreadable reloaded file, ingest only.
         together = build and all(r.success for r in ingest_runs)
-        ops = {**_ingest_config(reload=False), **(_build_config(as_of) if together else {})}
         job = defs.resolve_job_def("nightly" if together else "ingest")
+        ops = {**_ingest_config(reload=False), **(_build_config(job, as_of) if together else {})}
         ingest_runs.append(_execute(job, ops=ops, first=dates[0], last=dates[-1]))
         build_run = ingest_runs[-1] if together else None
     elif not reload:
         say("nothing new to ingest")
     unreadable = [line for r in ingest_runs for line in _step_failures(r, "landing_zone")]
     if build and build_run is None and not unreadable:
-        build_run = _execute(defs.resolve_job_def("build"), ops=_build_config(as_of))
+        build_job = defs.resolve_job_def("build")
+        build_run = _execute(build_job, ops=_build_config(build_job, as_of))
     for line in _summary(ingest_runs):
         say(line)
     if unreadable:  # nothing was built (the nightly run skips dbt after a failed ingestion)
@@ -215,10 +224,10 @@ def run_nightly(
 
 def _build_report(result: dg.ExecuteInProcessResult, settings: Settings, say: Say) -> list[str]:
     """Say the dbt count line and the number of customers; return the build's failures."""
-    from orchestration.defs.dbt import OP_NAME, SUMMARY_TAG
+    from orchestration.defs.dbt import build_summary
 
     run = dg.DagsterInstance.get().get_run_by_id(result.run_id)
-    line = run.tags.get(SUMMARY_TAG) if run is not None else None
+    line = build_summary(run.tags) if run is not None else None
     if line:
         say(f"  {line}")
     customers = _customers(settings, rebuilt=_rebuilt(result))
@@ -226,7 +235,7 @@ def _build_report(result: dg.ExecuteInProcessResult, settings: Settings, say: Sa
         say(f"  {customers}")
     if result.success:
         return []
-    return _step_failures(result, OP_NAME) or [
+    return _step_failures(result) or [
         "the build run failed before dbt started (see the Dagster UI for details)"
     ]
 

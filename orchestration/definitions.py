@@ -2,6 +2,8 @@
 
 import dagster as dg
 
-from orchestration.defs import dbt, ingestion, jobs, resources, sensors
+from orchestration.defs import dbt, ingestion, jobs, purchase_model, resources, sensors
 
-defs = dg.Definitions.merge(resources.defs, ingestion.defs, dbt.defs, jobs.defs, sensors.defs)
+defs = dg.Definitions.merge(
+    resources.defs, ingestion.defs, dbt.defs, purchase_model.defs, jobs.defs, sensors.defs
+)

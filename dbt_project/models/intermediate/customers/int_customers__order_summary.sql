@@ -3,7 +3,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customers__qualifying_orders') }}
 ),
 
 final as (
@@ -14,7 +14,6 @@ final as (
         count(*) as order_count,
         sum(amount) as total_spend
     from orders
-    where is_qualifying and customer_id is not null
     group by customer_id
 )
 

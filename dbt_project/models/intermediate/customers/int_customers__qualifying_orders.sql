@@ -1,0 +1,23 @@
+-- The qualifying orders (rules §2) dated ≤ D that belong to a customer: what every customer
+-- rule of §3-§8 counts. One row per order.
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+final as (
+    select
+        order_key,
+        customer_id,
+        order_date,
+        amount,
+        has_coupon
+    from orders
+    where
+        is_qualifying
+        and customer_id is not null
+        and order_date <= {{ as_of_date() }}
+)
+
+select * from final

@@ -1,0 +1,75 @@
+-- One row per customer joined by D (rules §4): the T+ journey and the lifecycle stage.
+-- journey_day = D - joined_date, staged by var `journey_stages`. The stage: without any
+-- qualifying order, `introduction` while the last activity is at most `churned_after_days`
+-- ago, else `churned`; with orders, by days since the last one: at most
+-- `dormant_after_days` → `growth` (one order ever) or `mature` (two or more); up to
+-- `churned_after_days` → `dormant`; more → `churned`.
+with
+
+joined_dates as (
+    select * from {{ ref('int_customers__joined_dates') }}
+),
+
+order_summary as (
+    select * from {{ ref('int_customers__order_summary') }}
+),
+
+activity as (
+    select * from {{ ref('int_customers__activity') }}
+),
+
+population as (
+    select
+        joined_dates.customer_id,
+        joined_dates.joined_date,
+        {{ as_of_date() }} - joined_dates.joined_date as journey_day,
+        order_summary.last_order_date,
+        coalesce(order_summary.order_count, 0) as order_count,
+        coalesce(
+            greatest(
+                order_summary.last_order_date,
+                activity.last_event_date,
+                activity.last_inbound_date
+            ),
+            joined_dates.joined_date
+        ) as last_active_date
+    from joined_dates
+    left join order_summary on joined_dates.customer_id = order_summary.customer_id
+    left join activity on joined_dates.customer_id = activity.customer_id
+    where joined_dates.joined_date <= {{ as_of_date() }}
+),
+
+staged as (
+    select
+        *,
+        {{ journey_stage('journey_day') }} as journey_stage,
+        case
+            when order_count = 0 and {{ as_of_date() }} - last_active_date
+                <= {{ var('churned_after_days') }}
+                then 'introduction'
+            when order_count = 0 then 'churned'
+            when {{ as_of_date() }} - last_order_date <= {{ var('dormant_after_days') }}
+                then case when order_count = 1 then 'growth' else 'mature' end
+            when {{ as_of_date() }} - last_order_date <= {{ var('churned_after_days') }}
+                then 'dormant'
+            else 'churned'
+        end as lifecycle_stage
+    from population
+),
+
+final as (
+    select
+        customer_id,
+        joined_date,
+        cast(journey_day as integer) as journey_day,
+        journey_stage,
+        last_order_date,
+        last_active_date,
+        order_count,
+        lifecycle_stage,
+        {{ tag_label("'lifecycle'", 'lifecycle_stage') }} as lifecycle_stage_zh,
+        {{ as_of_date() }} as as_of_date
+    from staged
+)
+
+select * from final

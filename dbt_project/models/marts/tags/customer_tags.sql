@@ -1,0 +1,117 @@
+-- Every tag of every customer as of D (rules §8), one row per (customer, tag group, tag
+-- value): the rule tags (lifecycle stage, T+ journey stage, RFM segment, value tier, churn
+-- risk, behaviour, channel preference) labelled from var `tag_catalog`, and the tags
+-- WeCom staff put on the customer in the newest contact snapshot, passed through with the
+-- WeCom group name as `tag_group`, the tag name as value and label, `tag_source` = `wecom`.
+with
+
+lifecycle as (
+    select * from {{ ref('customer_lifecycle') }}
+),
+
+rfm as (
+    select * from {{ ref('customer_rfm') }}
+),
+
+value_tiers as (
+    select * from {{ ref('int_customers__value_tiers') }}
+),
+
+churn_risk as (
+    select * from {{ ref('int_customers__churn_risk') }}
+),
+
+behavior as (
+    select * from {{ ref('int_tags__behavior') }}
+),
+
+channel_preference as (
+    select * from {{ ref('int_tags__channel_preference') }}
+),
+
+contact_tags as (
+    select * from {{ ref('stg_wecom__contact_tags') }}
+),
+
+identifiers as (
+    select * from {{ ref('int_identity__customer_identifiers') }}
+),
+
+rule_tags as (
+    select
+        customer_id,
+        'lifecycle' as tag_group,
+        lifecycle_stage as tag_value
+    from lifecycle
+    union all
+    select
+        customer_id,
+        'journey_stage' as tag_group,
+        journey_stage as tag_value
+    from lifecycle
+    union all
+    select
+        customer_id,
+        'rfm_segment' as tag_group,
+        rfm_segment as tag_value
+    from rfm
+    union all
+    select
+        customer_id,
+        'value_tier' as tag_group,
+        value_tier as tag_value
+    from value_tiers
+    union all
+    select
+        customer_id,
+        'churn_risk' as tag_group,
+        risk_level as tag_value
+    from churn_risk
+    union all
+    select
+        customer_id,
+        'behavior' as tag_group,
+        tag_value
+    from behavior
+    union all
+    select
+        customer_id,
+        'channel_preference' as tag_group,
+        tag_value
+    from channel_preference
+),
+
+labelled_rule_tags as (
+    select
+        customer_id,
+        tag_group,
+        tag_value,
+        {{ tag_label('tag_group', 'tag_value') }} as tag_label_zh,
+        'rule' as tag_source
+    from rule_tags
+),
+
+wecom_tags as (
+    select distinct
+        identifiers.customer_id,
+        contact_tags.group_name as tag_group,
+        contact_tags.tag_name as tag_value,
+        contact_tags.tag_name as tag_label_zh,
+        'wecom' as tag_source
+    from contact_tags
+    inner join identifiers
+        on {{ customer_of('identifiers', 'external_userid', 'contact_tags.external_userid') }}
+),
+
+final as (
+    select
+        *,
+        {{ as_of_date() }} as as_of_date
+    from (
+        select * from labelled_rule_tags
+        union all
+        select * from wecom_tags
+    )
+)
+
+select * from final
