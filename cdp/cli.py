@@ -151,6 +151,16 @@ def cmd_bench_identity(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench_model(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.bench.purchase_model import bench_model
+
+    say(f"purchase model benchmark: {args.customers:,} simulated customers, fit and predict")
+    result = bench_model(args.customers, seed=args.seed, say=say)
+    for line in result.lines():
+        say(line)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdp",
@@ -229,6 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: <CDP_WAREHOUSE_DIR>/../bench)"
     )
     identity.set_defaults(handler=cmd_bench_identity)
+    purchase_model = benches.add_parser(
+        "model",
+        help="the purchase model step (BG/NBD and Gamma-Gamma fits, then predictions) on "
+        "customers simulated from known parameters",
+    )
+    purchase_model.add_argument(
+        "--customers", type=_positive, default=1_000_000, help="default 1,000,000"
+    )
+    purchase_model.add_argument("--seed", type=int, default=1)
+    purchase_model.set_defaults(handler=cmd_bench_model)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int)

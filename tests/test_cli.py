@@ -125,3 +125,14 @@ def test_bench_identity_prints_both_times_and_the_ratio(tmp_path: Path):
     assert re.search(r"^scipy \(factorize \+ connected_components\) +[\d.]+s median$", done.stdout, re.M)
     assert re.search(r"^our stitching step +[\d.]+s median$", done.stdout, re.M)
     assert re.search(r"^ratio ours / scipy +[\d.]+x", done.stdout, re.M)
+
+
+def test_bench_model_prints_timings_and_recovered_parameters(tmp_path: Path):
+    env = {"landing": tmp_path / "l", "warehouse": tmp_path / "w", "dagster": tmp_path / "d"}
+    done = cdp("bench", "model", "--customers", "2000", "--seed", "3", env=env)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^customers +2,000$", done.stdout, re.M)
+    assert re.search(r"^BG/NBD fit +[\d.]+s \(converged\)$", done.stdout, re.M)
+    assert re.search(r"^Gamma-Gamma fit +[\d.]+s \(converged\)$", done.stdout, re.M)
+    assert re.search(r"^total fit \+ predict +[\d.]+s$", done.stdout, re.M)
+    assert re.search(r"^  alpha +30\.000 +[\d.]+$", done.stdout, re.M)
