@@ -27,7 +27,7 @@ spend as (
         customer_id,
         sum(amount) as spend_365d
     from orders
-    where order_date >= {{ as_of_date() }} - {{ var('rfm_window_days') - 1 }}
+    where order_date >= {{ as_of_date() }} - ({{ var('rfm_window_days') }} - 1)
     group by customer_id
 ),
 

@@ -18,37 +18,48 @@ identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
 
+windowed as (
+    select
+        customer_id,
+        amount,
+        has_coupon,
+        order_date > {{ as_of_date() }} - {{ var('tag_high_frequency_days') }}
+            as in_high_frequency_window,
+        order_date > {{ as_of_date() }} - {{ var('tag_big_spender_days') }}
+            as in_big_spender_window,
+        order_date > {{ as_of_date() }} - {{ var('tag_promo_sensitive_days') }}
+            as in_promo_sensitive_window
+    from orders
+),
+
+counted as (
+    select
+        customer_id,
+        count(*) filter (where in_high_frequency_window) as recent_orders,
+        coalesce(sum(amount) filter (where in_big_spender_window), 0) as recent_spend,
+        count(*) filter (where in_promo_sensitive_window and has_coupon) as coupon_orders
+    from windowed
+    group by customer_id
+),
+
 order_tags as (
     select
         customer_id,
-        unnest(list_value(
-            case
-                when
-                    count(*) filter (
-                        where order_date > {{ as_of_date() }} - {{ var('tag_high_frequency_days') }}
-                    ) >= {{ var('tag_high_frequency_min_orders') }}
-                    then 'high_frequency'
-            end,
-            case
-                when
-                    coalesce(sum(amount) filter (
-                        where order_date > {{ as_of_date() }} - {{ var('tag_big_spender_days') }}
-                    ), 0) >= {{ var('tag_big_spender_min_spend') }}
-                    then 'big_spender'
-            end,
-            case
-                when
-                    count(*) filter (
-                        where
-                            has_coupon
-                            and order_date
-                            > {{ as_of_date() }} - {{ var('tag_promo_sensitive_days') }}
-                    ) >= {{ var('tag_promo_sensitive_min_orders') }}
-                    then 'promo_sensitive'
-            end
-        )) as tag_value
-    from orders
-    group by customer_id
+        'high_frequency' as tag_value
+    from counted
+    where recent_orders >= {{ var('tag_high_frequency_min_orders') }}
+    union all
+    select
+        customer_id,
+        'big_spender' as tag_value
+    from counted
+    where recent_spend >= {{ var('tag_big_spender_min_spend') }}
+    union all
+    select
+        customer_id,
+        'promo_sensitive' as tag_value
+    from counted
+    where coupon_orders >= {{ var('tag_promo_sensitive_min_orders') }}
 ),
 
 share_tags as (
@@ -70,7 +81,6 @@ final as (
         customer_id,
         tag_value
     from order_tags
-    where tag_value is not null
     union all
     select
         customer_id,

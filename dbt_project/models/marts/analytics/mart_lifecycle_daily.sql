@@ -10,7 +10,7 @@
 }}
 -- For BI dashboards: how many customers are in each lifecycle stage, T+ journey stage, RFM
 -- segment, value tier and churn risk, one row per (as-of date, dimension, value), appended
--- by each run. `share` is of the dimension's population (customers joined by D; for
+-- by each run. `customer_share` is of the dimension's population (customers joined by D; for
 -- `rfm_segment`, customers with an order in the RFM window; for `churn_risk`, customers at
 -- risk). A run as of D replaces the rows of runs dated D or later.
 with
@@ -75,7 +75,7 @@ final as (
         dimension_value,
         {{ tag_label('dimension', 'dimension_value') }} as dimension_value_zh,
         customers,
-        customers / sum(customers) over (partition by dimension) as share
+        customers / sum(customers) over (partition by dimension) as customer_share
     from counted
 )
 

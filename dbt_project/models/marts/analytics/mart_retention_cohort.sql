@@ -1,7 +1,8 @@
 -- For BI dashboards: monthly retention by join cohort as of D. A cohort is the customers
 -- joined (rules §4 joined_date) in one calendar month; for that month and each later month
 -- up to D's, `buying_customers` is how many of them placed a qualifying order in it and
--- `retention_rate` their share of the cohort. D's month is counted up to D.
+-- `retention_rate` their share of the cohort. D's month is counted up to D; cohorts are
+-- followed for at most var `retention_max_months` months.
 with
 
 lifecycle as (
@@ -27,19 +28,24 @@ cohort_sizes as (
     group by cohort_month
 ),
 
+month_offsets as (
+    select generate_series as months_since_join
+    from generate_series(0, {{ var('retention_max_months') }})
+),
+
 months as (
     select
         cohort_sizes.cohort_month,
         cohort_sizes.cohort_customers,
-        cast(month_start as date) as activity_month
+        month_offsets.months_since_join,
+        cast(
+            cohort_sizes.cohort_month + to_months(month_offsets.months_since_join) as date
+        ) as activity_month
     from cohort_sizes
-    cross join lateral (
-        select unnest(generate_series(
-            cohort_sizes.cohort_month,
-            cast(date_trunc('month', {{ as_of_date() }}) as date),
-            interval 1 month
-        )) as month_start
-    )
+    cross join month_offsets
+    where
+        cohort_sizes.cohort_month + to_months(month_offsets.months_since_join)
+        <= {{ as_of_date() }}
 ),
 
 buying as (
@@ -57,8 +63,7 @@ final as (
     select
         months.cohort_month,
         months.activity_month,
-        cast(date_diff('month', months.cohort_month, months.activity_month) as integer)
-            as months_since_join,
+        cast(months.months_since_join as integer) as months_since_join,
         months.cohort_customers,
         coalesce(buying.buying_customers, 0) as buying_customers,
         coalesce(buying.buying_customers, 0) / months.cohort_customers as retention_rate,

@@ -39,22 +39,29 @@ population as (
     where joined_dates.joined_date <= {{ as_of_date() }}
 ),
 
+elapsed as (
+    select
+        *,
+        {{ as_of_date() }} - last_active_date as days_since_active,
+        {{ as_of_date() }} - last_order_date as days_since_order
+    from population
+),
+
 staged as (
     select
         *,
         {{ journey_stage('journey_day') }} as journey_stage,
         case
-            when order_count = 0 and {{ as_of_date() }} - last_active_date
-                <= {{ var('churned_after_days') }}
+            when order_count = 0 and days_since_active <= {{ var('churned_after_days') }}
                 then 'introduction'
             when order_count = 0 then 'churned'
-            when {{ as_of_date() }} - last_order_date <= {{ var('dormant_after_days') }}
-                then case when order_count = 1 then 'growth' else 'mature' end
-            when {{ as_of_date() }} - last_order_date <= {{ var('churned_after_days') }}
-                then 'dormant'
+            when days_since_order <= {{ var('dormant_after_days') }} and order_count = 1
+                then 'growth'
+            when days_since_order <= {{ var('dormant_after_days') }} then 'mature'
+            when days_since_order <= {{ var('churned_after_days') }} then 'dormant'
             else 'churned'
         end as lifecycle_stage
-    from population
+    from elapsed
 ),
 
 final as (

@@ -17,7 +17,7 @@ in_window as (
         count(*) as frequency,
         cast(sum(amount) as decimal(18, 2)) as monetary
     from orders
-    where order_date >= {{ as_of_date() }} - {{ var('rfm_window_days') - 1 }}
+    where order_date >= {{ as_of_date() }} - ({{ var('rfm_window_days') }} - 1)
     group by customer_id
 ),
 
@@ -59,7 +59,8 @@ final as (
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,
         cast(m_score as integer) as m_score,
-        r_score::varchar || f_score::varchar || m_score::varchar as rfm_code,
+        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar)
+            as rfm_code,
         rfm_segment,
         {{ tag_label("'rfm_segment'", 'rfm_segment') }} as rfm_segment_zh,
         {{ as_of_date() }} as as_of_date

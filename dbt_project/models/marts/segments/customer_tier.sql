@@ -23,28 +23,32 @@ previous_tiers as (
         and coalesce(valid_to, {{ as_of_date() }}) >= {{ as_of_date() }}
 ),
 
+compared as (
+    select
+        current_tiers.*,
+        previous_tiers.previous_value_tier,
+        {{ tier_rank('current_tiers.value_tier') }} as tier_rank,
+        {{ tier_rank('previous_tiers.previous_value_tier') }} as previous_tier_rank
+    from current_tiers
+    left join previous_tiers on current_tiers.customer_id = previous_tiers.customer_id
+),
+
 final as (
     select
-        current_tiers.customer_id,
-        current_tiers.spend_365d,
-        current_tiers.value_tier,
-        current_tiers.member_system_tier,
-        coalesce(lower(current_tiers.member_system_tier) != current_tiers.value_tier, false)
-            as tier_mismatch,
-        previous_tiers.previous_value_tier,
+        customer_id,
+        spend_365d,
+        value_tier,
+        member_system_tier,
+        coalesce(lower(member_system_tier) != value_tier, false) as tier_mismatch,
+        previous_value_tier,
         case
-            when previous_tiers.previous_value_tier is null then 'new'
-            when {{ tier_rank('current_tiers.value_tier') }}
-                > {{ tier_rank('previous_tiers.previous_value_tier') }}
-                then 'upgrade'
-            when {{ tier_rank('current_tiers.value_tier') }}
-                < {{ tier_rank('previous_tiers.previous_value_tier') }}
-                then 'downgrade'
+            when previous_value_tier is null then 'new'
+            when tier_rank > previous_tier_rank then 'upgrade'
+            when tier_rank < previous_tier_rank then 'downgrade'
             else 'same'
         end as tier_change,
         {{ as_of_date() }} as as_of_date
-    from current_tiers
-    left join previous_tiers on current_tiers.customer_id = previous_tiers.customer_id
+    from compared
 )
 
 select * from final

@@ -36,23 +36,31 @@ open_intervals as (
     {% endif %}
 ),
 
-opened as (
+changed as (
     select
         current_tiers.customer_id,
         current_tiers.value_tier,
         open_intervals.value_tier as previous_value_tier,
+        {{ tier_rank('current_tiers.value_tier') }} as tier_rank,
+        {{ tier_rank('open_intervals.value_tier') }} as previous_tier_rank
+    from current_tiers
+    left join open_intervals on current_tiers.customer_id = open_intervals.customer_id
+    where open_intervals.value_tier is distinct from current_tiers.value_tier
+),
+
+opened as (
+    select
+        customer_id,
+        value_tier,
+        previous_value_tier,
         case
-            when open_intervals.value_tier is null then 'new'
-            when {{ tier_rank('current_tiers.value_tier') }}
-                > {{ tier_rank('open_intervals.value_tier') }}
-                then 'upgrade'
+            when previous_value_tier is null then 'new'
+            when tier_rank > previous_tier_rank then 'upgrade'
             else 'downgrade'
         end as tier_change,
         {{ as_of_date() }} as valid_from,
         cast(null as date) as valid_to
-    from current_tiers
-    left join open_intervals on current_tiers.customer_id = open_intervals.customer_id
-    where open_intervals.value_tier is distinct from current_tiers.value_tier
+    from changed
 ),
 
 closed as (

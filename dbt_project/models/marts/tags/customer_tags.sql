@@ -103,15 +103,17 @@ wecom_tags as (
         on {{ customer_of('identifiers', 'external_userid', 'contact_tags.external_userid') }}
 ),
 
+all_tags as (
+    select * from labelled_rule_tags
+    union all
+    select * from wecom_tags
+),
+
 final as (
     select
         *,
         {{ as_of_date() }} as as_of_date
-    from (
-        select * from labelled_rule_tags
-        union all
-        select * from wecom_tags
-    )
+    from all_tags
 )
 
 select * from final

@@ -10,7 +10,7 @@ renamed as (
     select
         model,
         parameter,
-        cast(value as double) as value,
+        cast(value as double) as value,  -- noqa: RF04
         time_unit,
         cast(log_likelihood as double) as log_likelihood,
         cast(n_customers as bigint) as n_customers,
