@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import yaml
+
 from cdp.settings import Settings, SettingsError, parse_date
 from orchestration.dbt_manifest import ManifestError
 
@@ -101,8 +103,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     as_of = args.as_of or settings.as_of
     return run_nightly(
-        settings, as_of=as_of, reload=args.reload or [], say=say, build=not args.no_build
+        settings,
+        as_of=as_of,
+        reload=args.reload or [],
+        say=say,
+        build=not args.no_build,
+        dbt_vars=args.vars,
     )
+
+
+def _vars_arg(value: str) -> str:
+    """A YAML or JSON mapping of dbt vars, checked here so a typo is bad usage (exit 2)."""
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not YAML or JSON") from None
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a mapping of dbt var names to values")
+    return value
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", help="the nightly job: ingest every extract folder <= the as-of date not yet loaded, "
-        "then dbt build every model and test as of that date"
+        "then build every model and test and fit the purchase model as of that date"
     )
     run.add_argument("--as-of", type=_date_arg, help="local date D (default: CDP_AS_OF or today)")
     run.add_argument(
@@ -210,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DATE",
         help="load that extract date's files again, replacing its rows (repeatable)",
+    )
+    run.add_argument(
+        "--vars",
+        type=_vars_arg,
+        default="",
+        metavar="MAPPING",
+        help="dbt vars for this run over dbt_project.yml's, e.g. '{tier_silver_from: 600}' "
+        "(docs/rules.md names every threshold)",
     )
     run.add_argument(
         "--no-build",

@@ -82,17 +82,20 @@ def _ingest_config(*, reload: bool) -> dict:
     return {"landing_zone": {"config": {"reload": reload}}}
 
 
-def _build_config(job: dg.JobDefinition, as_of: date) -> dict:
-    """The as-of date for every build step of the job: the dbt steps (Dagster splits the dbt
-    assets around the purchase model: `dbt_models`, `dbt_models_2`) and the purchase model."""
+def _build_config(job: dg.JobDefinition, as_of: date, dbt_vars: str) -> dict:
+    """The as-of date for every build step of the job, and the extra dbt vars for the dbt
+    steps (Dagster splits the dbt assets around the purchase model: `dbt_models`,
+    `dbt_models_2`)."""
     from orchestration.defs.dbt import OP_NAME
     from orchestration.defs.purchase_model import OP_NAME as MODEL_OP
 
-    return {
-        name: {"config": {"as_of": as_of.isoformat()}}
-        for name, node in job.graph.node_dict.items()
-        if node.definition.name in (OP_NAME, MODEL_OP)
-    }
+    config = {}
+    for name, node in job.graph.node_dict.items():
+        if node.definition.name == OP_NAME:
+            config[name] = {"config": {"as_of": as_of.isoformat(), "vars": dbt_vars}}
+        elif node.definition.name == MODEL_OP:
+            config[name] = {"config": {"as_of": as_of.isoformat()}}
+    return config
 
 
 def _step_failures(result: dg.ExecuteInProcessResult, step: str | None = None) -> list[str]:
@@ -169,7 +172,13 @@ def _customers(settings: Settings, rebuilt: bool) -> str | None:
 
 
 def run_nightly(
-    settings: Settings, *, as_of: date, reload: list[date], say: Say, build: bool = True
+    settings: Settings,
+    *,
+    as_of: date,
+    reload: list[date],
+    say: Say,
+    build: bool = True,
+    dbt_vars: str = "",
 ) -> int:
     from orchestration.definitions import defs
     from orchestration.defs.partitions import extract_dates
@@ -201,7 +210,7 @@ def run_nightly(
         # One `nightly` run ingests and builds; after an unreadable reloaded file, ingest only.
         together = build and all(r.success for r in ingest_runs)
         job = defs.resolve_job_def("nightly" if together else "ingest")
-        ops = {**_ingest_config(reload=False), **(_build_config(job, as_of) if together else {})}
+        ops = {**_ingest_config(reload=False), **(_build_config(job, as_of, dbt_vars) if together else {})}
         ingest_runs.append(_execute(job, ops=ops, first=dates[0], last=dates[-1]))
         build_run = ingest_runs[-1] if together else None
     elif not reload:
@@ -209,7 +218,7 @@ def run_nightly(
     unreadable = [line for r in ingest_runs for line in _step_failures(r, "landing_zone")]
     if build and build_run is None and not unreadable:
         build_job = defs.resolve_job_def("build")
-        build_run = _execute(build_job, ops=_build_config(build_job, as_of))
+        build_run = _execute(build_job, ops=_build_config(build_job, as_of, dbt_vars))
     for line in _summary(ingest_runs):
         say(line)
     if unreadable:  # nothing was built (the nightly run skips dbt after a failed ingestion)

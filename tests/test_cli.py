@@ -93,14 +93,20 @@ def test_reload_replaces_a_corrected_date(env):
         ).fetchall() == [("fix1",)]
 
 
-def test_run_ingests_then_builds_the_models(env):
-    done = cdp("run", "--as-of", "2026-10-31", env=env)
+def test_run_ingests_then_builds_the_models_with_the_run_s_vars(env):
+    tiers = "{tier_silver_from: 0.01, tier_gold_from: 100000, tier_platinum_from: 200000}"
+    done = cdp("run", "--as-of", "2026-10-31", "--vars", tiers, env=env)
     assert done.returncode == 0, done.stderr
     summary = done.stdout[done.stdout.index("all entities"):]
     assert re.search(r"^  dbt build: \d+ models, \d+ tests passed, 0 failed in [\d.]+s$", summary, re.M)
+    assert re.search(r"^  purchase model as of 2026-10-31: [\d,]+ customers with a qualifying order$", done.stdout, re.M)
     assert "Traceback" not in done.stdout + done.stderr and done.stderr == ""
     with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from staging.stg_miniprogram__orders").fetchone()[0] > 0
+        tiers = dict(conn.execute(
+            "select value_tier, count(*) from marts.customer_tier where spend_365d > 0 group by 1"
+        ).fetchall())
+    assert list(tiers) == ["silver"]  # every buyer from 0.01 yuan, none gold at 100,000
 
 
 @pytest.mark.parametrize(
