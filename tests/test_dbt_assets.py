@@ -197,3 +197,34 @@ def test_identity_on_generated_extracts_gives_one_customer_per_identifier(nightl
         ) == (0,)
         # nothing was merged in a first build (the second, for the same date, kept every id)
         assert one("select count(*) from marts.customer_merges") == (0,)
+
+
+def test_the_customer_marts_agree_with_each_other(nightly):
+    _, database, _ = nightly
+    with duckdb.connect(str(database), read_only=True) as conn:
+        def one(sql: str):
+            return conn.execute(sql).fetchone()[0]
+
+        joined = one("select count(*) from marts.customer_lifecycle")
+        assert joined > 0
+        assert one("select count(*) from marts.customer_tier") == joined
+        for group in ("lifecycle", "journey_stage", "value_tier"):
+            assert one(f"select count(*) from marts.customer_tags where tag_group = '{group}'") == joined
+        assert one("select count(*) from marts.customer_tags where tag_group = 'churn_risk'") == one(
+            "select count(*) from marts.customer_churn_warning"
+        )
+        buyers_in_window = one(
+            "select count(distinct customer_id) from marts.fct_orders where is_qualifying "
+            "and customer_id is not null and order_date > as_of_date - 365"
+        )
+        assert one("select count(*) from marts.customer_rfm") == buyers_in_window > 0
+        assert one(
+            "select sum(cohort_customers) from marts.mart_retention_cohort where months_since_join = 0"
+        ) == joined
+        assert one(
+            "select sum(customers) from marts.mart_lifecycle_daily where dimension = 'lifecycle'"
+        ) == joined
+        assert one(
+            "select count(*) from marts.customer_lifecycle l join marts.customer_profile p "
+            "using (customer_id) where l.order_count != p.order_count"
+        ) == 0
