@@ -114,6 +114,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _vars_arg(value: str) -> str:
     """A YAML or JSON mapping of dbt vars, checked here so a typo is bad usage (exit 2)."""
+    if not value.strip():
+        return ""
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
