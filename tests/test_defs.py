@@ -19,6 +19,7 @@ from ingestion.loader import discover
 from orchestration.definitions import defs
 from orchestration.defs.dbt import DBT_PROJECT, LAYERS, CdpDbtTranslator, dbt_models
 from orchestration.defs.ingestion import asset_key, landing_zone
+from orchestration.defs.purchase_model import purchase_model
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
 
@@ -75,11 +76,25 @@ def test_dbt_sources_are_the_ingestion_assets_one_graph():
         key = translator.get_asset_key(source)
         if source["source_name"] in SOURCES:
             assert key == asset_key(entity(f"{source['source_name']}/{source['name']}"))
+        elif source["source_name"] == "purchase_model":
+            assert key == dg.AssetKey(["purchase_model", source["name"]])
         else:
             assert source["source_name"] == "ingestion" and key == dg.AssetKey(["raw", source["name"]])
     ingested = {asset_key(e) for e in ENTITIES}
     upstream = {p for key in models for p in graph.get(key).parent_keys} - models
-    assert upstream <= ingested | {dg.AssetKey(["raw", "_loads"]), dg.AssetKey(["raw", "_quarantine"])}
+    load_log = {dg.AssetKey(["raw", "_loads"]), dg.AssetKey(["raw", "_quarantine"])}
+    assert upstream <= ingested | load_log | set(purchase_model.keys)
+
+
+def test_the_purchase_model_sits_between_the_qualifying_orders_and_the_models_reading_it():
+    graph = defs.resolve_asset_graph()
+    orders = dg.AssetKey(["intermediate", "int_customers__qualifying_orders"])
+    for key in purchase_model.keys:
+        assert graph.get(key).parent_keys == {orders}
+    readers = {c for key in purchase_model.keys for c in graph.get(key).child_keys}
+    assert {k.path[-1] for k in readers} == {
+        "stg_purchase_model__predictions", "stg_purchase_model__parameters"
+    }
 
 
 def test_jobs_ingest_build_and_nightly_resolve():
@@ -89,8 +104,8 @@ def test_jobs_ingest_build_and_nightly_resolve():
     }
     assert nodes == {
         "ingest": ["landing_zone"],
-        "build": ["dbt_models"],
-        "nightly": ["landing_zone", "dbt_models"],
+        "build": ["dbt_models", "purchase_model", "dbt_models_2"],
+        "nightly": ["landing_zone", "dbt_models", "purchase_model", "dbt_models_2"],
     }
     assert defs.resolve_job_def("nightly").partitions_def is not None
     assert defs.resolve_job_def("build").partitions_def is None
