@@ -220,7 +220,9 @@ class BuildProgress:
             detail = next((first_line(m) for m in self.errors if m.strip()), None)
             failures.append(detail or f"dbt build failed with exit code {returncode}")
         seconds = time.perf_counter() - self.started
-        return BuildOutcome(line=count_line(counts, seconds), failures=failures, counts=counts, seconds=seconds)
+        return BuildOutcome(
+            line=count_line(counts, seconds), failures=failures, counts=counts, seconds=seconds
+        )
 
 
 @dataclass(frozen=True)

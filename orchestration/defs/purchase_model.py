@@ -108,10 +108,14 @@ def _write(conn: duckdb.DuckDBPyConnection, as_of, predictions, parameters) -> N
     ],
     name=OP_NAME,
 )
-def purchase_model(context: dg.AssetExecutionContext, config: PurchaseModelConfig, warehouse: Warehouse):
+def purchase_model(
+    context: dg.AssetExecutionContext, config: PurchaseModelConfig, warehouse: Warehouse
+):
     say = _progress(context)
     try:
-        as_of = parse_date(config.as_of, "as_of") if config.as_of.strip() else Settings.from_env().as_of
+        as_of = (
+            parse_date(config.as_of, "as_of") if config.as_of.strip() else Settings.from_env().as_of
+        )
     except SettingsError as exc:
         raise dg.Failure(description=str(exc)) from None
     started = time.perf_counter()
@@ -120,7 +124,9 @@ def purchase_model(context: dg.AssetExecutionContext, config: PurchaseModelConfi
             conn.execute(f"create schema if not exists {SCHEMA}")
             conn.execute(PARAMETERS_DDL)
             customers = summary.customer_summary(conn, ORDERS_RELATION, as_of)
-            say(f"purchase model as of {as_of}: {len(customers):,} customers with a qualifying order")
+            say(
+                f"purchase model as of {as_of}: {len(customers):,} customers with a qualifying order"
+            )
             predictions: pd.DataFrame | None = None
             parameters: pd.DataFrame | None = None
             try:
