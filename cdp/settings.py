@@ -8,13 +8,24 @@
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads |
 | `CDP_MEMORY_LIMIT` | DuckDB's default (80% of RAM) | DuckDB memory limit, e.g. `4GB` |
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
+| `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
+| `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
+| `CDP_GATE_MAX_CUSTOMER_IDENTIFIERS` | `50` | the largest customer may hold at most this many identifiers |
+| `CDP_GATE_MAX_MERGE_RATE` | `0.05` | a run may merge away at most this share of the customers |
+| `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share |
+| `CDP_PUBLISH_KEEP` | `3` | published versions kept on disk (the current one and the ones before it) |
+| `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` needs it) |
+| `CDP_WECOM_SECRET` | empty | secret of the WeCom customer-contact app; never logged, never written |
+| `CDP_WECOM_BASE_URL` | `https://qyapi.weixin.qq.com` | the WeCom API |
+| `CDP_WECOM_TAG_PREFIX` | `CDP-` | the WeCom tag groups the CDP owns are named `<prefix><tag group>` |
+| `CDP_WECOM_CALLS_PER_SECOND` | `10` | rate limit of `cdp sync-wecom --apply` |
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +34,41 @@ from dotenv import dotenv_values
 
 LOCAL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name}: {raw!r} is not a share between 0 and 1")
+    return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    if not (raw.isdigit() and int(raw) > 0):
+        raise SettingsError(f"{name}: {raw!r} is not a positive whole number")
+    return int(raw)
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise SettingsError(f"{name}: {raw!r} is not a positive number")
+    return value
 
 
 class SettingsError(ValueError):
@@ -41,6 +87,48 @@ def parse_date(value: str, what: str) -> date:
 
 
 @dataclass(frozen=True)
+class GateSettings:
+    """Bounds of the quality gate (expectations/)."""
+
+    max_snapshot_shrink: float = 0.2
+    max_quarantine_rate: float = 0.05
+    max_customer_identifiers: int = 50
+    max_merge_rate: float = 0.05
+    max_row_change: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GateSettings:
+        return cls(
+            max_snapshot_shrink=_fraction(env, "CDP_GATE_MAX_SNAPSHOT_SHRINK", 0.2),
+            max_quarantine_rate=_fraction(env, "CDP_GATE_MAX_QUARANTINE_RATE", 0.05),
+            max_customer_identifiers=_whole(env, "CDP_GATE_MAX_CUSTOMER_IDENTIFIERS", 50),
+            max_merge_rate=_fraction(env, "CDP_GATE_MAX_MERGE_RATE", 0.05),
+            max_row_change=_fraction(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5),
+        )
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    """The WeCom API `cdp sync-wecom` talks to. `secret` never appears in a log or repr."""
+
+    corp_id: str = ""
+    secret: str = field(default="", repr=False)
+    base_url: str = "https://qyapi.weixin.qq.com"
+    tag_prefix: str = "CDP-"
+    calls_per_second: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WecomSettings:
+        return cls(
+            corp_id=env.get("CDP_WECOM_CORP_ID") or "",
+            secret=env.get("CDP_WECOM_SECRET") or "",
+            base_url=(env.get("CDP_WECOM_BASE_URL") or "https://qyapi.weixin.qq.com").rstrip("/"),
+            tag_prefix=env.get("CDP_WECOM_TAG_PREFIX") or "CDP-",
+            calls_per_second=_rate(env, "CDP_WECOM_CALLS_PER_SECOND", 10.0),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     landing_dir: Path
     warehouse_dir: Path
@@ -48,6 +136,9 @@ class Settings:
     threads: int | None
     memory_limit: str | None
     partitions_start: date
+    gate: GateSettings = field(default_factory=lambda: GateSettings())
+    publish_keep: int = 3
+    wecom: WecomSettings = field(default_factory=lambda: WecomSettings())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,4 +159,7 @@ class Settings:
             partitions_start=(
                 parse_date(start, "CDP_PARTITIONS_START") if start else DEFAULT_PARTITIONS_START
             ),
+            gate=GateSettings.from_env(env),
+            publish_keep=_whole(env, "CDP_PUBLISH_KEEP", 3),
+            wecom=WecomSettings.from_env(env),
         )
