@@ -116,7 +116,8 @@ class DbtBuildConfig(dg.Config):
 
 
 def dbt_vars(config: DbtBuildConfig, settings: Settings) -> dict[str, Any]:
-    """The `--vars` of the build: `as_of` always, the config's extra vars over it."""
+    """The `--vars` of the build: `as_of` and the WeCom tag prefix (settings) always, the
+    config's extra vars over them."""
     as_of = parse_date(config.as_of, "as_of") if config.as_of.strip() else settings.as_of
     extra: Any = {}
     if config.vars.strip():
@@ -129,7 +130,7 @@ def dbt_vars(config: DbtBuildConfig, settings: Settings) -> dict[str, Any]:
             raise SettingsError(f"vars: {config.vars!r} is not a mapping of var names to values")
     if "as_of" in extra:
         extra["as_of"] = parse_date(str(extra["as_of"]), "vars: as_of").isoformat()
-    return {"as_of": as_of.isoformat(), **extra}
+    return {"as_of": as_of.isoformat(), "wecom_tag_prefix": settings.wecom.tag_prefix, **extra}
 
 
 def dbt_environment(warehouse: Warehouse, settings: Settings) -> dict[str, str]:
