@@ -155,10 +155,10 @@ final as (
         active_relationships.customer_id,
         coalesce(
             list_sort(list(changes.tag) filter (where changes.is_add)), []
-        )::varchar [] as add_tags,
+        )::varchar[] as add_tags,
         coalesce(
             list_sort(list(changes.tag) filter (where not changes.is_add)), []
-        )::varchar [] as remove_tags,
+        )::varchar[] as remove_tags,
         {{ as_of_date() }} as as_of_date
     from changes
     inner join active_relationships
