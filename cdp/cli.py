@@ -1,8 +1,9 @@
 """The `cdp` command: a thin layer over the Dagster definitions (never a second orchestrator).
 
-Exit codes: 0 done; 1 the dbt build failed (a model error or a failing test, one line
-each) or the dbt project does not parse; 2 bad usage, bad settings or an unreadable extract
-(one line, no traceback).
+Exit codes: 0 done; 1 the quality gate refused to publish (one line per failed expectation,
+naming table and expectation), the dbt build failed (a model error or a failing test, one
+line each), the dbt project does not parse, or WeCom refused part of a sync; 2 bad usage, bad
+settings or an unreadable extract (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
 
 from cdp.settings import Settings, SettingsError, parse_date
+from cdp.wecom import command as wecom_command
 from orchestration.dbt_manifest import ManifestError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-NEEDS_DBT_MANIFEST = {"run", "demo", "ui"}
+NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui"}
 """Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
 
 DEMO_CUSTOMERS = 3_000
@@ -112,6 +114,30 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    """`cdp run` for each date from --from to --to in order; stops at the first date that does
+    not publish (its exit code), since a later date would build on a gap."""
+    from cdp.run import run_nightly
+
+    if args.to < args.from_:
+        raise UsageError(f"--to {args.to} is before --from {args.from_}")
+    days = [args.from_ + timedelta(days=n) for n in range((args.to - args.from_).days + 1)]
+    say(f"backfill {days[0]} .. {days[-1]}: {len(days)} nightly run(s), one per date")
+    done: list[date] = []
+    for number, day in enumerate(days, start=1):
+        say(f"[{number}/{len(days)}] cdp run --as-of {day}")
+        code = run_nightly(settings, as_of=day, reload=[], say=say, dbt_vars=args.vars)
+        if code != EXIT_OK:
+            say(
+                f"backfill stopped at {day} (exit {code}); published through "
+                f"{done[-1] if done else 'none of the dates'}; rerun from {day} once it is fixed"
+            )
+            return code
+        done.append(day)
+    say(f"backfill done: {len(done)} date(s) published, {days[0]} .. {days[-1]}")
+    return EXIT_OK
+
+
 def _vars_arg(value: str) -> str:
     """A YAML or JSON mapping of dbt vars, checked here so a typo is bad usage (exit 2)."""
     if not value.strip():
@@ -143,7 +169,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     say(f"running the nightly job as of {last} (the newest extract folder)")
     code = run_nightly(settings, as_of=last, reload=[], say=say)
     say(f"landing zone: {landing}")
-    say(f"build database: {settings.warehouse_dir / 'build.duckdb'}")
+    say(f"build database (work area, not for BI tools): {settings.warehouse_dir / 'build.duckdb'}")
+    say(f"for analysts and BI tools: duckdb -readonly {settings.warehouse_dir / 'published.duckdb'}")
     say("explore it in the Dagster UI: cdp ui")
     return code
 
@@ -221,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", help="the nightly job: ingest every extract folder <= the as-of date not yet loaded, "
-        "then build every model and test and fit the purchase model as of that date"
+        "build every model and test, fit the purchase model, run the quality gate and publish; "
+        "exit 0 published, 1 the gate refused (or the build failed), 2 bad usage or input"
     )
     run.add_argument("--as-of", type=_date_arg, help="local date D (default: CDP_AS_OF or today)")
     run.add_argument(
@@ -246,6 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
         "then build once)",
     )
     run.set_defaults(handler=cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="cdp run for each date from --from to --to in order (the nightly path, day by "
+        "day); stops at the first date that does not publish",
+    )
+    backfill.add_argument(
+        "--from", dest="from_", type=_date_arg, required=True, metavar="DATE",
+        help="first as-of date (YYYY-MM-DD)",
+    )
+    backfill.add_argument(
+        "--to", type=_date_arg, required=True, metavar="DATE", help="last as-of date, included"
+    )
+    backfill.add_argument(
+        "--vars", type=_vars_arg, default="", metavar="MAPPING", help="dbt vars, as for cdp run"
+    )
+    backfill.set_defaults(handler=cmd_backfill)
+
+    wecom_command.add_parser(commands)
 
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
