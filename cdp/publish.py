@@ -1,0 +1,206 @@
+"""Publishing (published.md): the published tables, built aside and swapped in atomically.
+
+Under the warehouse folder:
+
+    published.duckdb -> current/published.duckdb     (symlinks, fixed)
+    published        -> current/published
+    current          -> versions/<version>           (the one link a publish replaces)
+    versions/<version>/published.duckdb              the tables, DuckDB 1.4 storage format
+    versions/<version>/published/<table>.parquet     the same tables as Parquet
+    versions/<version>/published/_manifest.json      run id, as-of date, rows and checksums
+
+A publish writes a new version folder beside the others (`versions/.building-<run id>`),
+renames it into place when complete, then replaces the `current` link with one `rename`,
+which is atomic: a reader opening `published.duckdb` or `published/…` sees the old
+version or the new one, never a mix, and a reader holding an old file open keeps reading it
+(the nightly run never opens a published file for writing, so it never waits on a reader).
+A crash before the rename leaves the previous version current; the half-built folder is
+removed by the next publish. The newest `keep` versions stay on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+STORAGE_VERSION = "v1.4.0"
+"""published.duckdb's storage format: DuckDB 1.4 and later read it (BI drivers bundle older
+DuckDB versions than the build uses)."""
+DATABASE = "published.duckdb"
+FOLDER = "published"
+MANIFEST = "_manifest.json"
+CURRENT = "current"
+VERSIONS = "versions"
+BUILDING = ".building-"
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A published table and the relation of the build database it is copied from."""
+
+    name: str
+    relation: str
+
+
+def database_path(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / DATABASE
+
+
+def folder_path(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / FOLDER
+
+
+def manifest_path(warehouse_dir: Path) -> Path:
+    return folder_path(warehouse_dir) / MANIFEST
+
+
+def read_manifest(warehouse_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the current publish; None before the first one."""
+    path = manifest_path(warehouse_dir)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def last_published_as_of(warehouse_dir: Path) -> date | None:
+    manifest = read_manifest(warehouse_dir)
+    return date.fromisoformat(manifest["as_of_date"]) if manifest else None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_tables(
+    conn: duckdb.DuckDBPyConnection,
+    tables: Sequence[TableSource],
+    folder: Path,
+    say: Callable[[str], None],
+) -> dict[str, dict[str, Any]]:
+    """Copy every table into `folder`/published.duckdb and `folder`/published/<table>.parquet,
+    rows in a fixed order (so the same data gives the same files)."""
+    parquet_dir = folder / FOLDER
+    parquet_dir.mkdir(parents=True)
+    database = folder / DATABASE
+    conn.execute(f"attach '{database}' as publish_target (storage_version '{STORAGE_VERSION}')")
+    written: dict[str, dict[str, Any]] = {}
+    try:
+        for table in tables:
+            conn.execute(
+                f"create table publish_target.main.{table.name} as "
+                f"select * from {table.relation} order by all"
+            )
+            parquet = parquet_dir / f"{table.name}.parquet"
+            conn.execute(
+                f"copy (select * from publish_target.main.{table.name}) to '{parquet}' "
+                "(format parquet, compression zstd)"
+            )
+            rows = conn.execute(
+                f"select count(*) from publish_target.main.{table.name}"
+            ).fetchone()[0]
+            written[table.name] = {"rows": rows, "file": parquet.name, "sha256": sha256_of(parquet)}
+            say(f"publish: {table.name} {rows:,} rows")
+    finally:
+        conn.execute("detach publish_target")
+    return written
+
+
+def _swap_link(link: Path, target: str) -> None:
+    """Point `link` at `target` atomically (a new link renamed over the old one)."""
+    temporary = link.with_name(f".{link.name}.new")
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+def _ensure_fixed_links(warehouse_dir: Path) -> None:
+    for name in (DATABASE, FOLDER):
+        link = warehouse_dir / name
+        if not link.is_symlink():
+            if link.is_dir():
+                shutil.rmtree(link)
+            elif link.exists():
+                link.unlink()
+            _swap_link(link, f"{CURRENT}/{name}")
+
+
+def _drop_half_built(versions: Path) -> None:
+    for stale in versions.glob(f"{BUILDING}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _prune(warehouse_dir: Path, keep: int) -> None:
+    """Keep the newest `keep` versions (names start with the publish time), never the
+    current one. A reader still holding a dropped file keeps reading it until it closes."""
+    versions = warehouse_dir / VERSIONS
+    current = Path(os.readlink(warehouse_dir / CURRENT)).name
+    done = sorted(p for p in versions.iterdir() if not p.name.startswith("."))
+    for old in done[: max(0, len(done) - keep)]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Publication:
+    version: str
+    manifest: dict[str, Any]
+    database: Path
+    folder: Path
+
+
+def publish(
+    conn: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    tables: Sequence[TableSource],
+    *,
+    run_id: str,
+    as_of: date,
+    gate: dict[str, Any],
+    keep: int = 3,
+    say: Callable[[str], None] = print,
+) -> Publication:
+    """Write the tables as a new version and make it current."""
+    warehouse_dir = Path(warehouse_dir)
+    versions = warehouse_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    _drop_half_built(versions)
+    published_at = datetime.now(timezone.utc)
+    version = f"{published_at:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
+    building = versions / f"{BUILDING}{run_id}"
+    written = _write_tables(conn, tables, building, say)
+    manifest = {
+        "run_id": run_id,
+        "as_of_date": as_of.isoformat(),
+        "published_at": published_at.isoformat(timespec="seconds"),
+        "version": version,
+        "storage_version": STORAGE_VERSION,
+        "gate": gate,
+        "tables": written,
+    }
+    (building / FOLDER / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    os.replace(building, versions / version)
+    _swap_link(warehouse_dir / CURRENT, f"{VERSIONS}/{version}")
+    _ensure_fixed_links(warehouse_dir)
+    _prune(warehouse_dir, keep)
+    return Publication(
+        version=version,
+        manifest=manifest,
+        database=database_path(warehouse_dir),
+        folder=folder_path(warehouse_dir),
+    )

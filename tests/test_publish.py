@@ -1,0 +1,171 @@
+"""Publishing: atomic swap, crash safety, readers holding the file, the DuckDB 1.4 format."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp import publish
+
+DUCKDB_1_4_STORAGE = 67
+"""The storage version number DuckDB 1.4 writes and reads (1.2 wrote 65, 1.3 66)."""
+
+
+def _publish(conn, warehouse: Path, rows: int, run_id: str, day: int) -> publish.Publication:
+    conn.execute(f"create or replace table src as select range as id from range({rows})")
+    return publish.publish(
+        conn,
+        warehouse,
+        [publish.TableSource("customers", "src"), publish.TableSource("orders", "src")],
+        run_id=run_id,
+        as_of=date(2026, 3, day),
+        gate={"verdict": "passed"},
+        keep=2,
+        say=lambda line: None,
+    )
+
+
+def _read(warehouse: Path) -> tuple[int, int, dict]:
+    with duckdb.connect(str(publish.database_path(warehouse)), read_only=True) as reader:
+        rows = reader.execute("select count(*) from customers").fetchone()[0]
+    parquet = publish.folder_path(warehouse) / "customers.parquet"
+    parquet_rows = duckdb.connect().execute(f"select count(*) from '{parquet}'").fetchone()[0]
+    return rows, parquet_rows, publish.read_manifest(warehouse)
+
+
+def test_publish_writes_database_parquet_and_manifest(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    first = _publish(conn, tmp_path, 10, "run-one-0000", day=1)
+    assert _read(tmp_path)[:2] == (10, 10)
+    manifest = publish.read_manifest(tmp_path)
+    assert manifest["run_id"] == "run-one-0000" and manifest["as_of_date"] == "2026-03-01"
+    assert manifest["gate"] == {"verdict": "passed"}
+    table = manifest["tables"]["customers"]
+    assert table["rows"] == 10
+    assert table["sha256"] == publish.sha256_of(publish.folder_path(tmp_path) / "customers.parquet")
+    header = publish.database_path(tmp_path).read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    assert int.from_bytes(header[12:20], "little") <= DUCKDB_1_4_STORAGE
+
+    second = _publish(conn, tmp_path, 20, "run-two-0000", day=2)
+    third = _publish(conn, tmp_path, 30, "run-three-00", day=3)
+    assert _read(tmp_path)[:2] == (30, 30)
+    kept = sorted(p.name for p in (tmp_path / publish.VERSIONS).iterdir())
+    assert kept == sorted([second.version, third.version])  # keep=2: the first one is gone
+    assert first.version not in kept
+
+
+def test_same_data_gives_the_same_files(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    one = _publish(conn, tmp_path, 1000, "run-a-000000", day=1).manifest["tables"]
+    two = _publish(conn, tmp_path, 1000, "run-b-000000", day=1).manifest["tables"]
+    assert one == two
+
+
+def test_a_reader_holding_the_file_neither_blocks_nor_breaks(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    _publish(conn, tmp_path, 10, "run-old-0000", day=1)
+    reader_script = textwrap.dedent(
+        f"""
+        import duckdb, sys
+        conn = duckdb.connect({str(publish.database_path(tmp_path))!r}, read_only=True)
+        print(conn.execute("select count(*) from customers").fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(conn.execute("select count(*) from customers").fetchone()[0], flush=True)
+        """
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", reader_script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "10"
+        _publish(conn, tmp_path, 25, "run-new-0000", day=2)  # does not wait for the reader
+        assert _read(tmp_path)[:2] == (25, 25)  # new readers get the new version
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "10"  # the old reader keeps its version
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+CRASHING_PUBLISH = """
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from cdp import publish
+
+conn = duckdb.connect()
+conn.execute("create table big as select range as id, md5(range::varchar) as s from range(2000000)")
+publish.publish(
+    conn,
+    Path(sys.argv[1]),
+    [publish.TableSource(f"t{n}", "big") for n in range(40)],
+    run_id="crashing-run",
+    as_of=date(2026, 3, 2),
+    gate={"verdict": "passed"},
+    say=lambda line: print(line, flush=True),
+)
+"""
+
+
+def test_a_publish_killed_half_way_leaves_the_previous_version_complete(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    before = _publish(conn, tmp_path, 10, "run-before-0", day=1)
+    database_bytes = publish.database_path(tmp_path).read_bytes()
+    manifest_bytes = publish.manifest_path(tmp_path).read_bytes()
+    process = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_PUBLISH, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert process.stdout.readline().startswith("publish: t0 ")  # the new version is half written
+        building = tmp_path / publish.VERSIONS / f"{publish.BUILDING}crashing-run"
+        assert building.is_dir()
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert _read(tmp_path)[:2] == (10, 10)
+    assert publish.database_path(tmp_path).read_bytes() == database_bytes
+    assert publish.manifest_path(tmp_path).read_bytes() == manifest_bytes
+    assert json.loads(manifest_bytes)["run_id"] == before.manifest["run_id"]
+    with duckdb.connect(str(publish.database_path(tmp_path)), read_only=True) as reader:
+        assert reader.execute("select count(*) from orders").fetchone()[0] == 10
+
+    after = _publish(conn, tmp_path, 12, "run-after-00", day=2)  # the next publish cleans up
+    assert not building.exists()
+    assert _read(tmp_path)[2]["run_id"] == after.manifest["run_id"]
+
+
+@pytest.mark.parametrize("name", [publish.DATABASE, publish.FOLDER])
+def test_the_published_paths_are_fixed_links_into_the_current_version(
+    tmp_path: Path, name: str
+) -> None:
+    conn = duckdb.connect()
+    _publish(conn, tmp_path, 5, "run-links-00", day=1)
+    link = tmp_path / name
+    assert link.is_symlink() and os.readlink(link) == f"{publish.CURRENT}/{name}"
+    before = (tmp_path / publish.CURRENT).resolve()
+    time.sleep(0.01)
+    _publish(conn, tmp_path, 6, "run-links-01", day=2)
+    assert (tmp_path / publish.CURRENT).resolve() != before
+    assert os.readlink(link) == f"{publish.CURRENT}/{name}"
