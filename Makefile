@@ -32,7 +32,7 @@ lint: install
 	status=$$?; rm -rf $$tmp; exit $$status
 
 test: install manifest lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

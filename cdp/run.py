@@ -1,14 +1,17 @@
 """`cdp run`: the nightly job, run in process through the Dagster definitions.
 
 It works out which extract dates have files not loaded yet and launches the `nightly` job
-once over that range of daily partitions: ingestion, then the build as of D (dbt, the
-purchase model, the dbt models reading it). A corrected
-date named with `--reload` gets an `ingest` run of its own first; with nothing new to ingest
-the `build` job runs alone. It prints progress and ends with a short summary: one line per
-entity, the dbt counts, the number of customers.
+once over that range of daily partitions: ingestion, the inputs' quality gate, the build as
+of D (dbt, the purchase model, the dbt models reading it), the published tables' gate and the
+publish. A corrected date named with `--reload` gets an `ingest` run of its own first; with
+nothing new to ingest the `build` job runs alone. It prints progress and ends with a short
+summary: one line per entity, the dbt counts, customers (new, merged), lifecycle stages and
+RFM segments, the gate's verdict, where the Data Docs and the published files are.
 
-Exit codes: 0 done; 1 the dbt build failed (one line per failed model or test); 2 an
-unreadable extract (one line per file; nothing is built then) or a bad setting.
+Exit codes: 0 published; 1 the quality gate refused to publish (one line per failed
+expectation, naming table and expectation) or the dbt build failed (one line per failed
+model or test); 2 an unreadable extract (one line per file; nothing is built then) or a bad
+setting.
 """
 
 from __future__ import annotations
@@ -21,21 +24,19 @@ from contextlib import contextmanager, redirect_stdout
 from datetime import date
 
 import dagster as dg
-import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
+from cdp import run_summary
 from cdp.settings import Settings
 from ingestion import warehouse
 from ingestion.loader import EntityStats, check_reload_dates, pending_files
 from orchestration.defs.ingestion import PROGRESS_LOGGER
 
 EXIT_OK = 0
+EXIT_GATE_REFUSED = 1
 EXIT_BUILD_FAILED = 1
 EXIT_BAD_INPUT = 2
-CUSTOMER_TABLE = ("marts", "customer_profile")
+PUBLISHED_GROUP = "publish"
+MAX_FAILURE_LINES = 20
 QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 Say = Callable[[str], None]
@@ -62,17 +63,14 @@ def _dbt_output_hidden() -> Iterator[None]:
 
 
 def _execute(
-    job: dg.JobDefinition, *, ops: dict, first: str | None = None, last: str | None = None
+    job: dg.JobDefinition, *, as_of: date, ops: dict, dates: list[str] | None = None
 ) -> dg.ExecuteInProcessResult:
-    tags = (
-        {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
-        if first and last
-        else {}
-    )
+    from orchestration.defs.jobs import run_tags
+
     with _dbt_output_hidden():
         return job.execute_in_process(
             instance=dg.DagsterInstance.get(),
-            tags=tags,
+            tags=run_tags(as_of, dates or []),
             run_config={**QUIET_DAGSTER_CONSOLE, "ops": ops},
             raise_on_error=False,
         )
@@ -82,20 +80,18 @@ def _ingest_config(*, reload: bool) -> dict:
     return {"landing_zone": {"config": {"reload": reload}}}
 
 
-def _build_config(job: dg.JobDefinition, as_of: date, dbt_vars: str) -> dict:
-    """The as-of date for every build step of the job, and the extra dbt vars for the dbt
-    steps (Dagster splits the dbt assets around the purchase model: `dbt_models`,
-    `dbt_models_2`)."""
+def _build_config(job: dg.JobDefinition, dbt_vars: str) -> dict:
+    """The extra dbt vars for every dbt step of the job (Dagster splits the dbt assets around
+    the purchase model: `dbt_models`, `dbt_models_2`); D travels as a run tag."""
     from orchestration.defs.dbt import OP_NAME
-    from orchestration.defs.purchase_model import OP_NAME as MODEL_OP
 
-    config = {}
-    for name, node in job.graph.node_dict.items():
-        if node.definition.name == OP_NAME:
-            config[name] = {"config": {"as_of": as_of.isoformat(), "vars": dbt_vars}}
-        elif node.definition.name == MODEL_OP:
-            config[name] = {"config": {"as_of": as_of.isoformat()}}
-    return config
+    if not dbt_vars:
+        return {}
+    return {
+        name: {"config": {"vars": dbt_vars}}
+        for name, node in job.graph.node_dict.items()
+        if node.definition.name == OP_NAME
+    }
 
 
 def _step_failures(result: dg.ExecuteInProcessResult, step: str | None = None) -> list[str]:
@@ -148,29 +144,6 @@ def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
     return lines
 
 
-def _customers(settings: Settings, rebuilt: bool) -> str | None:
-    """`customers: N` when the customer mart exists (after the build: this run is the only
-    writer then), noting a table this run did not rebuild."""
-    schema, table = CUSTOMER_TABLE
-    path = warehouse.build_database(settings.warehouse_dir)
-    if not path.exists():
-        return None
-    try:
-        conn = duckdb.connect(str(path))
-    except duckdb.IOException:  # taken by another process since the build: no count then
-        return None
-    with conn:
-        exists = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        if not exists:
-            return None
-        count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
-    return f"customers: {count:,}" + ("" if rebuilt else " (not rebuilt by this run)")
-
-
 def run_nightly(
     settings: Settings,
     *,
@@ -203,52 +176,64 @@ def run_nightly(
     ingest_runs = []
     for day in sorted(d.isoformat() for d in set(reload)):
         say(f"reloading extract date {day}")
-        ingest_runs.append(_execute(ingest, ops=_ingest_config(reload=True), first=day, last=day))
+        ingest_runs.append(
+            _execute(ingest, as_of=as_of, ops=_ingest_config(reload=True), dates=[day])
+        )
     build_run = None
     if dates:
         say(f"ingesting {len(pending)} new file(s) for {len(dates)} extract date(s) {dates[0]} .. {dates[-1]}")
         # One `nightly` run ingests and builds; after an unreadable reloaded file, ingest only.
         together = build and all(r.success for r in ingest_runs)
         job = defs.resolve_job_def("nightly" if together else "ingest")
-        ops = {**_ingest_config(reload=False), **(_build_config(job, as_of, dbt_vars) if together else {})}
-        ingest_runs.append(_execute(job, ops=ops, first=dates[0], last=dates[-1]))
+        ops = {**_ingest_config(reload=False), **(_build_config(job, dbt_vars) if together else {})}
+        ingest_runs.append(_execute(job, as_of=as_of, ops=ops, dates=dates))
         build_run = ingest_runs[-1] if together else None
     elif not reload:
         say("nothing new to ingest")
     unreadable = [line for r in ingest_runs for line in _step_failures(r, "landing_zone")]
     if build and build_run is None and not unreadable:
         build_job = defs.resolve_job_def("build")
-        build_run = _execute(build_job, ops=_build_config(build_job, as_of, dbt_vars))
+        build_run = _execute(build_job, as_of=as_of, ops=_build_config(build_job, dbt_vars))
     for line in _summary(ingest_runs):
         say(line)
     if unreadable:  # nothing was built (the nightly run skips dbt after a failed ingestion)
         for line in unreadable:
             print(f"cdp run: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    failures = _build_report(build_run, settings, say) if build_run is not None else []
-    for line in failures:
+    if build_run is None:
+        return EXIT_OK
+    code, failures = _build_report(build_run, settings, as_of, say)
+    for line in failures[:MAX_FAILURE_LINES]:
         print(f"cdp run: {line}", file=sys.stderr)
-    return EXIT_BUILD_FAILED if failures else EXIT_OK
+    if len(failures) > MAX_FAILURE_LINES:
+        print(f"cdp run: ... and {len(failures) - MAX_FAILURE_LINES} more", file=sys.stderr)
+    return code
 
 
-def _build_report(result: dg.ExecuteInProcessResult, settings: Settings, say: Say) -> list[str]:
-    """Say the dbt count line and the number of customers; return the build's failures."""
+def _build_report(
+    result: dg.ExecuteInProcessResult, settings: Settings, as_of: date, say: Say
+) -> tuple[int, list[str]]:
+    """Say the dbt count line and the run's summary; return the exit code and the failures
+    (the gate's failed expectations when it refused)."""
     from orchestration.defs.dbt import build_summary
 
     run = dg.DagsterInstance.get().get_run_by_id(result.run_id)
     line = build_summary(run.tags) if run is not None else None
     if line:
         say(f"  {line}")
-    customers = _customers(settings, rebuilt=_rebuilt(result))
-    if customers:
-        say(f"  {customers}")
+    published_now = any(
+        e.asset_key.path[0] == PUBLISHED_GROUP for e in result.get_asset_materialization_events()
+    )
+    say(f"summary as of {as_of}:")
+    for line in run_summary.figures(settings.warehouse_dir, as_of):
+        say(f"  {line}")
+    for line in run_summary.verdict(settings.warehouse_dir, result.run_id, published_now):
+        say(f"  {line}")
     if result.success:
-        return []
-    return _step_failures(result) or [
+        return EXIT_OK, []
+    refused = run_summary.gate_failures(result)
+    if refused:
+        return EXIT_GATE_REFUSED, [f"quality gate refused to publish: {line}" for line in refused]
+    return EXIT_BUILD_FAILED, _step_failures(result) or [
         "the build run failed before dbt started (see the Dagster UI for details)"
     ]
-
-
-def _rebuilt(result: dg.ExecuteInProcessResult) -> bool:
-    key = dg.AssetKey(list(CUSTOMER_TABLE))
-    return any(e.asset_key == key for e in result.get_asset_materialization_events())

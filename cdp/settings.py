@@ -10,6 +10,7 @@
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
+| `CDP_GATE_QUARANTINE_MIN_FILE_ROWS` | `100` | files with fewer rows are not judged by their quarantine rate (one bad row in 17 is not a broken export) |
 | `CDP_GATE_MAX_CUSTOMER_IDENTIFIERS` | `50` | the largest customer may hold at most this many identifiers |
 | `CDP_GATE_MAX_MERGE_RATE` | `0.05` | a run may merge away at most this share of the customers |
 | `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share |
@@ -92,6 +93,7 @@ class GateSettings:
 
     max_snapshot_shrink: float = 0.2
     max_quarantine_rate: float = 0.05
+    quarantine_min_file_rows: int = 100
     max_customer_identifiers: int = 50
     max_merge_rate: float = 0.05
     max_row_change: float = 0.5
@@ -101,6 +103,7 @@ class GateSettings:
         return cls(
             max_snapshot_shrink=_fraction(env, "CDP_GATE_MAX_SNAPSHOT_SHRINK", 0.2),
             max_quarantine_rate=_fraction(env, "CDP_GATE_MAX_QUARANTINE_RATE", 0.05),
+            quarantine_min_file_rows=_whole(env, "CDP_GATE_QUARANTINE_MIN_FILE_ROWS", 100),
             max_customer_identifiers=_whole(env, "CDP_GATE_MAX_CUSTOMER_IDENTIFIERS", 50),
             max_merge_rate=_fraction(env, "CDP_GATE_MAX_MERGE_RATE", 0.05),
             max_row_change=_fraction(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5),

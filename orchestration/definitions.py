@@ -2,8 +2,24 @@
 
 import dagster as dg
 
-from orchestration.defs import dbt, ingestion, jobs, purchase_model, resources, sensors
+from orchestration.defs import (
+    dbt,
+    gate,
+    ingestion,
+    jobs,
+    publish,
+    purchase_model,
+    resources,
+    sensors,
+)
 
 defs = dg.Definitions.merge(
-    resources.defs, ingestion.defs, dbt.defs, purchase_model.defs, jobs.defs, sensors.defs
+    resources.defs,
+    ingestion.defs,
+    dbt.defs,
+    purchase_model.defs,
+    gate.defs,
+    publish.defs,
+    jobs.defs,
+    sensors.defs,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -15,9 +16,9 @@ from cdp.generate import generate
 from cdp.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
 from orchestration.definitions import defs
+from orchestration.defs.as_of import AS_OF_TAG
 from orchestration.defs.dbt import (
     DBT_PROJECT,
-    OP_NAME,
     BuildProgress,
     DbtBuildConfig,
     dbt_vars,
@@ -98,24 +99,31 @@ def test_second_run_builds_the_same_tables(nightly):
 def test_an_unknown_as_of_is_a_one_line_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     result = defs.resolve_job_def("build").execute_in_process(
-        run_config={"ops": {OP_NAME: {"config": {"as_of": "yesterday"}}}},
+        tags={AS_OF_TAG: "yesterday"},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     description = failure.step_failure_data.user_failure_data.description
-    assert description == "as_of: 'yesterday' is not a date (YYYY-MM-DD)"
+    assert description == "run tag cdp/as_of: 'yesterday' is not a date (YYYY-MM-DD)"
     assert not (tmp_path / "warehouse").exists()
 
 
 def test_vars_merge_over_as_of():
-    settings = Settings.from_env({"CDP_AS_OF": "2026-10-31"})
-    assert dbt_vars(DbtBuildConfig(), settings) == {"as_of": "2026-10-31"}
-    config = DbtBuildConfig(as_of="2026-10-30", vars='{identity_max_links: 5, as_of: "2026-10-29"}')
-    assert dbt_vars(config, settings) == {"as_of": "2026-10-29", "identity_max_links": 5}
-    assert dbt_vars(DbtBuildConfig(vars='{"qualifying_offline_statuses": ["paid"]}'), settings) == {
-        "as_of": "2026-10-31",
+    settings = Settings.from_env({"CDP_WECOM_TAG_PREFIX": "私域-"})
+    d = date(2026, 10, 31)
+    fixed = {"as_of": "2026-10-31", "wecom_tag_prefix": "私域-", "last_published_as_of": ""}
+    assert dbt_vars(DbtBuildConfig(), settings, d) == fixed
+    config = DbtBuildConfig(vars='{identity_max_links: 5, as_of: "2026-10-29"}')
+    assert dbt_vars(config, settings, d, date(2026, 10, 28)) == {
+        **fixed,
+        "as_of": "2026-10-29",
+        "last_published_as_of": "2026-10-28",
+        "identity_max_links": 5,
+    }
+    assert dbt_vars(DbtBuildConfig(vars='{"qualifying_offline_statuses": ["paid"]}'), settings, d) == {
+        **fixed,
         "qualifying_offline_statuses": ["paid"],
     }
     for bad, message in [
@@ -124,7 +132,7 @@ def test_vars_merge_over_as_of():
         ("{as_of: soon}", "vars: as_of: 'soon' is not a date"),
     ]:
         with pytest.raises(SettingsError, match=re.escape(message)):
-            dbt_vars(DbtBuildConfig(vars=bad), settings)
+            dbt_vars(DbtBuildConfig(vars=bad), settings, d)
 
 
 def test_failures_are_one_line_each_naming_the_node():

@@ -4,6 +4,8 @@ ingestion assets and sensor work on generated data."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import dagster as dg
@@ -19,7 +21,12 @@ from ingestion.loader import discover
 from orchestration.definitions import defs
 from orchestration.defs.dbt import DBT_PROJECT, LAYERS, CdpDbtTranslator, dbt_models
 from orchestration.defs.ingestion import asset_key, landing_zone
+from orchestration.defs.as_of import AS_OF_TAG
+from orchestration.defs.gate import input_gate
+from orchestration.defs.jobs import nightly_at_two
+from orchestration.defs.publish import TABLES, published
 from orchestration.defs.purchase_model import purchase_model
+from expectations.published import PUBLISHED_TABLES
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
 
@@ -104,8 +111,10 @@ def test_jobs_ingest_build_and_nightly_resolve():
     }
     assert nodes == {
         "ingest": ["landing_zone"],
-        "build": ["dbt_models", "purchase_model", "dbt_models_2"],
-        "nightly": ["landing_zone", "dbt_models", "purchase_model", "dbt_models_2"],
+        "build": ["input_gate", "dbt_models", "purchase_model", "dbt_models_2", "publish"],
+        "nightly": [
+            "landing_zone", "input_gate", "dbt_models", "purchase_model", "dbt_models_2", "publish"
+        ],
     }
     assert defs.resolve_job_def("nightly").partitions_def is not None
     assert defs.resolve_job_def("build").partitions_def is None
@@ -166,32 +175,84 @@ def test_an_unreadable_file_fails_the_step_and_names_file_and_line(generated, tm
     assert counts["member/offline_orders"] == 0 and counts["member/members"] > 0
 
 
-def test_sensor_requests_a_run_per_new_extract_date(generated, tmp_path):
+def _sensor(landing_dir, warehouse_dir, cursor=None):
+    resources = {
+        "landing": LandingZone(landing_dir=str(landing_dir)),
+        "warehouse": Warehouse(warehouse_dir=str(warehouse_dir)),
+    }
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as ctx:
+        return new_extract_folder(ctx)
+
+
+def _range(request: dg.RunRequest) -> tuple[str, str, str]:
+    tags = request.tags
+    return (
+        tags[AS_OF_TAG],
+        tags[ASSET_PARTITION_RANGE_START_TAG],
+        tags[ASSET_PARTITION_RANGE_END_TAG],
+    )
+
+
+def test_sensor_requests_a_nightly_run_over_the_new_extract_dates(generated, tmp_path):
     landing, summary = generated
-    with dg.build_sensor_context(resources={"landing": LandingZone(landing_dir=str(landing))}) as ctx:
-        first = new_extract_folder(ctx)
+    first = _sensor(landing, tmp_path / "warehouse")
     days = sorted({f.extract_date.isoformat() for f in discover(landing)})
-    assert [r.partition_key for r in first.run_requests] == days
-    with dg.build_sensor_context(
-        cursor=first.cursor, resources={"landing": LandingZone(landing_dir=str(landing))}
-    ) as ctx:
-        assert new_extract_folder(ctx).run_requests == []
+    [request] = first.run_requests
+    assert _range(request) == (days[-1], days[0], days[-1])
+    assert first.cursor
+    again = _sensor(landing, tmp_path / "warehouse", cursor=first.cursor)
+    assert isinstance(again, dg.SkipReason) or not again.run_requests
 
 
-def test_sensor_sees_a_new_folder_and_a_late_file(landing):
-    def evaluate(cursor):
-        resources = {"landing": LandingZone(landing_dir=str(landing.root))}
-        with dg.build_sensor_context(cursor=cursor, resources=resources) as ctx:
-            result = new_extract_folder(ctx)
-        return [r.partition_key for r in result.run_requests], result.cursor
-
+def test_sensor_sees_a_new_folder_and_a_late_file_never_going_back_in_time(landing, tmp_path):
+    warehouse_dir = tmp_path / "warehouse"
     landing.write("miniprogram", "2026-01-01", "events.jsonl", "{}\n")
-    requested, cursor = evaluate(None)
-    assert requested == ["2026-01-01"]
+    result = _sensor(landing.root, warehouse_dir)
+    assert _range(result.run_requests[0]) == ("2026-01-01", "2026-01-01", "2026-01-01")
     landing.write("member", "2026-01-02", "members.csv", "member_id\n")
-    requested, cursor = evaluate(cursor)
-    assert requested == ["2026-01-02"]
+    result = _sensor(landing.root, warehouse_dir, result.cursor)
+    assert _range(result.run_requests[0])[0] == "2026-01-02"
     landing.write("wecom", "2026-01-01", "interactions.csv", "interaction_id\n")
-    requested, cursor = evaluate(cursor)
-    assert requested == ["2026-01-01"]
-    assert evaluate(cursor)[0] == []
+    result = _sensor(landing.root, warehouse_dir, result.cursor)
+    assert _range(result.run_requests[0])[0] == "2026-01-02"  # as of the newest date
+    assert isinstance(_sensor(landing.root, warehouse_dir, result.cursor), dg.SkipReason)
+
+
+def test_the_schedule_runs_the_nightly_job_at_two_in_shanghai(tmp_path, landing):
+    schedule = defs.resolve_schedule_def("nightly_at_two")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.job_name == "nightly"
+    landing.write("member", "2026-01-03", "members.csv", "member_id\n")
+    resources = {
+        "landing": LandingZone(landing_dir=str(landing.root)),
+        "warehouse": Warehouse(warehouse_dir=str(tmp_path / "warehouse")),
+    }
+    at_two = datetime(2026, 1, 4, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with dg.build_schedule_context(scheduled_execution_time=at_two, resources=resources) as ctx:
+        request = nightly_at_two(ctx)
+    assert isinstance(request, dg.RunRequest)
+    assert _range(request) == ("2026-01-04", "2026-01-03", "2026-01-03")
+
+
+def test_publish_copies_the_dbt_models_tagged_published_behind_blocking_checks():
+    names = {table.name for table in TABLES}
+    assert names >= {
+        "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
+        "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
+        "customer_merges", "wecom_tag_sync",
+    }
+    assert names == set(PUBLISHED_TABLES)  # every published table has its GX suite
+    graph = defs.resolve_asset_graph()
+    for key in published.keys:
+        assert graph.get(key).parent_keys == {dg.AssetKey(["marts", key.path[-1]])}
+    specs = list(published.check_specs) + list(input_gate.check_specs)
+    assert specs and all(spec.blocking for spec in specs)
+    assert {spec.asset_key for spec in input_gate.check_specs} == {asset_key(e) for e in ENTITIES}
+    assert {spec.asset_key for spec in published.check_specs} == set(published.keys)
+
+
+def test_ingestion_assets_have_a_freshness_policy():
+    graph = defs.resolve_asset_graph()
+    for e in ENTITIES:
+        assert graph.get(asset_key(e)).freshness_policy is not None

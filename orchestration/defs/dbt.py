@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from cdp.publish import last_published_as_of
 from cdp.settings import Settings, SettingsError, parse_date
 from ingestion.contracts import SOURCES, entity
 from ingestion.warehouse import WarehouseBusy
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, prepare_manifest
+from orchestration.defs.as_of import resolve_as_of
 from orchestration.defs.ingestion import _progress, asset_key
 from orchestration.defs.resources import Warehouse
 
@@ -110,15 +113,17 @@ class CdpDbtTranslator(DagsterDbtTranslator):
 
 class DbtBuildConfig(dg.Config):
     as_of: str = ""
-    """The run's as-of date D (YYYY-MM-DD); empty means the `CDP_AS_OF` setting (or today)."""
+    """The run's as-of date D (YYYY-MM-DD); empty means the run's `cdp/as_of` tag, else the
+    `CDP_AS_OF` setting (or today)."""
     vars: str = ""
     """Extra dbt vars for this run, a YAML or JSON mapping, e.g. `{identity_max_links: 5}`."""
 
 
-def dbt_vars(config: DbtBuildConfig, settings: Settings) -> dict[str, Any]:
-    """The `--vars` of the build: `as_of` and the WeCom tag prefix (settings) always, the
-    config's extra vars over them."""
-    as_of = parse_date(config.as_of, "as_of") if config.as_of.strip() else settings.as_of
+def dbt_vars(
+    config: DbtBuildConfig, settings: Settings, as_of: date, last_published: date | None = None
+) -> dict[str, Any]:
+    """The `--vars` of the build: D, the WeCom tag prefix (settings) and the as-of date of the
+    last publish (the histories rewind to it), the config's extra vars over them."""
     extra: Any = {}
     if config.vars.strip():
         try:
@@ -130,7 +135,12 @@ def dbt_vars(config: DbtBuildConfig, settings: Settings) -> dict[str, Any]:
             raise SettingsError(f"vars: {config.vars!r} is not a mapping of var names to values")
     if "as_of" in extra:
         extra["as_of"] = parse_date(str(extra["as_of"]), "vars: as_of").isoformat()
-    return {"as_of": as_of.isoformat(), "wecom_tag_prefix": settings.wecom.tag_prefix, **extra}
+    return {
+        "as_of": as_of.isoformat(),
+        "wecom_tag_prefix": settings.wecom.tag_prefix,
+        "last_published_as_of": last_published.isoformat() if last_published else "",
+        **extra,
+    }
 
 
 def dbt_environment(warehouse: Warehouse, settings: Settings) -> dict[str, str]:
@@ -273,9 +283,11 @@ def dbt_models(
     warehouse: Warehouse,
 ):
     say = _progress(context)  # the run's log and the plain progress logger, like ingestion
+    as_of = resolve_as_of(config.as_of, context)
     try:
         settings = Settings.from_env()
-        build_vars = dbt_vars(config, settings)
+        last_published = last_published_as_of(warehouse.build_database.parent)
+        build_vars = dbt_vars(config, settings, as_of, last_published)
     except SettingsError as exc:
         raise dg.Failure(description=str(exc)) from None
     # Open the build database once before dbt does: a clear message when another process holds

@@ -21,8 +21,8 @@ import duckdb
 import pandas as pd
 
 from cdp.purchase_model import model, summary
-from cdp.settings import Settings, SettingsError, parse_date
 from ingestion.warehouse import WarehouseBusy
+from orchestration.defs.as_of import AsOfConfig, resolve_as_of
 from orchestration.defs.ingestion import _progress
 from orchestration.defs.resources import Warehouse
 
@@ -57,11 +57,6 @@ create or replace table {SCHEMA}.predictions (
     as_of_date date not null
 )
 """
-
-
-class PurchaseModelConfig(dg.Config):
-    as_of: str = ""
-    """The run's as-of date D (YYYY-MM-DD); empty means the `CDP_AS_OF` setting (or today)."""
 
 
 def previous_parameters(conn: duckdb.DuckDBPyConnection, as_of) -> model.Parameters | None:
@@ -108,16 +103,9 @@ def _write(conn: duckdb.DuckDBPyConnection, as_of, predictions, parameters) -> N
     ],
     name=OP_NAME,
 )
-def purchase_model(
-    context: dg.AssetExecutionContext, config: PurchaseModelConfig, warehouse: Warehouse
-):
+def purchase_model(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
     say = _progress(context)
-    try:
-        as_of = (
-            parse_date(config.as_of, "as_of") if config.as_of.strip() else Settings.from_env().as_of
-        )
-    except SettingsError as exc:
-        raise dg.Failure(description=str(exc)) from None
+    as_of = resolve_as_of(config.as_of, context)
     started = time.perf_counter()
     try:
         with warehouse.connect() as conn:

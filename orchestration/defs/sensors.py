@@ -1,33 +1,50 @@
-"""The sensor that starts an ingestion run when a new extract folder (or a late file) lands.
+"""The sensor that starts the nightly run when a new extract folder (or a late file) lands.
 
-Its cursor maps each extract date to the number of files seen for it; a date whose count
-grows gets a run for that partition. Already-loaded files are skipped by the run itself, so
-a repeated request is harmless.
+Its cursor maps each extract date to the number of files seen for it. When a date appears or
+its count grows, it requests a `nightly` run as of the newest extract date in the landing
+zone (every pending date up to it is ingested by that run; files already loaded are skipped;
+a late file for an old date never makes the published tables go back in time), so the new
+data is checked and published without waiting for the 02:00 schedule. A date after tomorrow
+(not a partition yet) waits.
 """
-
 
 import json
 from collections import Counter
+from datetime import date
 
 import dagster as dg
 
 from ingestion.loader import discover
-from orchestration.defs.ingestion import ingest_job
+from orchestration.defs.jobs import nightly_job, nightly_request
 from orchestration.defs.partitions import extract_dates
-from orchestration.defs.resources import LandingZone
+from orchestration.defs.resources import LandingZone, Warehouse
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-def new_extract_folder(context: dg.SensorEvaluationContext, landing: LandingZone):
+@dg.sensor(
+    job=nightly_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def new_extract_folder(
+    context: dg.SensorEvaluationContext, landing: LandingZone, warehouse: Warehouse
+):
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-    counts = Counter(f.extract_date.isoformat() for f in discover(landing.path))
     valid = set(extract_dates.get_partition_keys())
-    requests = [
-        dg.RunRequest(partition_key=day, run_key=f"{day}:{count}")
-        for day, count in sorted(counts.items())
-        if count > seen.get(day, 0) and day in valid
-    ]
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(dict(sorted(counts.items()))))
+    counts = Counter(
+        f.extract_date.isoformat()
+        for f in discover(landing.path)
+        if f.extract_date.isoformat() in valid
+    )
+    grown = sorted(day for day, count in counts.items() if count > seen.get(day, 0))
+    if not grown:
+        return dg.SkipReason("no new extract file")
+    as_of = date.fromisoformat(max(counts))
+    request = nightly_request(
+        landing, warehouse, as_of, run_key=f"{as_of}:{sum(counts.values())}"
+    )
+    if isinstance(request, dg.SkipReason):
+        return request  # busy: the cursor stays, the next tick tries again
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(dict(sorted(counts.items()))))
 
 
 defs = dg.Definitions(sensors=[new_extract_folder])

@@ -5,7 +5,7 @@
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{{ rewind_history(valid_from='as_of_date', valid_to=none) }}",
+        pre_hook="{{ rewind_history(valid_from='as_of_date', valid_to=none, to_last_publish=true) }}",
     )
 }}
 -- For BI dashboards: how many customers are in each lifecycle stage, T+ journey stage, RFM

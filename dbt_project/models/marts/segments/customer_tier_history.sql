@@ -5,7 +5,7 @@
         unique_key=['customer_id', 'valid_from'],
         on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{{ rewind_history() }}",
+        pre_hook="{{ rewind_history(to_last_publish=true) }}",
     )
 }}
 -- Every customer's value tier (rules §6) over time, one row per interval: the tier held from

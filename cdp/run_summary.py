@@ -1,0 +1,127 @@
+"""What `cdp run` says at the end: the run's figures, the gate's verdict, where things are.
+
+Read after the run from the build database (this process is its only writer then), the
+gate's report of the run (`<warehouse>/gate/<run id>.json`) and the published manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from cdp import publish
+from ingestion import warehouse
+
+GATE_CHECK = "gx_gate"
+
+
+def gate_failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The failed expectations of the run's gate checks, one line each (table, expectation)."""
+    lines: list[str] = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.check_name != GATE_CHECK or evaluation.passed:
+            continue
+        failures = evaluation.metadata.get("failures")
+        text = str(failures.value) if failures is not None else ""
+        lines.extend(text.splitlines() or [f"{evaluation.asset_key.to_user_string()}: failed"])
+    return lines
+
+
+@contextmanager
+def _build_database(warehouse_dir: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    path = warehouse.build_database(warehouse_dir)
+    conn = None
+    if path.exists():
+        try:
+            conn = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException:  # taken by another process since the run: no figures then
+            conn = None
+    try:
+        yield conn
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _has(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    schema, table = relation.split(".")
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, relation: str, column: str) -> str | None:
+    if not _has(conn, relation):
+        return None
+    rows = conn.execute(
+        f"select {column}, count(*) from {relation} group by all order by 2 desc, 1"
+    ).fetchall()
+    return " · ".join(f"{value} {count:,}" for value, count in rows) or "none"
+
+
+def figures(warehouse_dir: Path, as_of: date) -> list[str]:
+    """Customers (new and merged by this run), lifecycle stages and RFM segments as built."""
+    lines: list[str] = []
+    with _build_database(warehouse_dir) as conn:
+        if conn is None or not _has(conn, "marts.customer_profile"):
+            return lines
+        customers = conn.execute("select count(*) from marts.customer_profile").fetchone()[0]
+        line = f"customers: {customers:,}"
+        if _has(conn, "marts.identity_graph_stats"):
+            row = conn.execute(
+                "select new_customers, merged_customers from marts.identity_graph_stats "
+                "where as_of_date = ?",
+                [as_of],
+            ).fetchone()
+            if row is not None:
+                line += f" (new {row[0]:,}, merged {row[1]:,})"
+        lines.append(line)
+        for label, relation, column in (
+            ("lifecycle stages", "marts.customer_lifecycle", "lifecycle_stage"),
+            ("RFM segments", "marts.customer_rfm", "rfm_segment"),
+        ):
+            counts = _counts(conn, relation, column)
+            if counts is not None:
+                lines.append(f"{label}: {counts}")
+    return lines
+
+
+def verdict(warehouse_dir: Path, run_id: str, published_now: bool) -> list[str]:
+    """The gate's verdict, where its Data Docs are, and what the published files hold."""
+    from orchestration.defs.gate import read_report
+
+    lines: list[str] = []
+    report = read_report(warehouse_dir, run_id)
+    if report is None:
+        lines.append("quality gate: not reached (the build stopped before it)")
+    else:
+        results = report["results"]
+        failed = sum(len(r["failures"]) for r in results)
+        expectations = sum(r["evaluated"] for r in results)
+        state = "passed" if report["verdict"] == "passed" else f"REFUSED ({failed} failed)"
+        lines.append(f"quality gate: {state}, {len(results)} suites, {expectations:,} expectations")
+        lines.append(f"data docs: {report['data_docs']}")
+    manifest = publish.read_manifest(warehouse_dir)
+    where = f"{publish.database_path(warehouse_dir)} and {publish.folder_path(warehouse_dir)}/"
+    if manifest is None:
+        lines.append("published: nothing yet")
+    elif published_now:
+        lines.append(f"published as of {manifest['as_of_date']}: {where}")
+    else:
+        lines.append(
+            f"published files unchanged: still as of {manifest['as_of_date']} "
+            f"(run {manifest['run_id'][:8]}) in {where}"
+        )
+    return lines

@@ -1,0 +1,211 @@
+"""The quality gate's entry point: every suite over the build database, one result each.
+
+`run_gate` validates, in order, the inputs (one result per landing-zone entity), the
+identity graph (one result) and the published tables (one result per table), or the groups
+of these its `kinds` names, writes the Data Docs and returns a `GateReport`. A result
+passes when every GX validation behind it passed; a query that cannot run (a missing table
+or column) fails its result with the database's message instead of stopping the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from cdp.settings import GateSettings
+from expectations import identity, inputs
+from expectations.checks import FrameCheck
+from expectations.gx_layer import GxRun, Validation
+from expectations.published import PUBLISHED_TABLES, SUITES, MissingTable, table_checks
+from ingestion.contracts import ENTITIES, Entity
+
+Kind = Literal["input", "identity", "published"]
+KINDS: tuple[Kind, ...] = ("input", "identity", "published")
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """The outcome of one suite. `target`: the entity label (`member/members`),
+    `identity_graph_stats` or the published table's name; `suite`: the GX suite of its main
+    validation (a target may have more: quarantine, volume, row count); `failures`: one line
+    per failed expectation, naming the table and the expectation; `evaluated`: expectations
+    evaluated over all its validations."""
+
+    kind: Kind
+    target: str
+    suite: str
+    passed: bool
+    failures: list[str]
+    evaluated: int
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """Every suite's result, in gate order, and the Data Docs index of the run."""
+
+    results: list[SuiteResult]
+    docs_index: Path
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def failure_lines(self) -> list[str]:
+        return [line for r in self.results for line in r.failures]
+
+
+def run_gate(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date,
+    since: dt.date | None,
+    previous_rows: Mapping[str, int] | None,
+    settings: GateSettings,
+    docs_dir: Path,
+    run_id: str,
+    say: Callable[[str], None] = print,
+    kinds: Collection[Kind] = KINDS,
+) -> GateReport:
+    """Validate the build database for a publish as of `as_of`; `since` is the as-of date of
+    the last publish (None for the first) and `previous_rows` its row count per table.
+    `kinds` picks the suite groups to run (e.g. only `input` before the dbt build)."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown suite kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
+    run = GxRun(docs_dir, run_id)
+    results: list[SuiteResult] = []
+
+    if "input" in kinds:
+        started = time.perf_counter()
+        found = [
+            check_input(run, conn, entity, as_of=as_of, since=since, settings=settings)
+            for entity in ENTITIES
+        ]
+        window = f"extracts ≤ {as_of}" if since is None else f"extracts > {since}, ≤ {as_of}"
+        _say_group(say, "inputs", window, found, started)
+        results += found
+
+    if "identity" in kinds:
+        started = time.perf_counter()
+        found = [check_identity(run, conn, as_of=as_of, settings=settings)]
+        _say_group(say, "identity", f"as of {as_of}", found, started)
+        results += found
+
+    if "published" in kinds:
+        started = time.perf_counter()
+        found = [
+            check_published(
+                run, conn, table, as_of=as_of, previous_rows=previous_rows, settings=settings
+            )
+            for table in PUBLISHED_TABLES
+        ]
+        compared = "first publish" if previous_rows is None else "rows vs the last publish"
+        _say_group(say, "published", compared, found, started)
+        results += found
+
+    docs_index = run.build_docs()
+    say(f"gate data docs: {docs_index}")
+    return GateReport(results=results, docs_index=docs_index)
+
+
+def check_input(
+    run: GxRun,
+    conn: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    *,
+    as_of: dt.date,
+    since: dt.date | None,
+    settings: GateSettings,
+) -> SuiteResult:
+    """One landing-zone entity's suite (rows, quarantine rates, snapshot volume)."""
+    checks = inputs.checks(entity, as_of=as_of, since=since, settings=settings)
+    return check_group(run, conn, "input", entity.label, checks)
+
+
+def check_identity(
+    run: GxRun, conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, settings: GateSettings
+) -> SuiteResult:
+    """The identity suite over this run's row of marts.identity_graph_stats."""
+    checks = identity.checks(as_of=as_of, settings=settings)
+    return check_group(run, conn, "identity", identity.TABLE, checks)
+
+
+def check_published(
+    run: GxRun,
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    as_of: dt.date,
+    previous_rows: Mapping[str, int] | None,
+    settings: GateSettings,
+) -> SuiteResult:
+    """One published table's suite (and its row-count and extra checks)."""
+    suite = SUITES[table]
+    try:
+        checks = table_checks(
+            conn, suite, as_of=as_of, previous_rows=previous_rows, settings=settings
+        )
+    except MissingTable as exc:
+        return SuiteResult("published", table, suite.suite_name, False, [str(exc)], 0)
+    return check_group(run, conn, "published", table, checks)
+
+
+def check_group(
+    run: GxRun,
+    conn: duckdb.DuckDBPyConnection,
+    kind: Kind,
+    target: str,
+    checks: Sequence[FrameCheck],
+) -> SuiteResult:
+    """Run the checks of one target; the result is named after the first (main) check."""
+    validations = [_validate(run, conn, check) for check in checks]
+    return SuiteResult(
+        kind=kind,
+        target=target,
+        suite=checks[0].name,
+        passed=all(v.passed for v in validations),
+        failures=[line for v in validations for line in v.failures],
+        evaluated=sum(v.evaluated for v in validations),
+    )
+
+
+def _validate(run: GxRun, conn: duckdb.DuckDBPyConnection, check: FrameCheck) -> Validation:
+    started = time.perf_counter()
+    try:
+        frames = check.frame if check.frame is not None else run.read(
+            conn, check.sql or "", check.params, key=check.key
+        )
+        return run.validate(
+            check.label, frames, check.suite(), id_columns=check.id_columns, unit=check.unit
+        )
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        return Validation(
+            name=check.label,
+            suite=check.name,
+            passed=False,
+            failures=[f"{check.label}: {check.name} could not read its rows: {message}"],
+            evaluated=0,
+            rows=0,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _say_group(
+    say: Callable[[str], None],
+    group: str,
+    scope: str,
+    results: Sequence[SuiteResult],
+    started: float,
+) -> None:
+    failed = [r.target for r in results if not r.passed]
+    outcome = f"{len(results) - len(failed)} of {len(results)} passed"
+    if failed:
+        outcome += "; failed: " + ", ".join(failed)
+    say(f"gate {group} ({scope}): {outcome} in {time.perf_counter() - started:.1f}s")

@@ -1,0 +1,163 @@
+"""The quality gate (expectations/, GX) as blocking Dagster asset checks.
+
+Two places, so that nothing is built or published on bad data:
+
+- `input_gate`, a blocking check on every ingestion asset (`raw/<source>/<entity>`), runs
+  after ingestion and before dbt: required columns, codes, amounts, timestamps of the rows the
+  run brings in, the quarantine rate of every file, and the volume of every snapshot against
+  the one before (a truncated member export stops here). A failure skips the build and the
+  publish; the `build` job runs these checks too.
+- the publish step (orchestration/defs/publish.py) validates the identity graph and every
+  table it is about to publish, and publishes only when all of it passes.
+
+Both write GX Data Docs (HTML) under `<warehouse>/data_docs` and a JSON report of the run
+under `<warehouse>/gate/<run id>.json`.
+"""
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from cdp import publish
+from cdp.settings import Settings
+from ingestion.contracts import ENTITIES
+from ingestion.warehouse import WarehouseBusy
+from orchestration.defs.as_of import AsOfConfig, resolve_as_of
+from orchestration.defs.ingestion import _progress, asset_key
+from orchestration.defs.resources import Warehouse
+
+CHECK_NAME = "gx_gate"
+DATA_DOCS = "data_docs"
+REPORTS = "gate"
+
+
+def gate_window(warehouse_dir: Path, as_of: date) -> tuple[date | None, dict[str, int] | None]:
+    """What the last publish says for this run's gate: the input rows to check are those of
+    extract dates after `since` (None: all, before the first publish; a re-run of the last
+    published date checks that date again), and the row counts to compare with."""
+    manifest = publish.read_manifest(warehouse_dir)
+    if manifest is None:
+        return None, None
+    last = date.fromisoformat(manifest["as_of_date"])
+    rows = {name: table["rows"] for name, table in manifest["tables"].items()}
+    return min(last, as_of - timedelta(days=1)), rows
+
+
+def run_suites(
+    context: dg.OpExecutionContext,
+    warehouse: Warehouse,
+    as_of: date,
+    kinds: Sequence[str],
+):
+    """Run the gate's suites of these kinds on the build database; write the run's report."""
+    from expectations.gate import run_gate  # GX is slow to import: only when a gate runs
+
+    warehouse_dir = warehouse.build_database.parent
+    since, previous_rows = gate_window(warehouse_dir, as_of)
+    try:
+        with warehouse.connect() as conn:
+            report = run_gate(
+                conn,
+                as_of=as_of,
+                since=since,
+                previous_rows=previous_rows,
+                settings=Settings.from_env().gate,
+                docs_dir=warehouse_dir / DATA_DOCS,
+                run_id=context.run_id,
+                say=_progress(context),
+                kinds=kinds,
+            )
+    except WarehouseBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    write_report(warehouse_dir, context.run_id, as_of, report)
+    return report
+
+
+def write_report(warehouse_dir: Path, run_id: str, as_of: date, report) -> Path:
+    """Add this gate run's results to `<warehouse>/gate/<run id>.json`."""
+    path = warehouse_dir / REPORTS / f"{run_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"results": []}
+    results = previous["results"] + [
+        {
+            "kind": r.kind,
+            "target": r.target,
+            "suite": r.suite,
+            "passed": r.passed,
+            "evaluated": r.evaluated,
+            "failures": list(r.failures),
+        }
+        for r in report.results
+    ]
+    content = {
+        "run_id": run_id,
+        "as_of_date": as_of.isoformat(),
+        "verdict": "passed" if all(r["passed"] for r in results) else "refused",
+        "data_docs": str(report.docs_index),
+        "results": results,
+    }
+    path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_report(warehouse_dir: Path, run_id: str) -> dict | None:
+    path = warehouse_dir / REPORTS / f"{run_id}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def check_results(
+    report, keys: Mapping[tuple[str, str], dg.AssetKey], docs: str
+) -> Iterable[dg.AssetCheckResult]:
+    """One result per checked asset: every suite aimed at it passed, or the failures."""
+    by_key: dict[dg.AssetKey, list] = {key: [] for key in keys.values()}
+    for result in report.results:
+        key = keys.get((result.kind, result.target))
+        if key is not None:
+            by_key[key].append(result)
+    for key, results in by_key.items():
+        failures = [line for r in results for line in r.failures]
+        if not results:
+            failures = [f"{'/'.join(key.path)}: no GX suite ran for this asset"]
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=CHECK_NAME,
+            passed=not failures,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=failures[0] if failures else None,
+            metadata={
+                "suites": ", ".join(sorted({r.suite for r in results})),
+                "expectations": sum(r.evaluated for r in results),
+                "failures": "\n".join(failures),
+                "data_docs": docs,
+            },
+        )
+
+
+INPUT_KEYS = {("input", e.label): asset_key(e) for e in ENTITIES}
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=key,
+            blocking=True,
+            description="GX suite of the landing-zone input: required columns, codes, amounts, "
+            "timestamps, quarantine rate per file, snapshot volume against the one before.",
+        )
+        for key in INPUT_KEYS.values()
+    ],
+    name="input_gate",
+)
+def input_gate(context: dg.AssetCheckExecutionContext, config: AsOfConfig, warehouse: Warehouse):
+    as_of = resolve_as_of(config.as_of, context.op_execution_context)
+    report = run_suites(context.op_execution_context, warehouse, as_of, kinds=("input",))
+    say = _progress(context.op_execution_context)
+    say(f"quality gate, inputs: {'passed' if report.passed else 'REFUSED, nothing is built'}")
+    yield from check_results(report, INPUT_KEYS, str(report.docs_index))
+
+
+defs = dg.Definitions(asset_checks=[input_gate])

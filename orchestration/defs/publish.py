@@ -1,0 +1,135 @@
+"""The publish step (published.md) and the last half of the quality gate.
+
+One asset per published table, `published/<table>`, downstream of the dbt model it copies:
+the dbt models tagged `published` (dbt_project/models/marts). The step first validates the
+identity graph and every table it is about to publish with their GX suites (expectations/),
+reported as blocking asset checks on the published assets; only when every one passes does
+it write the new version (cdp/publish.py: `published.duckdb`, Parquet, `_manifest.json`,
+swapped in atomically). On a refusal nothing under the published paths changes.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from cdp import publish
+from cdp.settings import Settings
+from ingestion.warehouse import WarehouseBusy
+from orchestration.defs.as_of import AsOfConfig, resolve_as_of
+from orchestration.defs.dbt import DBT_PROJECT
+from orchestration.defs.gate import CHECK_NAME, check_results, read_report, run_suites
+from orchestration.defs.ingestion import _progress
+from orchestration.defs.resources import Warehouse
+
+PUBLISHED_TAG = "published"
+GROUP = "publish"
+OP_NAME = "publish"
+IDENTITY_TABLE = "identity_graph_stats"
+
+
+def published_models(manifest_path: Path) -> list[publish.TableSource]:
+    """The dbt models tagged `published`, by name, with their relation in the build database."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    return sorted(
+        (
+            publish.TableSource(name=node["name"], relation=f"{node['schema']}.{node['name']}")
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and PUBLISHED_TAG in node["config"].get("tags", [])
+        ),
+        key=lambda table: table.name,
+    )
+
+
+TABLES = published_models(DBT_PROJECT.manifest_path)
+
+
+def published_key(table: publish.TableSource) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, table.name])
+
+
+def source_key(table: publish.TableSource) -> dg.AssetKey:
+    return dg.AssetKey(table.relation.split("."))
+
+
+CHECKED = {("published", t.name): published_key(t) for t in TABLES}
+CHECKED[("identity", IDENTITY_TABLE)] = dg.AssetKey([GROUP, IDENTITY_TABLE])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            published_key(table),
+            deps=[source_key(table)],
+            group_name=GROUP,
+            kinds={"duckdb", "parquet"},
+            description=f"`{table.name}` in `<warehouse>/published.duckdb` and "
+            f"`<warehouse>/published/{table.name}.parquet`, published after the gate passed.",
+        )
+        for table in TABLES
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=published_key(table),
+            blocking=True,
+            description="GX suite of the table about to be published: keys, codes, ranges, no "
+            "raw mobile number, row count against the last publish"
+            + (", and the identity graph's bounds" if table.name == IDENTITY_TABLE else ""),
+        )
+        for table in TABLES
+    ],
+    name=OP_NAME,
+)
+def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
+    say = _progress(context)
+    as_of = resolve_as_of(config.as_of, context)
+    report = run_suites(context, warehouse, as_of, kinds=("identity", "published"))
+    docs = str(report.docs_index)
+    yield from check_results(report, CHECKED, docs)
+    if not report.passed:
+        lines = report.failure_lines()
+        say(f"quality gate: REFUSED, nothing published ({len(lines)} failed expectation(s))")
+        raise dg.Failure(
+            description=f"quality gate refused to publish: {lines[0]}",
+            metadata={"gate_failures": "\n".join(lines), "data_docs": docs},
+        )
+    say("quality gate: passed")
+    warehouse_dir = warehouse.build_database.parent
+    gate = read_report(warehouse_dir, context.run_id) or {}
+    verdict = {
+        "verdict": "passed",
+        "suites": len(gate.get("results", [])),
+        "expectations": sum(r["evaluated"] for r in gate.get("results", [])),
+        "data_docs": docs,
+    }
+    try:
+        with warehouse.connect() as conn:
+            publication = publish.publish(
+                conn,
+                warehouse_dir,
+                TABLES,
+                run_id=context.run_id,
+                as_of=as_of,
+                gate=verdict,
+                keep=Settings.from_env().publish_keep,
+                say=say,
+            )
+    except WarehouseBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    say(f"published as of {as_of}: {publication.database} and {publication.folder}/")
+    for table in TABLES:
+        written = publication.manifest["tables"][table.name]
+        yield dg.MaterializeResult(
+            asset_key=published_key(table),
+            metadata={
+                "as_of": as_of.isoformat(),
+                "rows": written["rows"],
+                "sha256": written["sha256"],
+                "version": publication.version,
+                "path": str(publication.folder / written["file"]),
+            },
+        )
+
+
+defs = dg.Definitions(assets=[published])

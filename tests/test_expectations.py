@@ -1,0 +1,725 @@
+"""The quality gate's suites (expectations/) with real GX on a small DuckDB build database made
+here: raw tables and load log as ingestion writes them, marts with the published tables'
+columns. Every kind of expectation passes on the good data and fails on a broken copy (each
+test breaks the data inside a transaction that is rolled back)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the editable install maps only the packages pyproject lists
+    sys.path.insert(0, str(ROOT))
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+
+import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
+
+from cdp.settings import GateSettings  # noqa: E402
+from expectations import catalog  # noqa: E402
+from expectations.checks import MOBILE_PATTERN  # noqa: E402
+from expectations.gate import (  # noqa: E402
+    check_identity,
+    check_input,
+    check_published,
+    run_gate,
+)
+from expectations.gx_layer import GxRun  # noqa: E402
+from expectations.published import PUBLISHED_TABLES  # noqa: E402
+from ingestion import warehouse  # noqa: E402
+from ingestion.contracts import ENTITIES, entity  # noqa: E402
+
+AS_OF = dt.date(2026, 3, 31)
+PREVIOUS_SNAPSHOT = dt.date(2026, 3, 24)
+SETTINGS = GateSettings()
+CUSTOMERS = 120
+MEMBERS = 200
+
+RAW_SQL = f"""
+insert into raw.member__members
+select
+    'M' || (1000 + i), '1380013' || lpad(i::varchar, 4, '0'), null, '会员' || i,
+    ['M', 'F', 'U'][1 + i % 3], date '1980-01-01' + i::integer,
+    timestamp '2025-01-01 10:00:00' + to_days(i::integer), 'S1',
+    ['NORMAL', 'SILVER', 'GOLD', 'PLATINUM'][1 + i % 4], i * 10, 'active',
+    d, 'member/' || d::varchar || '/members.csv', i + 1, 'utf-8', now(), 'load-1'
+from range(1, {MEMBERS + 1}) as t(i),
+    (values (date '{PREVIOUS_SNAPSHOT}'), (date '{AS_OF}')) as s(d);
+
+insert into raw.miniprogram__orders
+select
+    'O' || i, 'openid-' || i, 'paid', 100, 0, 100, null,
+    timestamp '2026-03-31 10:00:00', timestamp '2026-03-31 10:05:00',
+    timestamp '2026-03-31 10:05:00',
+    date '{AS_OF}', 'miniprogram/{AS_OF}/orders.csv', i + 1, 'utf-8', now(), 'load-1'
+from range(1, 51) as t(i);
+
+insert into raw.wecom__contact_events
+select
+    'wm' || i, 'staff_a', 'add_external_contact',
+    epoch(timestamptz '2026-03-31 10:00:00+08')::bigint, null,
+    date '{AS_OF}', 'wecom/{AS_OF}/contact_events.jsonl', i, 'utf-8', now(), 'load-1'
+from range(1, 11) as t(i);
+
+insert into raw.member__points_ledger
+select
+    'P' || i, 'M' || (1000 + i), 10, 'purchase', timestamp '2026-03-31 09:00:00',
+    timestamp '2027-12-31 23:59:59',
+    date '{AS_OF}', 'member/{AS_OF}/points_ledger.csv', i + 1, 'utf-8', now(), 'load-1'
+from range(1, 11) as t(i);
+
+insert into raw.wecom__external_contacts
+select
+    'wm' || i, '{{"external_contact": {{"name": "x"}}}}'::json,
+    date '{AS_OF}', 'wecom/{AS_OF}/external_contacts.jsonl', i, 'utf-8', now(), 'load-1'
+from range(1, 11) as t(i);
+
+insert into raw._loads values
+    ('load-1', 'member', 'members', date '{PREVIOUS_SNAPSHOT}',
+     'member/{PREVIOUS_SNAPSHOT}/members.csv', 'utf-8', 1000, {MEMBERS}, 0, now()),
+    ('load-1', 'member', 'members', date '{AS_OF}',
+     'member/{AS_OF}/members.csv', 'utf-8', 1000, {MEMBERS}, 0, now()),
+    ('load-1', 'miniprogram', 'orders', date '{AS_OF}',
+     'miniprogram/{AS_OF}/orders.csv', 'utf-8', 1000, 50, 1, now()),
+    ('load-1', 'wecom', 'contact_events', date '{AS_OF}',
+     'wecom/{AS_OF}/contact_events.jsonl', 'utf-8', 1000, 10, 0, now()),
+    ('load-1', 'member', 'points_ledger', date '{AS_OF}',
+     'member/{AS_OF}/points_ledger.csv', 'utf-8', 1000, 10, 0, now()),
+    ('load-1', 'wecom', 'external_contacts', date '{AS_OF}',
+     'wecom/{AS_OF}/external_contacts.jsonl', 'utf-8', 1000, 10, 0, now());
+"""
+
+MARTS_SQL = f"""
+create schema marts;
+create table customers as
+select i, 'cus_' || lpad(i::varchar, 4, '0') as customer_id from range(1, {CUSTOMERS + 1}) t(i);
+create table codes as
+select *, row_number() over (partition by grp order by rank) - 1 as n,
+    count(*) over (partition by grp) as k
+from tag_catalog;
+
+create table marts.customer_profile as
+select
+    customer_id, '顾客' || i as name, ['male', 'female', 'unknown'][1 + i % 3] as gender,
+    date '1990-01-01' + i::integer as birthday,
+    '138****' || lpad((1000 + i)::varchar, 4, '0') as mobile_masked,
+    sha256('1380013' || lpad(i::varchar, 4, '0')) as mobile_sha256,
+    'union-' || i as unionid, ['M' || (1000 + i)] as member_ids,
+    ['openid-' || i] as openids, []::varchar[] as external_userids,
+    ['staff_a'] as owner_userids, date '2026-01-01' + (i % 60)::integer as joined_date,
+    date '2026-02-01' as first_order_date, date '2026-03-01' as last_order_date,
+    (i % 4)::bigint as order_count, (i * 10.5)::decimal(18, 2) as total_spend,
+    ['member', 'wecom'] as sources, date '{AS_OF}' as as_of_date
+from customers;
+
+create table marts.customer_lifecycle as
+select
+    c.customer_id, date '2026-01-01' + (c.i % 60)::integer as joined_date,
+    (date '{AS_OF}' - (date '2026-01-01' + (c.i % 60)::integer))::integer as journey_day,
+    j.value as journey_stage, date '2026-03-01' as last_order_date,
+    date '2026-03-20' as last_active_date, (c.i % 4)::bigint as order_count,
+    l.value as lifecycle_stage, l.label as lifecycle_stage_zh, date '{AS_OF}' as as_of_date
+from customers as c
+inner join codes as l on l.grp = 'lifecycle' and l.n = c.i % l.k
+inner join codes as j on j.grp = 'journey_stage' and j.n = c.i % j.k;
+
+create table marts.customer_tier as
+select
+    c.customer_id, (c.i * 15)::decimal(18, 2) as spend_365d, v.value as value_tier,
+    case when c.i % 2 = 0 then upper(v.value) end as member_system_tier,
+    false as tier_mismatch, v.value as previous_value_tier, 'same' as tier_change,
+    date '{AS_OF}' as as_of_date
+from customers as c
+inner join codes as v on v.grp = 'value_tier' and v.n = c.i % v.k;
+
+create table marts.customer_tier_history as
+select
+    customer_id, value_tier, null::varchar as previous_value_tier, 'new' as tier_change,
+    date '2026-03-01' as valid_from, null::date as valid_to
+from marts.customer_tier;
+
+create table marts.customer_rfm as
+select
+    c.customer_id, (c.i % 30)::integer as recency_days, (1 + c.i % 3)::integer as frequency,
+    (100 + c.i)::decimal(18, 2) as monetary, (1 + c.i % 5)::integer as r_score,
+    (1 + (c.i + 1) % 5)::integer as f_score, (1 + (c.i + 2) % 5)::integer as m_score,
+    concat(1 + c.i % 5, 1 + (c.i + 1) % 5, 1 + (c.i + 2) % 5) as rfm_code,
+    s.value as rfm_segment, s.label as rfm_segment_zh, date '{AS_OF}' as as_of_date
+from customers as c
+inner join codes as s on s.grp = 'rfm_segment' and s.n = c.i % s.k;
+
+create table marts.customer_churn_warning as
+select
+    c.customer_id,
+    case when c.i % 9 <> 0 then (c.i % 100)::integer end as days_since_last_order,
+    30.0::double as expected_cycle_days,
+    case when c.i % 9 <> 0 then ((c.i % 100) / 30)::double end as overdue_ratio,
+    c.i % 9 = 0 as lost_contact, r.value as risk_level,
+    case when c.i % 9 <> 0 then 0.4::double end as p_alive, date '{AS_OF}' as as_of_date
+from customers as c
+inner join codes as r on r.grp = 'churn_risk' and r.n = c.i % r.k
+where c.i % 3 = 0;
+
+create table marts.customer_predictions as
+select
+    customer_id, ((i % 100) / 100)::double as p_alive, 1.5::double as expected_orders_90d,
+    50.0::double as expected_order_value, 200.0::double as clv_365d,
+    date '{AS_OF}' as as_of_date
+from customers;
+
+create table marts.model_parameters as
+select
+    model, parameter, value::double as value, 'day' as time_unit,
+    (case model when 'bgnbd' then -300.5 else -250.25 end)::double as log_likelihood,
+    {CUSTOMERS}::bigint as n_customers, date '{AS_OF}' as as_of_date, true as converged,
+    date '{AS_OF}' as fitted_as_of, null::varchar as note
+from (values ('bgnbd', 'r', 0.5), ('bgnbd', 'alpha', 10.0), ('bgnbd', 'a', 0.1),
+    ('bgnbd', 'b', 2.0), ('gamma_gamma', 'p', 6.0), ('gamma_gamma', 'q', 4.0),
+    ('gamma_gamma', 'gamma', 100.0)) as v(model, parameter, value);
+
+create table marts.customer_tags as
+select customer_id, 'lifecycle' as tag_group, lifecycle_stage as tag_value,
+    lifecycle_stage_zh as tag_label_zh, 'rule' as tag_source, as_of_date
+from marts.customer_lifecycle
+union all
+select l.customer_id, 'journey_stage', l.journey_stage, j.label, 'rule', l.as_of_date
+from marts.customer_lifecycle as l
+inner join codes as j on j.grp = 'journey_stage' and j.value = l.journey_stage
+union all
+select t.customer_id, 'value_tier', t.value_tier, v.label, 'rule', t.as_of_date
+from marts.customer_tier as t
+inner join codes as v on v.grp = 'value_tier' and v.value = t.value_tier
+union all
+select customer_id, 'rfm_segment', rfm_segment, rfm_segment_zh, 'rule', as_of_date
+from marts.customer_rfm
+union all
+select customer_id, '客户等级', 'VIP', 'VIP', 'wecom', date '{AS_OF}'
+from customers where i % 10 = 0;
+
+create table marts.customer_merges as
+select * from (values ('cus_9001', 'cus_0001', date '2026-03-30'),
+    ('cus_9002', 'cus_0002', date '{AS_OF}')) as v(merged_customer_id, customer_id, merged_on);
+
+create table marts.mart_lifecycle_daily as
+select
+    date '{AS_OF}' as as_of_date, 'lifecycle' as dimension, lifecycle_stage as dimension_value,
+    any_value(lifecycle_stage_zh) as dimension_value_zh, count(*) as customers,
+    (count(*) / sum(count(*)) over ())::double as customer_share
+from marts.customer_lifecycle
+group by lifecycle_stage;
+
+create table marts.mart_retention_cohort as
+select
+    cohort_month, activity_month, months_since_join::integer as months_since_join,
+    cohort_customers::bigint as cohort_customers, buying_customers::bigint as buying_customers,
+    (buying_customers / cohort_customers)::double as retention_rate,
+    date '{AS_OF}' as as_of_date
+from (values (date '2026-01-01', date '2026-01-01', 0, 40, 10),
+    (date '2026-01-01', date '2026-02-01', 1, 40, 5),
+    (date '2026-02-01', date '2026-02-01', 0, 40, 8))
+    as v(cohort_month, activity_month, months_since_join, cohort_customers, buying_customers);
+
+create table marts.identity_graph_stats as
+select
+    d as as_of_date, {CUSTOMERS}::bigint as customers, 3::bigint as new_customers,
+    1::bigint as merged_customers, 400::bigint as identifiers, 100::bigint as unionids,
+    100::bigint as openids, 50::bigint as external_userids, 100::bigint as member_ids,
+    50::bigint as mobiles, 0::bigint as identifiers_in_several_customers,
+    6::bigint as largest_customer_identifiers, 300::bigint as edges,
+    290::bigint as kept_edges, 10::bigint as dropped_edges, 2::bigint as shared_identifiers,
+    3::bigint as invalid_mobiles, 1::bigint as blocklisted_values
+from (values (date '2026-03-30'), (date '{AS_OF}')) as v(d);
+
+create table marts.wecom_tag_sync as
+select
+    'staff_a' as userid, 'wm' || i as external_userid, customer_id,
+    ['CDP-lifecycle/成长期'] as add_tags,
+    (case when i % 2 = 0 then ['CDP-value_tier/普通'] else [] end)::varchar[] as remove_tags,
+    date '{AS_OF}' as as_of_date
+from customers where i <= 20;
+"""
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A build database holding good data; tests break it inside a rolled-back transaction."""
+    path = warehouse.build_database(tmp_path_factory.mktemp("warehouse"))
+    conn = warehouse.connect(path)
+    conn.execute("create table tag_catalog (grp varchar, value varchar, label varchar, rank int)")
+    conn.executemany(
+        "insert into tag_catalog values (?, ?, ?, ?)",
+        [(t.group, t.value, t.label_zh, i) for i, t in enumerate(catalog.tags())],
+    )
+    conn.execute(RAW_SQL)
+    conn.execute(MARTS_SQL)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn(build: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    build.begin()
+    yield build
+    build.rollback()
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> GxRun:
+    return GxRun(tmp_path / "data_docs", "test-run")
+
+
+def published(run: GxRun, conn: duckdb.DuckDBPyConnection, table: str, previous=None):
+    return check_published(
+        run, conn, table, as_of=AS_OF, previous_rows=previous, settings=SETTINGS
+    )
+
+
+def one_input(run: GxRun, conn: duckdb.DuckDBPyConnection, label: str, since=None):
+    return check_input(
+        run, conn, entity(label), as_of=AS_OF, since=since, settings=SETTINGS
+    )
+
+
+def only_failure(result) -> str:
+    assert not result.passed
+    assert len(result.failures) == 1, result.failures
+    return result.failures[0]
+
+
+def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -> None:
+    said: list[str] = []
+    docs = tmp_path / "data_docs"
+    report = run_gate(
+        build,
+        as_of=AS_OF,
+        since=None,
+        previous_rows={"customer_profile": CUSTOMERS + 10, "wecom_tag_sync": 1000},
+        settings=SETTINGS,
+        docs_dir=docs,
+        run_id="nightly 2026-03-31",
+        say=said.append,
+    )
+    assert report.passed, report.failure_lines()
+    assert report.failure_lines() == []
+    kinds = [r.kind for r in report.results]
+    assert kinds == ["input"] * len(ENTITIES) + ["identity"] + ["published"] * 14
+    assert [r.target for r in report.results if r.kind == "published"] == list(PUBLISHED_TABLES)
+    assert report.results[0].target == "miniprogram/users"
+    assert all(r.evaluated > 0 for r in report.results)
+    assert [line.split(" (")[0] for line in said[:3]] == [
+        "gate inputs",
+        "gate identity",
+        "gate published",
+    ]
+    assert report.docs_index == docs.resolve() / "index.html"
+    index = report.docs_index.read_text(encoding="utf-8")
+    assert "published.customer_rfm" in index and "input.member__members__volume" in index
+    pages = list((docs / "validations" / "published").rglob("*.html"))
+    assert any(p.name == "published.customer_rfm.html" for p in pages)
+
+
+def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
+    said: list[str] = []
+    report = run_gate(
+        build,
+        as_of=AS_OF,
+        since=AS_OF - dt.timedelta(days=1),
+        previous_rows=None,
+        settings=SETTINGS,
+        docs_dir=tmp_path / "data_docs",
+        run_id="inputs only",
+        say=said.append,
+        kinds=("input",),
+    )
+    assert report.passed and [r.kind for r in report.results] == ["input"] * len(ENTITIES)
+    assert said[0].startswith("gate inputs (extracts > 2026-03-30, ≤ 2026-03-31): 10 of 10")
+    with pytest.raises(ValueError, match="unknown suite kinds"):
+        run_gate(
+            build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
+            docs_dir=tmp_path, run_id="x", kinds=("inputs",),
+        )  # fmt: skip
+
+
+def test_published_tables() -> None:
+    assert set(PUBLISHED_TABLES) == {
+        "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
+        "customer_tier", "customer_tier_history", "customer_predictions", "model_parameters",
+        "customer_tags", "customer_merges", "mart_lifecycle_daily", "mart_retention_cohort",
+        "identity_graph_stats", "wecom_tag_sync",
+    }  # fmt: skip
+
+
+def test_a_duplicate_key_fails(run, conn) -> None:
+    conn.execute(
+        "insert into marts.customer_rfm select * from marts.customer_rfm "
+        "where customer_id = 'cus_0001'"
+    )
+    assert only_failure(published(run, conn, "customer_rfm")) == (
+        "customer_rfm: expect_column_values_to_be_unique customer_id: "
+        f"2 of {CUSTOMERS + 1:,} rows duplicated (e.g. cus_0001, cus_0001)"
+    )
+
+
+def test_a_duplicate_compound_key_fails(run, conn) -> None:
+    conn.execute(
+        "insert into marts.customer_tags select * from marts.customer_tags "
+        "where tag_source = 'wecom' limit 1"
+    )
+    line = only_failure(published(run, conn, "customer_tags"))
+    assert line.startswith(
+        "customer_tags: expect_compound_columns_to_be_unique "
+        "(customer_id, tag_group, tag_value): 2 of"
+    )
+
+
+def test_a_null_key_fails(run, conn) -> None:
+    conn.execute("update marts.model_parameters set parameter = null where parameter = 'q'")
+    result = published(run, conn, "model_parameters")
+    assert (
+        "model_parameters: expect_column_values_to_not_be_null parameter: 1 of 7 rows null"
+        in result.failures
+    )
+
+
+def test_a_code_outside_its_list_fails(run, conn) -> None:
+    conn.execute(
+        "update marts.customer_tier set value_tier = 'diamond' where customer_id = 'cus_0007'"
+    )
+    result = published(run, conn, "customer_tier")
+    assert (
+        "customer_tier: expect_column_values_to_be_in_set value_tier "
+        "{normal, silver, gold, platinum}: 1 of 120 rows outside (e.g. diamond)"
+    ) in result.failures
+
+
+def test_a_rule_tag_outside_the_catalog_fails_and_wecom_tags_pass(run, conn) -> None:
+    conn.execute(
+        "insert into marts.customer_tags values "
+        f"('cus_0001', 'behavior', 'vip', 'VIP', 'rule', date '{AS_OF}'), "
+        f"('cus_0001', '兴趣', 'vip', 'VIP', 'wecom', date '{AS_OF}')"
+    )
+    rows = conn.execute("select count(*) from marts.customer_tags").fetchall()[0][0]
+    line = only_failure(published(run, conn, "customer_tags"))
+    assert line.startswith("customer_tags: expect_column_values_to_be_in_set rule_tag {")
+    assert line.endswith(f": 1 of {rows} rows outside (e.g. behavior:vip:VIP)")
+
+
+def test_a_score_of_6_fails(run, conn) -> None:
+    conn.execute("update marts.customer_rfm set r_score = 6 where customer_id = 'cus_0003'")
+    failures = published(run, conn, "customer_rfm").failures
+    assert (
+        "customer_rfm: expect_column_values_to_be_between r_score [1, 5]: "
+        "1 of 120 rows outside (e.g. 6)"
+    ) in failures
+    assert any("rfm_code_is_scores" in line for line in failures)
+
+
+def test_a_nan_p_alive_fails_and_a_null_passes(run, conn) -> None:
+    nulls = conn.execute(
+        "select count(*) from marts.customer_churn_warning where p_alive is null"
+    ).fetchone()
+    assert nulls and nulls[0] > 0
+    assert published(run, conn, "customer_churn_warning").passed
+    conn.execute(
+        "update marts.customer_churn_warning set p_alive = 'nan' where customer_id = 'cus_0003'"
+    )
+    conn.execute(
+        "update marts.customer_predictions set p_alive = 'nan' where customer_id = 'cus_0005'"
+    )
+    line = only_failure(published(GxRun(run.docs_dir, "again"), conn, "customer_churn_warning"))
+    assert line == (
+        "customer_churn_warning: expect_column_values_to_be_null nan_in: "
+        "1 of 40 rows not null (e.g. p_alive)"
+    )
+    failures = published(run, conn, "customer_predictions").failures
+    nan = "customer_predictions: expect_column_values_to_be_null nan_in"
+    assert any(f.startswith(nan) for f in failures)
+    assert any("expect_column_values_to_not_be_null p_alive" in f for f in failures)
+
+
+def test_a_raw_mobile_in_a_name_fails_and_is_redacted(run, conn) -> None:
+    conn.execute(
+        "update marts.customer_profile set name = '张三 +86 138-0013-8000' "
+        "where customer_id = 'cus_0004'"
+    )
+    line = only_failure(published(run, conn, "customer_profile"))
+    assert line == (
+        "customer_profile: expect_column_values_to_not_match_regex name (raw mobile number): "
+        "1 of 120 rows matching (e.g. 张三 +86 1**-****-****)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "is_mobile"),
+    [
+        ("13800138000", True),
+        ("138 0013 8000", True),
+        ("0086 13800138000", True),
+        ("8613800138000", True),
+        ("tel:19912345678.", True),
+        ("138****8000", False),
+        ("ba6c167e885ea4be8252fb01c61fc55439089f389ee1b0592fc8c4f417196403", False),
+        ("M13800138000", False),
+        ("12345678901", False),
+        ("138001380001", False),
+    ],
+)
+def test_the_mobile_pattern(text: str, is_mobile: bool) -> None:
+    assert bool(re.search(MOBILE_PATTERN, text)) is is_mobile
+
+
+def test_a_list_holding_a_mobile_fails(run, conn) -> None:
+    conn.execute(
+        "update marts.wecom_tag_sync set add_tags = ['CDP-lifecycle/成长期', '13912345678'] "
+        "where external_userid = 'wm3'"
+    )
+    line = only_failure(published(run, conn, "wecom_tag_sync"))
+    assert line.startswith(
+        "wecom_tag_sync: expect_column_values_to_not_match_regex add_tags (raw mobile number): "
+        "1 of 20 rows matching (e.g. CDP-lifecycle/成长期,139"
+    )
+    conn.execute(
+        "update marts.customer_profile set owner_userids = ['staff_a', '13912345678'] "
+        "where customer_id = 'cus_0009'"
+    )
+    assert "owner_userids (raw mobile number)" in only_failure(
+        published(run, conn, "customer_profile")
+    )
+
+
+def test_a_sync_row_without_changes_fails(run, conn) -> None:
+    conn.execute(
+        "update marts.wecom_tag_sync set add_tags = [], remove_tags = [] "
+        "where external_userid = 'wm3'"
+    )
+    assert only_failure(published(run, conn, "wecom_tag_sync")) == (
+        "wecom_tag_sync: expect_column_values_to_be_between changes ≥ 1: "
+        "1 of 20 rows outside (e.g. 0)"
+    )
+
+
+def test_the_row_count_against_the_last_publish(run, conn) -> None:
+    result = published(run, conn, "customer_profile", previous={"customer_profile": 300})
+    assert only_failure(result) == (
+        "customer_profile: expect_column_values_to_be_between row_change [-0.5, 0.5]: "
+        "1 of 1 rows outside (e.g. -0.6 (rows=120, previous_rows=300))"
+    )
+    assert published(GxRun(run.docs_dir, "r2"), conn, "customer_profile", {"x": 1}).passed
+    small = {"customer_profile": 99, "wecom_tag_sync": 1000}
+    assert published(GxRun(run.docs_dir, "r3"), conn, "customer_profile", small).passed
+    assert published(run, conn, "wecom_tag_sync", small).passed
+
+
+def test_one_stage_and_one_tier_per_customer(run, conn) -> None:
+    conn.execute(
+        "delete from marts.customer_tags "
+        "where customer_id = 'cus_0011' and tag_group = 'value_tier'"
+    )
+    assert only_failure(published(run, conn, "customer_lifecycle")) == (
+        "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_between "
+        "value_tier_tags [1, 1]: 1 of 120 rows outside (e.g. 0 (customer_id=cus_0011))"
+    )
+
+
+def test_column_pairs_fail_when_reversed(run, conn) -> None:
+    conn.execute(
+        "update marts.customer_tier_history set valid_to = date '2026-02-01' "
+        "where customer_id = 'cus_0002'"
+    )
+    assert only_failure(published(run, conn, "customer_tier_history")) == (
+        "customer_tier_history: expect_column_pair_values_a_to_be_greater_than_b "
+        "valid_to, valid_from (A ≥ B): 1 of 120 rows failing (e.g. (2026-02-01, 2026-03-01))"
+    )
+    conn.execute("update marts.mart_retention_cohort set buying_customers = 41")
+    failures = published(run, conn, "mart_retention_cohort").failures
+    assert [f.split(":")[1] for f in failures] == [
+        " expect_column_pair_values_a_to_be_greater_than_b cohort_customers, buying_customers "
+        "(A ≥ B)",
+    ]
+
+
+def test_a_missing_column_fails(run, conn) -> None:
+    conn.execute("alter table marts.customer_rfm drop column m_score")
+    failures = published(run, conn, "customer_rfm").failures
+    assert "customer_rfm: published.customer_rfm could not read its rows: " in failures[0]
+    conn.execute("alter table raw.member__members drop column status")
+    failures = one_input(GxRun(run.docs_dir, "r2"), conn, "member/members").failures
+    assert failures[0].startswith(
+        "member/members: input.member__members could not read its rows: Binder Error"
+    )
+
+
+def test_a_missing_table_fails(run, conn) -> None:
+    conn.execute("drop table marts.mart_retention_cohort")
+    result = published(run, conn, "mart_retention_cohort")
+    assert (result.passed, result.failures, result.evaluated) == (
+        False,
+        ["mart_retention_cohort: table marts.mart_retention_cohort is missing"],
+        0,
+    )
+
+
+def test_a_truncated_snapshot_fails(run, conn) -> None:
+    assert one_input(run, conn, "member/members").passed
+    conn.execute(
+        f"delete from raw.member__members where _extract_date = date '{AS_OF}' and _line > 121"
+    )
+    line = only_failure(one_input(GxRun(run.docs_dir, "again"), conn, "member/members"))
+    assert line == (
+        "member/members: expect_column_values_to_be_between size_ratio ≥ 0.8: "
+        "1 of 1 snapshots outside (e.g. 0.6 (snapshot_date=2026-03-31, snapshot_rows=120, "
+        "previous_date=2026-03-24, previous_rows=200))"
+    )
+
+
+def test_an_empty_snapshot_file_fails(run, conn) -> None:
+    conn.execute(f"delete from raw.member__members where _extract_date = date '{AS_OF}'")
+    line = only_failure(one_input(run, conn, "member/members"))
+    assert "size_ratio ≥ 0.8: 1 of 1 snapshots outside (e.g. 0 (" in line
+
+
+def test_a_quarantine_heavy_file_fails(run, conn) -> None:
+    conn.execute(
+        "update raw._loads set rows_loaded = 200, rows_quarantined = 40 where entity = 'orders'"
+    )
+    assert only_failure(one_input(run, conn, "miniprogram/orders")) == (
+        "miniprogram/orders: expect_column_values_to_be_between quarantine_rate [0, 0.05]: "
+        "1 of 1 files outside (e.g. 0.1667 (file=miniprogram/2026-03-31/orders.csv))"
+    )
+
+
+def test_a_small_file_is_not_judged_by_its_quarantine_rate(run, conn) -> None:
+    conn.execute(
+        "update raw._loads set rows_loaded = 50, rows_quarantined = 10 where entity = 'orders'"
+    )
+    assert one_input(run, conn, "miniprogram/orders").passed
+
+
+def test_input_rows_break_their_contract(run, conn) -> None:
+    conn.execute(
+        "update raw.miniprogram__orders set order_status = 'lost', paid_amount = -1, "
+        "created_at = timestamp '1999-12-31 23:00:00', "
+        "updated_at = timestamp '2026-04-05 10:00:00' where order_id = 'O7'"
+    )
+    conn.execute("update raw.miniprogram__orders set openid = null where order_id = 'O8'")
+    failures = one_input(run, conn, "miniprogram/orders").failures
+    at = "(_file=miniprogram/2026-03-31/orders.csv, _line=8)"
+    assert failures == [
+        "miniprogram/orders: expect_column_values_to_not_be_null openid: 1 of 50 rows null",
+        "miniprogram/orders: expect_column_values_to_be_in_set order_status "
+        f"{{created, paid, shipped, completed, cancelled, refunded}}: 1 of 50 rows outside "
+        f"(e.g. lost {at})",
+        f"miniprogram/orders: expect_column_values_to_be_between paid_amount ≥ 0: "
+        f"1 of 50 rows outside (e.g. -1 {at})",
+        "miniprogram/orders: expect_column_values_to_be_between created_at_year ≥ 2000: "
+        f"1 of 50 rows outside (e.g. 1999 {at})",
+        "miniprogram/orders: expect_column_values_to_be_between updated_at_days_after_extract "
+        f"≤ 2: 1 of 50 rows outside (e.g. 5 {at})",
+    ]
+
+
+def test_inputs_outside_the_window_are_not_checked(run, conn) -> None:
+    conn.execute(
+        "update raw.wecom__contact_events set ChangeType = 'unknown', CreateTime = 5 "
+        "where ExternalUserID = 'wm1'"
+    )
+    failures = one_input(run, conn, "wecom/contact_events").failures
+    assert [f.split(":")[1].strip() for f in failures] == [
+        "expect_column_values_to_be_in_set ChangeType {add_external_contact, edit_external_contact"
+        ", add_half_external_contact, del_external_contact, del_follow_user}",
+        "expect_column_values_to_be_between CreateTime_year ≥ 2000",
+    ]
+    later = one_input(GxRun(run.docs_dir, "since"), conn, "wecom/contact_events", since=AS_OF)
+    assert later.passed
+
+
+def test_every_input_passes_on_good_data_even_without_rows(run, conn) -> None:
+    for e in ENTITIES:
+        assert one_input(run, conn, e.label).passed, e.label
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            "set identifiers_in_several_customers = 2",
+            "identity_graph_stats: expect_column_values_to_be_between "
+            "identifiers_in_several_customers [0, 0]: 1 of 1 rows outside "
+            "(e.g. 2 (as_of_date=2026-03-31))",
+        ),
+        (
+            "set largest_customer_identifiers = 51",
+            "identity_graph_stats: expect_column_values_to_be_between "
+            "largest_customer_identifiers ≤ 50: 1 of 1 rows outside "
+            "(e.g. 51 (as_of_date=2026-03-31))",
+        ),
+        (
+            "set merged_customers = 7",
+            "identity_graph_stats: expect_column_values_to_be_between merge_rate ≤ 0.05: "
+            "1 of 1 rows outside (e.g. 0.05833 (as_of_date=2026-03-31))",
+        ),
+        (
+            "set as_of_date = date '2026-03-29'",
+            "identity_graph_stats: expect_table_row_count_to_equal = 1: observed 0",
+        ),
+    ],
+)
+def test_the_identity_suite(run, conn, change: str, expected: str) -> None:
+    assert check_identity(GxRun(run.docs_dir, "ok"), conn, as_of=AS_OF, settings=SETTINGS).passed
+    conn.execute(f"update marts.identity_graph_stats {change} where as_of_date = date '{AS_OF}'")
+    result = check_identity(run, conn, as_of=AS_OF, settings=SETTINGS)
+    assert only_failure(result) == expected
+
+
+def test_frames_keep_keys_together_and_results_add_up(tmp_path: Path) -> None:
+    run = GxRun(tmp_path / "docs", "batches", batch_rows=7)
+    db = duckdb.connect()
+    db.execute(
+        "create table t as select (range // 2 + case when range = 41 then 1 else 0 end) as k, "
+        "range as v from range(60)"
+    )
+    frames = list(run.read(db, "select k, v from t where v >= ?", [0], key=["k"]))
+    assert sum(len(f) for f in frames) == 60 and len(frames) > 5
+    keys = [set(f["k"]) for f in frames]
+    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1 :])
+    suite = gx.ExpectationSuite(
+        name="t",
+        expectations=[
+            gxe.ExpectColumnValuesToBeUnique(column="k"),
+            gxe.ExpectColumnValuesToBeBetween(column="v", max_value=49),
+        ],
+    )
+    result = run.validate("t", iter(frames), suite)
+    assert result.rows == 60 and result.evaluated == 2
+    assert [line.split(" (e.g.")[0] for line in result.failures] == [
+        "t: expect_column_values_to_be_unique k: 59 of 60 rows duplicated",
+        "t: expect_column_values_to_be_between v ≤ 49: 10 of 60 rows outside",
+    ]
+    empty = list(run.read(db, "select k, v from t where v < 0", key=["k"]))
+    assert [list(f.columns) for f in empty] == [["k", "v"]] and len(empty[0]) == 0
+
+
+def test_data_docs_keep_the_last_runs(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    frame = pd.DataFrame({"a": [1, 2]})
+    for i in range(3):
+        run = GxRun(docs, f"run-{i}", keep_runs=2)
+        suite = gx.ExpectationSuite(
+            name="s", expectations=[gxe.ExpectColumnValuesToBeBetween(column="a", min_value=0)]
+        )
+        assert run.validate("s", frame, suite).passed
+        index = run.build_docs()
+    pages = sorted(p.parent.parent.name for p in (docs / "validations").rglob("*.html"))
+    assert pages == ["run-1", "run-2"]
+    assert sorted(p.name for p in (docs / "validations" / "s").iterdir()) == ["run-1", "run-2"]
+    assert len(list((docs / ".gx_results").rglob("*.json"))) == 2
+    assert "run-2" in index.read_text(encoding="utf-8")

@@ -1,0 +1,169 @@
+"""The whole nightly path end to end on generated extracts, over consecutive days: ingest,
+the inputs' gate, dbt, the purchase model, the published tables' gate, publish. A day with a
+truncated member export is refused and leaves the published files byte for byte; the next
+day publishes again; a re-run of a date publishes the same tables; a corrupt file exits 2.
+Real Dagster, dbt, GX and DuckDB through `cdp run`'s own function."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp import publish
+from cdp.generate import generate
+from cdp.run import EXIT_BAD_INPUT, EXIT_GATE_REFUSED, EXIT_OK, run_nightly
+from cdp.settings import Settings
+
+END = date(2026, 10, 31)
+DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
+"""Day 1 publishes, day 2's member export is truncated, day 3 publishes again; the last
+generated date (END) gets a corrupt file."""
+
+
+def published_bytes(warehouse_dir: Path) -> dict[str, bytes]:
+    """Every published file as a reader reaches it (through the fixed paths)."""
+    files = {publish.DATABASE: publish.database_path(warehouse_dir).read_bytes()}
+    for path in sorted(publish.folder_path(warehouse_dir).iterdir()):
+        files[f"{publish.FOLDER}/{path.name}"] = path.read_bytes()
+    return files
+
+
+def truncate(path: Path, keep: float) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    rows = len(lines) - 1
+    path.write_bytes(b"".join(lines[: 1 + int(rows * keep)]))
+
+
+def published_query(warehouse_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(publish.database_path(warehouse_dir)), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory: pytest.TempPathFactory):
+    """Runs as of each day, recording exit code, output and the published files after it."""
+    root = tmp_path_factory.mktemp("nightly")
+    landing = root / "landing"
+    generate(landing, customers=400, days=30, seed=11, end=END, snapshot_every=1)
+    truncate(landing / "member" / DAYS[1].isoformat() / "members.csv", keep=0.6)
+    (landing / "wecom" / END.isoformat() / "contact_events.jsonl").write_text(
+        '{"ExternalUserID": "wm1", "UserID": "s1", "ChangeType"\n', encoding="utf-8"
+    )
+    outcomes = {}
+    with pytest.MonkeyPatch.context() as mp:
+        (root / "dagster").mkdir()
+        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
+        mp.setenv("CDP_LANDING_DIR", str(landing))
+        mp.setenv("CDP_WAREHOUSE_DIR", str(root / "warehouse"))
+        settings = Settings.from_env()
+        for label, as_of in (
+            ("day1", DAYS[0]),
+            ("day2", DAYS[1]),
+            ("day3", DAYS[2]),
+            ("day3 again", DAYS[2]),
+            ("corrupt", END),
+        ):
+            lines: list[str] = []
+            errors = io.StringIO()
+            with redirect_stderr(errors):
+                code = run_nightly(settings, as_of=as_of, reload=[], say=lines.append)
+            lines.extend(f"stderr: {line}" for line in errors.getvalue().splitlines())
+            outcomes[label] = (code, lines, published_bytes(settings.warehouse_dir))
+    return settings.warehouse_dir, outcomes
+
+
+def test_the_first_day_publishes_every_table_with_its_manifest(days):
+    warehouse_dir, outcomes = days
+    code, lines, files = outcomes["day1"]
+    assert code == EXIT_OK, lines
+    manifest = json.loads(files[f"{publish.FOLDER}/{publish.MANIFEST}"])
+    assert manifest["as_of_date"] == DAYS[0].isoformat()
+    assert manifest["gate"]["verdict"] == "passed"
+    spec_tables = {
+        "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
+        "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
+        "customer_merges", "wecom_tag_sync",
+    }
+    assert spec_tables <= set(manifest["tables"])
+    for name in manifest["tables"]:
+        assert f"{publish.FOLDER}/{name}.parquet" in files
+    summary = "\n".join(lines)
+    for words in ("customers:", "lifecycle stages:", "RFM segments:", "quality gate: passed",
+                  "data docs:", "published as of"):
+        assert words in summary
+
+
+def test_a_truncated_member_export_is_refused_and_changes_nothing_published(days, capsys):
+    _, outcomes = days
+    code, lines, files = outcomes["day2"]
+    assert code == EXIT_GATE_REFUSED
+    assert files == outcomes["day1"][2]  # byte for byte
+    summary = "\n".join(lines)
+    assert "REFUSED" in summary and "published files unchanged" in summary
+    refusals = [line for line in lines if line.startswith("stderr: quality gate refused")]
+    assert refusals and any("member/members" in line for line in refusals), lines
+
+
+def test_the_refusal_names_the_table_and_the_expectation(days):
+    warehouse_dir, _ = days
+    reports = [json.loads(p.read_text()) for p in (warehouse_dir / "gate").glob("*.json")]
+    refused = [r for r in reports if r["as_of_date"] == DAYS[1].isoformat()]
+    assert refused and refused[0]["verdict"] == "refused"
+    failures = [f for r in refused[0]["results"] for f in r["failures"]]
+    assert any("member" in f and "members" in f for f in failures), failures
+
+
+def test_the_next_day_publishes_and_forgets_the_refused_day(days):
+    warehouse_dir, outcomes = days
+    code, lines, files = outcomes["day3"]
+    assert code == EXIT_OK, lines
+    manifest = json.loads(files[f"{publish.FOLDER}/{publish.MANIFEST}"])
+    assert manifest["as_of_date"] == DAYS[2].isoformat()
+    dates = {row[0] for row in published_query(
+        warehouse_dir, "select distinct as_of_date from mart_lifecycle_daily"
+    )}
+    assert DAYS[1] not in dates and {DAYS[0], DAYS[2]} <= dates
+
+
+def test_a_second_run_of_a_date_publishes_the_same_tables(days):
+    _, outcomes = days
+    code, lines, files = outcomes["day3 again"]
+    assert code == EXIT_OK, lines
+    first = json.loads(outcomes["day3"][2][f"{publish.FOLDER}/{publish.MANIFEST}"])
+    again = json.loads(files[f"{publish.FOLDER}/{publish.MANIFEST}"])
+    assert again["run_id"] != first["run_id"]
+    assert again["tables"] == first["tables"]  # rows and checksums
+
+
+def test_a_corrupt_file_exits_2_and_publishes_nothing(days):
+    _, outcomes = days
+    code, lines, files = outcomes["corrupt"]
+    assert code == EXIT_BAD_INPUT
+    assert files == outcomes["day3 again"][2]
+    errors = [line for line in lines if line.startswith("stderr: ")]
+    assert len(errors) == 1 and "contact_events.jsonl" in errors[0] and "line 1" in errors[0]
+
+
+def readme_questions() -> list[str]:
+    """The SQL statements of the README's analyst questions."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    return [statement.strip() for statement in block.split(";") if statement.strip()]
+
+
+def test_the_readme_questions_run_on_the_published_file(days):
+    warehouse_dir, _ = days
+    questions = readme_questions()
+    assert len(questions) == 5
+    for sql in questions:
+        published_query(warehouse_dir, sql)
+    segments = published_query(warehouse_dir, questions[0])
+    assert sum(row[2] for row in segments) == published_query(
+        warehouse_dir, "select count(*) from customer_rfm"
+    )[0][0]
