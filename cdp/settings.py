@@ -12,7 +12,8 @@
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
 | `CDP_GATE_QUARANTINE_MIN_FILE_ROWS` | `100` | files with fewer rows are not judged by their quarantine rate (one bad row in 17 is not a broken export) |
 | `CDP_GATE_MAX_CUSTOMER_IDENTIFIERS` | `50` | the largest customer may hold at most this many identifiers |
-| `CDP_GATE_MAX_MERGE_RATE` | `0.05` | a run may merge away at most this share of the customers |
+| `CDP_GATE_MAX_MERGE_RATE` | `0.05` | a run may merge away at most this share of the customers... |
+| `CDP_GATE_MERGES_ALWAYS_ALLOWED` | `10` | ...or this many, when that is more |
 | `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share |
 | `CDP_PUBLISH_KEEP` | `3` | published versions kept on disk (the current one and the ones before it) |
 | `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` needs it) |
@@ -96,6 +97,7 @@ class GateSettings:
     quarantine_min_file_rows: int = 100
     max_customer_identifiers: int = 50
     max_merge_rate: float = 0.05
+    merges_always_allowed: int = 10
     max_row_change: float = 0.5
 
     @classmethod
@@ -106,6 +108,7 @@ class GateSettings:
             quarantine_min_file_rows=_whole(env, "CDP_GATE_QUARANTINE_MIN_FILE_ROWS", 100),
             max_customer_identifiers=_whole(env, "CDP_GATE_MAX_CUSTOMER_IDENTIFIERS", 50),
             max_merge_rate=_fraction(env, "CDP_GATE_MAX_MERGE_RATE", 0.05),
+            merges_always_allowed=_whole(env, "CDP_GATE_MERGES_ALWAYS_ALLOWED", 10),
             max_row_change=_fraction(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5),
         )
 

@@ -2,7 +2,8 @@
 
 The row of the run's as-of date exists; no identifier belongs to two customers; the largest
 customer holds at most `max_customer_identifiers` identifiers; the run merged away at most
-`max_merge_rate` of the customers (`merge_rate` = merged_customers / customers).
+`max_merge_rate` of the customers, or `merges_always_allowed` when that is more (a handful of
+merges among a few customers is no sign of a runaway graph): `merges_over_bound` ≤ 0.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ SQL = f"""
         merged_customers,
         identifiers_in_several_customers,
         largest_customer_identifiers,
-        merged_customers / greatest(customers, 1) as merge_rate
+        merged_customers / greatest(customers, 1) as merge_rate,
+        merged_customers - greatest(ceil(? * customers), ?) as merges_over_bound
     from marts.{TABLE}
     where as_of_date = ?
 """
@@ -39,7 +41,7 @@ def checks(*, as_of: dt.date, settings: GateSettings) -> list[FrameCheck]:
         ),
         between("identifiers_in_several_customers", 0, 0),
         between("largest_customer_identifiers", high=settings.max_customer_identifiers),
-        between("merge_rate", high=settings.max_merge_rate),
+        between("merges_over_bound", high=0),
     )
     return [
         FrameCheck(
@@ -47,7 +49,7 @@ def checks(*, as_of: dt.date, settings: GateSettings) -> list[FrameCheck]:
             label=TABLE,
             expectations=expectations,
             sql=SQL,
-            params=(as_of,),
+            params=(settings.max_merge_rate, settings.merges_always_allowed, as_of),
             id_columns=("as_of_date",),
         )
     ]

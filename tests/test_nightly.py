@@ -19,6 +19,7 @@ from cdp import publish
 from cdp.generate import generate
 from cdp.run import EXIT_BAD_INPUT, EXIT_GATE_REFUSED, EXIT_OK, run_nightly
 from cdp.settings import Settings
+from cdp.wecom.sync import sync_wecom
 
 END = date(2026, 10, 31)
 DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
@@ -106,7 +107,7 @@ def test_a_truncated_member_export_is_refused_and_changes_nothing_published(days
     assert files == outcomes["day1"][2]  # byte for byte
     summary = "\n".join(lines)
     assert "REFUSED" in summary and "published files unchanged" in summary
-    refusals = [line for line in lines if line.startswith("stderr: quality gate refused")]
+    refusals = [line for line in lines if line.startswith("stderr: cdp run: quality gate refused to publish: ")]
     assert refusals and any("member/members" in line for line in refusals), lines
 
 
@@ -167,3 +168,18 @@ def test_the_readme_questions_run_on_the_published_file(days):
     assert sum(row[2] for row in segments) == published_query(
         warehouse_dir, "select count(*) from customer_rfm"
     )[0][0]
+
+
+def test_the_wecom_sync_plans_from_the_published_table(days, monkeypatch):
+    warehouse_dir, _ = days
+    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(warehouse_dir))
+    rows = published_query(
+        warehouse_dir,
+        "select count(*), sum(len(add_tags)), sum(len(remove_tags)) from wecom_tag_sync",
+    )[0]
+    assert rows[0] > 0
+    lines: list[str] = []
+    assert sync_wecom(Settings.from_env(), apply=False, say=lines.append) == EXIT_OK
+    plan = f"plan: {rows[0]:,} relationships to update, {rows[1]:,} tags to add, {rows[2]:,} to"
+    assert any(line.startswith(plan) for line in lines), lines
+    assert lines[-1].startswith("dry run: nothing sent")

@@ -8,6 +8,8 @@ As of the date D, on the qualifying orders dated D or earlier, with the day as t
 * `T`: days from the first order date to D (D - first date: a first order on D gives 0);
 * `m`: mean daily spend over the repeat purchase days (the first day's spend left out, as the
   Gamma-Gamma model asks), 0.0 when x = 0.
+Spend stays a decimal until the mean: exact sums, so the same orders give the same summary
+(and the same fit, to the last bit) whatever order DuckDB's threads add them in.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 
 SUMMARY_SQL = """
 with purchase_days as (
-    select customer_id, order_date, sum(amount)::double as spend
+    select customer_id, order_date, sum(amount) as spend
     from {orders}
     where order_date <= $as_of
     group by customer_id, order_date
