@@ -170,7 +170,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     code = run_nightly(settings, as_of=last, reload=[], say=say)
     say(f"landing zone: {landing}")
     say(f"build database (work area, not for BI tools): {settings.warehouse_dir / 'build.duckdb'}")
-    say(f"for analysts and BI tools: duckdb -readonly {settings.warehouse_dir / 'published.duckdb'}")
+    published = settings.warehouse_dir / "published.duckdb"
+    say(f"for analysts and BI tools: duckdb -readonly {published}")
     say("explore it in the Dagster UI: cdp ui")
     return code
 

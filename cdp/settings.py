@@ -38,16 +38,21 @@ LOCAL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
 
 
-def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, *, share: bool = False
+) -> float:
+    """A positive number (with `share`: between 0 and 1) from variable `name`."""
     raw = env.get(name) or ""
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
+        value = float("nan")
+    if share and not 0 <= value <= 1:
         raise SettingsError(f"{name}: {raw!r} is not a share between 0 and 1")
+    if not share and not value > 0:
+        raise SettingsError(f"{name}: {raw!r} is not a positive number")
     return value
 
 
@@ -58,19 +63,6 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isdigit() and int(raw) > 0):
         raise SettingsError(f"{name}: {raw!r} is not a positive whole number")
     return int(raw)
-
-
-def _rate(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name) or ""
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise SettingsError(f"{name}: {raw!r} is not a positive number")
-    return value
 
 
 class SettingsError(ValueError):
@@ -103,13 +95,13 @@ class GateSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GateSettings:
         return cls(
-            max_snapshot_shrink=_fraction(env, "CDP_GATE_MAX_SNAPSHOT_SHRINK", 0.2),
-            max_quarantine_rate=_fraction(env, "CDP_GATE_MAX_QUARANTINE_RATE", 0.05),
+            max_snapshot_shrink=_number(env, "CDP_GATE_MAX_SNAPSHOT_SHRINK", 0.2, share=True),
+            max_quarantine_rate=_number(env, "CDP_GATE_MAX_QUARANTINE_RATE", 0.05, share=True),
             quarantine_min_file_rows=_whole(env, "CDP_GATE_QUARANTINE_MIN_FILE_ROWS", 100),
             max_customer_identifiers=_whole(env, "CDP_GATE_MAX_CUSTOMER_IDENTIFIERS", 50),
-            max_merge_rate=_fraction(env, "CDP_GATE_MAX_MERGE_RATE", 0.05),
+            max_merge_rate=_number(env, "CDP_GATE_MAX_MERGE_RATE", 0.05, share=True),
             merges_always_allowed=_whole(env, "CDP_GATE_MERGES_ALWAYS_ALLOWED", 10),
-            max_row_change=_fraction(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5),
+            max_row_change=_number(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5, share=True),
         )
 
 
@@ -130,7 +122,7 @@ class WecomSettings:
             secret=env.get("CDP_WECOM_SECRET") or "",
             base_url=(env.get("CDP_WECOM_BASE_URL") or "https://qyapi.weixin.qq.com").rstrip("/"),
             tag_prefix=env.get("CDP_WECOM_TAG_PREFIX") or "CDP-",
-            calls_per_second=_rate(env, "CDP_WECOM_CALLS_PER_SECOND", 10.0),
+            calls_per_second=_number(env, "CDP_WECOM_CALLS_PER_SECOND", 10.0),
         )
 
 

@@ -106,7 +106,9 @@ def nightly_request(
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every night at 02:00 Asia/Shanghai: the nightly run as of that day.",
 )
-def nightly_at_two(context: dg.ScheduleEvaluationContext, landing: LandingZone, warehouse: Warehouse):
+def nightly_at_two(
+    context: dg.ScheduleEvaluationContext, landing: LandingZone, warehouse: Warehouse
+):
     as_of = context.scheduled_execution_time.astimezone(LOCAL_TIME_ZONE).date()
     return nightly_request(landing, warehouse, as_of, run_key=f"nightly-{as_of}")
 
