@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -109,9 +110,24 @@ def test_run_ingests_then_builds_the_models_with_the_run_s_vars(env):
     assert list(tiers) == ["silver"]  # every buyer from 0.01 yuan, none gold at 100,000
 
 
+def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(env):
+    bad = env["landing"] / "member" / "2026-10-31" / "offline_orders.csv"
+    bad.write_bytes(b"order_id,member_id,store_id\n\xff\xfe\x00bad\n")
+    done = cdp("backfill", "--from", "2026-10-30", "--to", "2026-10-31", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "[1/2] cdp run --as-of 2026-10-30" in done.stdout
+    assert "[2/2] cdp run --as-of 2026-10-31" in done.stdout
+    assert "backfill stopped at 2026-10-31 (exit 2); published through 2026-10-30" in done.stdout
+    assert done.stderr.strip() == f"cdp run: {bad}, line 2: NUL byte: binary or UTF-16 file"
+    manifest = json.loads((env["warehouse"] / "published" / "_manifest.json").read_text())
+    assert manifest["as_of_date"] == "2026-10-30"
+
+
 @pytest.mark.parametrize(
     ("args", "extra", "message"),
     [
+        (("backfill", "--from", "2026-10-31", "--to", "2026-10-30"), {}, "cdp backfill: --to 2026-10-30 is before --from 2026-10-31"),
+        (("sync-wecom",), {}, "run `cdp run` first"),
         (("run", "--reload", "2020-01-01"), {}, "cdp run: nothing to reload: no extract folder for 2020-01-01"),
         (("run",), {"CDP_AS_OF": "yesterday"}, "cdp run: CDP_AS_OF: 'yesterday' is not a date"),
         (("generate", "--days", "2"), {}, "is not empty: pass --overwrite"),
@@ -142,3 +158,15 @@ def test_bench_model_prints_timings_and_recovered_parameters(tmp_path: Path):
     assert re.search(r"^Gamma-Gamma fit +[\d.]+s \(converged\)$", done.stdout, re.M)
     assert re.search(r"^total fit \+ predict +[\d.]+s$", done.stdout, re.M)
     assert re.search(r"^  alpha +30\.000 +[\d.]+$", done.stdout, re.M)
+
+
+@pytest.mark.parametrize(
+    "command", ["demo", "generate", "run", "backfill", "sync-wecom", "ui", "bench"]
+)
+def test_every_subcommand_has_help(command, capsys):
+    from cdp.cli import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([command, "--help"])
+    assert exited.value.code == 0
+    assert f"usage: cdp {command}" in capsys.readouterr().out

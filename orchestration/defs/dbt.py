@@ -6,10 +6,11 @@ and the quarantine are `raw/_loads` and `raw/_quarantine`. A model's key is
 `<schema>/<name>` (its relation in the build database: staging, intermediate, marts) and
 its group the layer folder it lives in.
 
-The run's config picks the as-of date (`as_of`, default the `CDP_AS_OF` setting) and may add
-dbt vars (`vars`, a YAML or JSON mapping, e.g. a threshold of docs/rules.md). The dbt
-subprocess writes the build database; this process never opens it while dbt runs (DuckDB
-allows one writer process per file).
+The as-of date is the run's (orchestration/defs/as_of.py: config `as_of`, else the run tag
+`cdp/as_of`, else the `CDP_AS_OF` setting); the run's config may add dbt vars (`vars`, a
+YAML or JSON mapping, e.g. a threshold of docs/rules.md). The dbt subprocess writes the
+build database; this process never opens it while dbt runs (DuckDB allows one writer
+process per file).
 """
 
 import json

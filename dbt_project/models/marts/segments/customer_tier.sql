@@ -1,7 +1,7 @@
 -- One row per customer joined by D (rules §6): spend_365d and the value tier, the member
 -- system's own tier beside it (`tier_mismatch` when the two differ, compared
 -- case-insensitively; never for a non-member), and the change against the tier the
--- customer held in the last run before this one. customer_tier_history decides the change:
+-- customer held in the last published run before this one. customer_tier_history decides:
 -- the interval this run opened says `new`, `upgrade` or `downgrade` and the tier before it;
 -- without one the tier is the `same` as before.
 with
