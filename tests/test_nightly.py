@@ -63,17 +63,20 @@ def days(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("CDP_LANDING_DIR", str(landing))
         mp.setenv("CDP_WAREHOUSE_DIR", str(root / "warehouse"))
         settings = Settings.from_env()
-        for label, as_of in (
-            ("day1", DAYS[0]),
-            ("day2", DAYS[1]),
-            ("day3", DAYS[2]),
-            ("day3 again", DAYS[2]),
-            ("corrupt", END),
+        for label, as_of, dbt_vars in (
+            ("day1", DAYS[0], ""),
+            ("day2", DAYS[1], ""),
+            ("day3", DAYS[2], ""),
+            ("day3 again", DAYS[2], ""),
+            ("day3 shrunk", DAYS[2], "{rfm_window_days: 1}"),  # customer_rfm loses most rows
+            ("corrupt", END, ""),
         ):
             lines: list[str] = []
             errors = io.StringIO()
             with redirect_stderr(errors):
-                code = run_nightly(settings, as_of=as_of, reload=[], say=lines.append)
+                code = run_nightly(
+                    settings, as_of=as_of, reload=[], say=lines.append, dbt_vars=dbt_vars
+                )
             lines.extend(f"stderr: {line}" for line in errors.getvalue().splitlines())
             outcomes[label] = (code, lines, published_bytes(settings.warehouse_dir))
     return settings.warehouse_dir, outcomes
@@ -140,6 +143,18 @@ def test_a_second_run_of_a_date_publishes_the_same_tables(days):
     again = json.loads(files[f"{publish.FOLDER}/{publish.MANIFEST}"])
     assert again["run_id"] != first["run_id"]
     assert again["tables"] == first["tables"]  # rows and checksums
+
+
+def test_a_table_refused_before_the_publish_changes_nothing_published(days):
+    _, outcomes = days
+    code, lines, files = outcomes["day3 shrunk"]
+    assert code == EXIT_GATE_REFUSED
+    assert files == outcomes["day3 again"][2]  # byte for byte
+    refusals = [line for line in lines if line.startswith("stderr: cdp run: quality gate refused")]
+    assert any(line.startswith(
+        "stderr: cdp run: quality gate refused to publish: customer_rfm: "
+        "expect_column_values_to_be_between row_change"
+    ) for line in refusals), lines
 
 
 def test_a_corrupt_file_exits_2_and_publishes_nothing(days):
