@@ -35,7 +35,6 @@ EXIT_OK = 0
 EXIT_GATE_REFUSED = 1
 EXIT_BUILD_FAILED = 1
 EXIT_BAD_INPUT = 2
-PUBLISHED_GROUP = "publish"
 MAX_FAILURE_LINES = 20
 QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -154,7 +153,7 @@ def run_nightly(
     dbt_vars: str = "",
 ) -> int:
     from orchestration.definitions import defs
-    from orchestration.defs.partitions import extract_dates
+    from orchestration.defs.partitions import partition_dates
     from orchestration.defs.resources import Warehouse
 
     _show_progress()
@@ -166,10 +165,7 @@ def run_nightly(
     except (warehouse.WarehouseBusy, ValueError) as exc:
         print(f"cdp run: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    valid = set(extract_dates.get_partition_keys())
-    pending_dates = {f.extract_date.isoformat() for f in pending}
-    dates = sorted(pending_dates & valid)
-    beyond = sorted(pending_dates - valid)
+    dates, beyond = partition_dates(pending)
     if beyond:
         say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")
     ingest = defs.resolve_job_def("ingest")
@@ -216,6 +212,7 @@ def _build_report(
     """Say the dbt count line and the run's summary; return the exit code and the failures
     (the gate's failed expectations when it refused)."""
     from orchestration.defs.dbt import build_summary
+    from orchestration.defs.publish import GROUP as PUBLISHED_GROUP
 
     run = dg.DagsterInstance.get().get_run_by_id(result.run_id)
     line = build_summary(run.tags) if run is not None else None

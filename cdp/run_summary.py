@@ -17,17 +17,16 @@ import duckdb
 from cdp import publish
 from ingestion import warehouse
 
-GATE_CHECK = "gx_gate"
-
-
 def gate_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """The failed expectations of the run's gate checks, one line each (table, expectation)."""
+    from orchestration.defs.gate import CHECK_NAME
+
     lines: list[str] = []
     for event in result.all_events:
         if event.event_type_value != "ASSET_CHECK_EVALUATION":
             continue
         evaluation = event.event_specific_data
-        if evaluation.check_name != GATE_CHECK or evaluation.passed:
+        if evaluation.check_name != CHECK_NAME or evaluation.passed:
             continue
         failures = evaluation.metadata.get("failures")
         text = str(failures.value) if failures is not None else ""
@@ -51,19 +50,8 @@ def _build_database(warehouse_dir: Path) -> Iterator[duckdb.DuckDBPyConnection |
             conn.close()
 
 
-def _has(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, table = relation.split(".")
-    return bool(
-        conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _counts(conn: duckdb.DuckDBPyConnection, relation: str, column: str) -> str | None:
-    if not _has(conn, relation):
+    if not warehouse.has_table(conn, relation):
         return None
     rows = conn.execute(
         f"select {column}, count(*) from {relation} group by all order by 2 desc, 1"
@@ -75,11 +63,11 @@ def figures(warehouse_dir: Path, as_of: date) -> list[str]:
     """Customers (new and merged by this run), lifecycle stages and RFM segments as built."""
     lines: list[str] = []
     with _build_database(warehouse_dir) as conn:
-        if conn is None or not _has(conn, "marts.customer_profile"):
+        if conn is None or not warehouse.has_table(conn, "marts.customer_profile"):
             return lines
         customers = conn.execute("select count(*) from marts.customer_profile").fetchone()[0]
         line = f"customers: {customers:,}"
-        if _has(conn, "marts.identity_graph_stats"):
+        if warehouse.has_table(conn, "marts.identity_graph_stats"):
             row = conn.execute(
                 "select new_customers, merged_customers from marts.identity_graph_stats "
                 "where as_of_date = ?",

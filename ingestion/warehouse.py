@@ -77,6 +77,18 @@ def connect(
     return conn
 
 
+def has_table(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether `relation` (`schema.table`) exists in the database `conn` is on."""
+    schema, table = relation.split(".")
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists raw")
     conn.execute(LOADS_DDL)

@@ -25,11 +25,12 @@ from dagster._core.storage.tags import (
 
 from cdp.settings import LOCAL_TIME_ZONE
 from ingestion.loader import discover, pending_files
+from ingestion.warehouse import has_table
 from orchestration.defs.as_of import AS_OF_TAG
 from orchestration.defs.dbt import dbt_models
 from orchestration.defs.gate import input_gate
 from orchestration.defs.ingestion import GROUP as INGESTION
-from orchestration.defs.partitions import extract_dates
+from orchestration.defs.partitions import extract_dates, partition_dates
 from orchestration.defs.publish import published
 from orchestration.defs.purchase_model import purchase_model
 from orchestration.defs.resources import LandingZone, Warehouse
@@ -75,17 +76,13 @@ def pending_dates(landing_dir: Path, build_database: Path, as_of: date) -> list[
         except duckdb.IOException:
             return None
         with conn:
-            has_log = conn.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'raw' and table_name = '_loads'"
-            ).fetchone()[0]
+            has_log = has_table(conn, "raw._loads")
             files = pending_files(conn, landing_dir, as_of=as_of) if has_log else None
     else:
         files = None
     if files is None:
         files = discover(landing_dir, as_of=as_of)
-    valid = set(extract_dates.get_partition_keys())
-    return sorted({f.extract_date.isoformat() for f in files} & valid)
+    return partition_dates(files)[0]
 
 
 def nightly_request(

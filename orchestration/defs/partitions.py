@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import dagster as dg
 
 from cdp.settings import Settings
-from ingestion.loader import discover
+from ingestion.loader import ExtractFile, discover
 
 
 def first_partition(settings: Settings) -> date:
@@ -21,3 +22,11 @@ extract_dates = dg.DailyPartitionsDefinition(
     timezone="Asia/Shanghai",
     end_offset=1,
 )
+
+
+def partition_dates(files: Iterable[ExtractFile]) -> tuple[list[str], list[str]]:
+    """The extract dates of `files` that are partitions, and those that are not yet (after
+    tomorrow), each sorted."""
+    valid = set(extract_dates.get_partition_keys())
+    dates = {f.extract_date.isoformat() for f in files}
+    return sorted(dates & valid), sorted(dates - valid)
