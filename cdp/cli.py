@@ -13,19 +13,19 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
-from cdp.settings import Settings, SettingsError, parse_date
+from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from cdp.wecom import command as wecom_command
 from orchestration.dbt_manifest import ManifestError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui"}
+NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui", "bench"}
 """Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
 
 DEMO_CUSTOMERS = 3_000
@@ -46,6 +46,10 @@ def _date_arg(value: str) -> date:
         return parse_date(value, "date")
     except SettingsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sizes_arg(value: str) -> list[int]:
+    return [_positive(part.strip().replace("_", "")) for part in value.split(",")]
 
 
 def _positive(value: str) -> int:
@@ -185,6 +189,32 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from cdp.bench.scale import DEFAULT_SIZES, DETAIL_SIZE, Bench, BenchFailed, write_results
+
+    sizes = sorted(set(args.sizes or DEFAULT_SIZES))
+    detail = args.detail or (sizes[0] if len(sizes) == 1 else DETAIL_SIZE)
+    workdir = Path(args.bench_workdir) if args.bench_workdir else settings.warehouse_dir.parent / "bench"
+    bench = Bench(
+        workdir=workdir.resolve(), days=args.history_days, seed=1,
+        snapshot_every=args.snapshot_every, repeats=args.bench_repeats, say=say,
+    )
+    say(f"benchmark of the nightly path: {', '.join(f'{n:,}' for n in sizes)} customers, "
+        f"{args.history_days} days of extracts, details at {detail:,}; work in {workdir}")
+    results = []
+    try:
+        for customers in sizes:
+            results.append(bench.size(customers, detail=customers == detail))
+    except BenchFailed as exc:
+        print(f"cdp bench: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    data, table = write_results(results, Path(args.results), datetime.now(LOCAL_TIME_ZONE).date())
+    for line in table.read_text(encoding="utf-8").splitlines():
+        say(line)
+    say(f"results: {data} and {table}")
+    return EXIT_OK
+
+
 def cmd_bench_identity(args: argparse.Namespace, settings: Settings) -> int:
     from cdp.bench.identity import bench_identity
 
@@ -295,8 +325,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     wecom_command.add_parser(commands)
 
-    bench = commands.add_parser("bench", help="benchmarks that print figures")
-    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    bench = commands.add_parser(
+        "bench",
+        help="benchmarks that print figures (without a BENCHMARK: the whole nightly path at "
+        "100k, 1M and 3M customers, as `make bench` runs it)",
+    )
+    bench.add_argument(
+        "--customers", dest="sizes", type=_sizes_arg, default=None, metavar="N[,N...]",
+        help="sizes to measure, in customers (default 100000,1000000,3000000)",
+    )
+    bench.add_argument(
+        "--detail", type=_positive, default=None, metavar="N",
+        help="the size also measured against DuckDB's reader, SciPy and pandas (default "
+        "1000000, or the only size given)",
+    )
+    bench.add_argument(
+        "--days", dest="history_days", type=_positive, default=365,
+        help="days of extracts (default 365)",
+    )
+    bench.add_argument(
+        "--snapshot-every", type=_positive, default=7, metavar="DAYS",
+        help="days between full snapshots in the generated extracts (default 7)",
+    )
+    bench.add_argument(
+        "--repeats", dest="bench_repeats", type=_positive, default=3,
+        help="runs of a step that takes under a minute; the median is reported (default 3)",
+    )
+    bench.add_argument(
+        "--workdir", dest="bench_workdir",
+        help="where landing zones are generated and reused and runs are made "
+        "(default: <CDP_WAREHOUSE_DIR>/../bench)",
+    )
+    bench.add_argument(
+        "--results", default="bench/results",
+        help="folder of the <date>.json and <date>.md results (default bench/results)",
+    )
+    bench.set_defaults(handler=cmd_bench)
+    benches = bench.add_subparsers(dest="bench", metavar="BENCHMARK")
     identity = benches.add_parser(
         "identity",
         help="the identity stitching step (edges in, customer ids out) beside SciPy's "

@@ -49,6 +49,12 @@ class ReadResult:
     extra_columns: tuple[str, ...] = ()
 
 
+_FILLED = np.ones(256, dtype=np.int8)
+_FILLED[list(b" \t\r\n")] = 0
+"""Per byte value: 1 unless a blank (space, tab, CR, LF); a line is blank only if it starts
+with one."""
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
@@ -190,7 +196,8 @@ def _read_csv_python(
 
 
 def read_jsonl(data: bytes, file: str) -> ReadResult:
-    """Split into lines without copying; DuckDB parses the JSON and skips blank lines."""
+    """Split into lines without copying (each `_record` keeps its line break, which JSON
+    allows); lines of only blanks are dropped. DuckDB parses the JSON."""
     encoding, body = decode(data, file, allow_gb18030=False)
     raw = np.frombuffer(body, dtype=np.uint8)
     breaks = np.flatnonzero(raw == 0x0A)
@@ -203,4 +210,10 @@ def read_jsonl(data: bytes, file: str) -> ReadResult:
     )
     lines = np.arange(1, len(starts) + 1, dtype=np.int64)
     table = pa.table({"_line": lines, "_record": records})
+    maybe_blank = np.flatnonzero(_FILLED[raw[starts]] == 0) if len(body) else []
+    blank = [i for i in maybe_blank if not body[offsets[i] : offsets[i + 1]].strip()]
+    if blank:
+        keep = np.ones(len(starts), dtype=bool)
+        keep[blank] = False
+        table = table.filter(pa.array(keep))
     return ReadResult(table, encoding)

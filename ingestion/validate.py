@@ -32,7 +32,7 @@ def _value(entity: Entity, column: Column) -> str:
         return f"nullif(trim({ident(column.name)}), '')"
     if column.kind == "json":
         path = column.json_path
-        text = "_raw" if path == "$" else f"json_extract(_record, {literal(path)})"
+        text = "_record" if path == "$" else f"json_extract(_record, {literal(path)})"
         return f"case when _is_json then json({text}) end"
     extracted = f"json_extract_string(_record, {literal(column.json_path)})"
     return f"case when _is_json then nullif(trim({extracted}), '') end"
@@ -93,26 +93,27 @@ def staged_sql(entity: Entity, batch: str) -> str:
         raw = "json_object(" + ", ".join(
             f"{literal(c.name)}, {ident(c.name)}" for c in entity.columns
         ) + ")::varchar"
-        source = f"select *, {raw} as _raw from {batch}"
+        source = f"select * from {batch}"
         reason = f"concat_ws('; ', {', '.join(checks)})"
     else:
-        record = "trim(_record, ' \t\r\n')"
+        raw = "rtrim(_record, '\r\n')"
         source = (
-            f"select *, {record} as _raw, "
-            f"case when json_valid({record}) then json_type({record}) = 'OBJECT' else false end "
-            "as _is_json "
-            f"from {batch} where {record} <> ''"
+            "select *, "
+            "case when json_valid(_record) then json_type(_record) = 'OBJECT' else false end "
+            f"as _is_json from {batch}"
         )
         reason = f"case when _is_json then concat_ws('; ', {', '.join(checks)}) else 'invalid JSON' end"
     return f"""
         with source as ({source}),
         vals as (select *, {values} from source),
-        typed as (select *, {typed} from vals)
-        select _file_idx, _line, _raw, {'_is_json' if entity.fmt == 'jsonl' else 'true'} as _is_json,
+        typed as (select *, {typed} from vals),
+        checked as (select *, {reason} as _reason from typed)
+        select _file_idx, _line, case when _reason <> '' then {raw} end as _raw,
+            {'_is_json' if entity.fmt == 'jsonl' else 'true'} as _is_json,
             {', '.join(ident('t:' + c.name) for c in entity.columns)},
             {', '.join(ident('v:' + c.name) for c in entity.columns)},
-            {reason} as _reason
-        from typed
+            _reason
+        from checked
     """
 
 

@@ -72,7 +72,7 @@ class IdentityBench:
         ]
 
 
-def _dbt(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
+def dbt_run(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
     """Run dbt in this process (its artifacts beside the warehouse, not in the project's
     target/, whose manifest the Dagster definitions read); each model's execution seconds."""
     from dbt.cli.main import dbtRunner
@@ -94,7 +94,7 @@ def _dbt(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
     return {r.node.name: r.execution_time for r in result.result.results}
 
 
-def _scipy_seconds(conn: duckdb.DuckDBPyConnection) -> tuple[float, int, int, int]:
+def scipy_seconds(conn: duckdb.DuckDBPyConnection) -> tuple[float, int, int, int]:
     """SciPy on the graph as the script a team would write: seconds, nodes, edges, components."""
     started = time.perf_counter()
     keys = conn.sql("select identifier_key from intermediate.int_identity__identifiers").fetchnumpy()
@@ -132,8 +132,8 @@ def bench_identity(
         conn.close()
     say(f"ingested {report.rows:,} new rows in {time.perf_counter() - started:.1f}s")
     started = time.perf_counter()
-    _dbt(["run", "--select", *GRAPH_MODELS, *STITCHING_MODELS], warehouse_dir, day_before)
-    _dbt(["run", "--select", *GRAPH_MODELS], warehouse_dir, last_day.isoformat())
+    dbt_run(["run", "--select", *GRAPH_MODELS, *STITCHING_MODELS], warehouse_dir, day_before)
+    dbt_run(["run", "--select", *GRAPH_MODELS], warehouse_dir, last_day.isoformat())
     say(f"founded the ids as of {day_before} and built the graph as of {last_day} "
         f"in {time.perf_counter() - started:.1f}s")
 
@@ -141,11 +141,11 @@ def bench_identity(
     for attempt in range(1, repeats + 1):
         conn = duckdb.connect(str(warehouse.build_database(warehouse_dir)))
         try:
-            seconds, n_nodes, n_edges, components = _scipy_seconds(conn)
+            seconds, n_nodes, n_edges, components = scipy_seconds(conn)
         finally:
             conn.close()
         scipy_runs.append(seconds)
-        timings = _dbt(["run", "--select", *STITCHING_MODELS], warehouse_dir, last_day.isoformat())
+        timings = dbt_run(["run", "--select", *STITCHING_MODELS], warehouse_dir, last_day.isoformat())
         for name in STITCHING_MODELS:
             per_model[name].append(timings[name])
         ours_runs.append(sum(timings[name] for name in STITCHING_MODELS))

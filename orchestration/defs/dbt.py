@@ -321,7 +321,8 @@ def dbt_models(
                 target_path=invocation.target_path,
                 project=invocation.project,
             )
-    outcome = progress.finish(_run_results(invocation), invocation.process.wait())
+    run_results = _run_results(invocation)
+    outcome = progress.finish(run_results, invocation.process.wait())
     for failure in outcome.failures:
         say(f"dbt build: FAILED {failure}")
     say(outcome.line)
@@ -329,7 +330,11 @@ def dbt_models(
         context.run_id,
         {
             f"{SUMMARY_TAG}/{context.op_handle.name}": json.dumps(
-                {"counts": outcome.counts, "seconds": round(outcome.seconds, 1)}
+                {
+                    "counts": outcome.counts,
+                    "seconds": round(outcome.seconds, 1),
+                    "dbt_elapsed": round((run_results or {}).get("elapsed_time", 0.0), 1),
+                }
             )
         },
     )

@@ -15,6 +15,7 @@ under `<warehouse>/gate/<run id>.json`.
 """
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -57,6 +58,7 @@ def run_suites(
 
     warehouse_dir = warehouse.build_database.parent
     since, previous_rows = gate_window(warehouse_dir, as_of)
+    started = time.perf_counter()
     try:
         with warehouse.connect() as conn:
             report = run_gate(
@@ -72,12 +74,22 @@ def run_suites(
             )
     except WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    write_report(warehouse_dir, context.run_id, as_of, report)
+    seconds = time.perf_counter() - started
+    write_report(warehouse_dir, context.run_id, as_of, report, kinds=kinds, seconds=seconds)
     return report
 
 
-def write_report(warehouse_dir: Path, run_id: str, as_of: date, report) -> Path:
-    """Add this gate run's results to `<warehouse>/gate/<run id>.json`."""
+def write_report(
+    warehouse_dir: Path,
+    run_id: str,
+    as_of: date,
+    report,
+    *,
+    kinds: Sequence[str],
+    seconds: float,
+) -> Path:
+    """Add this gate run's results to `<warehouse>/gate/<run id>.json`, and its seconds under
+    `seconds` keyed by the suites' kinds (`input`, `identity+published`)."""
     path = warehouse_dir / REPORTS / f"{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"results": []}
@@ -97,6 +109,7 @@ def write_report(warehouse_dir: Path, run_id: str, as_of: date, report) -> Path:
         "as_of_date": as_of.isoformat(),
         "verdict": "passed" if all(r["passed"] for r in results) else "refused",
         "data_docs": str(report.docs_index),
+        "seconds": {**previous.get("seconds", {}), "+".join(kinds): round(seconds, 2)},
         "results": results,
     }
     path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

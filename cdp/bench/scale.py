@@ -1,0 +1,321 @@
+"""`cdp bench` (`make bench`): the whole nightly path at a retailer's scale, beside the
+alternatives a team would otherwise use. docs/benchmark.md explains every figure.
+
+For each size (customers), on a landing zone of `days` extract dates generated once and
+reused:
+
+3. the full build: one `cdp run` as of the day before the last extract date over a fresh
+   warehouse (the documented first-run path), as a child process: wall time, peak RSS of its
+   process tree and the seconds per stage;
+4. the nightly run: `cdp run` as of the last date on top, adding that one day: the same
+   figures (the median of `repeats` runs, each from a copy of the full build's warehouse,
+   when one takes under a minute).
+
+At the detail size (1M by default) also, on that same warehouse:
+
+1. ingestion's rows/s in the full build beside DuckDB's own `read_csv`/`read_json` of the
+   same files into a table;
+2. the identity stitching step beside SciPy's `connected_components` on the same edge list;
+5. the RFM and lifecycle marts beside the same rules in plain pandas, both checked equal.
+
+Results: `<results>/<date>.json` (one object per size) and `<results>/<date>.md`, a table
+that is also printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from cdp.bench import identity, marts
+from cdp.bench.duckdb_read import duckdb_read
+from cdp.bench.process import measure
+from cdp.bench.stages import STAGES, run_stages
+from cdp.generate import DEFAULT_END, generate
+from ingestion import warehouse
+
+DEFAULT_SIZES = (100_000, 1_000_000, 3_000_000)
+DETAIL_SIZE = 1_000_000
+MEDIAN_BELOW_S = 60.0
+"""A step that takes less than this is run `repeats` times and its median reported."""
+
+Say = Callable[[str], None]
+
+
+class BenchFailed(RuntimeError):
+    """A run of the benchmark did not succeed (its log names the cause)."""
+
+
+@dataclass
+class SizeResult:
+    customers: int
+    full_build_s: float
+    nightly_s: float
+    peak_rss_full_gb: float
+    peak_rss_nightly_gb: float
+    full_build_stages: dict[str, float]
+    nightly_stages: dict[str, float]
+    nightly_runs: int
+    landing: dict
+    identity_s: float | None = None
+    scipy_cc_s: float | None = None
+    ingest_rows_per_s: float | None = None
+    duckdb_read_rows_per_s: float | None = None
+    marts_s: float | None = None
+    pandas_marts_s: float | None = None
+    detail: dict = field(default_factory=dict)
+    machine: dict = field(default_factory=dict)
+
+
+def machine() -> dict:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1e6, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt_core": version("dbt-core"),
+        "dagster": version("dagster"),
+        "pandas": version("pandas"),
+        "scipy": version("scipy"),
+    }
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+@dataclass
+class Bench:
+    workdir: Path
+    days: int
+    seed: int
+    snapshot_every: int
+    repeats: int
+    say: Say
+    end: date = DEFAULT_END
+
+    @property
+    def last_date(self) -> date:
+        return self.end
+
+    @property
+    def full_as_of(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def landing(self, customers: int) -> tuple[Path, dict]:
+        """The landing zone of this size, generated when absent."""
+        name = f"landing-{customers}-{self.days}d-every{self.snapshot_every}-seed{self.seed}"
+        path = self.workdir / name
+        if not (path / "member").exists():
+            self.say(f"generating {customers:,} customers x {self.days} days into {path}")
+            generate(
+                path, customers=customers, days=self.days, seed=self.seed, end=self.end,
+                snapshot_every=self.snapshot_every, bad_row_rate=0.002, overwrite=True,
+            )
+        files = [p for p in path.rglob("*") if p.is_file()]
+        info = {
+            "path": str(path),
+            "days": self.days,
+            "snapshot_every": self.snapshot_every,
+            "files": len(files),
+            "gb": round(sum(p.stat().st_size for p in files) / 1e9, 2),
+        }
+        self.say(f"landing zone {path}: {info['files']:,} files, {info['gb']} GB")
+        return path, info
+
+    def _env(self, landing: Path, run_dir: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CDP_AS_OF")}
+        env.update(
+            CDP_LANDING_DIR=str(landing),
+            CDP_WAREHOUSE_DIR=str(run_dir / "warehouse"),
+            DO_NOT_TRACK="1",
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+            GX_ANALYTICS_ENABLED="false",
+            DAGSTER_DISABLE_TELEMETRY="1",
+        )
+        return env
+
+    def cdp_run(self, landing: Path, run_dir: Path, as_of: date, label: str):
+        log = run_dir / f"{label}.log"
+        measured = measure(
+            [sys.executable, "-m", "cdp.cli", "run", "--as-of", as_of.isoformat()],
+            env=self._env(landing, run_dir),
+            log=log,
+        )
+        if measured.returncode != 0:
+            raise BenchFailed(f"cdp run as of {as_of} exited {measured.returncode}: see {log}")
+        stages = run_stages(run_dir / "dagster", run_dir / "warehouse", measured.seconds)
+        self.say(
+            f"  {label}: {measured.seconds:.1f}s, peak RSS {measured.peak_rss_gb:.2f} GB ("
+            + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
+        )
+        return measured, stages
+
+    def size(self, customers: int, *, detail: bool) -> SizeResult:
+        self.say(f"== {customers:,} customers ==")
+        landing, landing_info = self.landing(customers)
+        run_dir = self.workdir / f"run-{customers}"
+        base = self.workdir / f"run-{customers}.full"
+        for folder in (run_dir, base):
+            shutil.rmtree(folder, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        self.say(f"full build: cdp run as of {self.full_as_of} over {self.days - 1} extract dates")
+        full, full_stages = self.cdp_run(landing, run_dir, self.full_as_of, "full-build")
+        shutil.copytree(run_dir, base, symlinks=True)
+        self.say(f"nightly run: cdp run as of {self.last_date}, one new extract date")
+        nightly = []
+        while True:
+            nightly.append(self.cdp_run(landing, run_dir, self.last_date, f"nightly-{len(nightly) + 1}"))
+            if len(nightly) >= self.repeats or nightly[0][0].seconds >= MEDIAN_BELOW_S:
+                break
+            shutil.rmtree(run_dir)
+            shutil.copytree(base, run_dir, symlinks=True)
+        shutil.rmtree(base)
+        result = SizeResult(
+            customers=customers,
+            full_build_s=round(full.seconds, 1),
+            nightly_s=round(_median([m.seconds for m, _ in nightly]), 1),
+            peak_rss_full_gb=round(full.peak_rss_gb, 2),
+            peak_rss_nightly_gb=round(max(m.peak_rss_gb for m, _ in nightly), 2),
+            full_build_stages=full_stages,
+            nightly_stages={s: _median([st[s] for _, st in nightly]) for s in STAGES},
+            nightly_runs=len(nightly),
+            landing=landing_info,
+            machine=machine(),
+        )
+        if detail:
+            self.details(result, landing, run_dir)
+        shutil.rmtree(run_dir)
+        return result
+
+    def details(self, result: SizeResult, landing: Path, run_dir: Path) -> None:
+        warehouse_dir = run_dir / "warehouse"
+        database = warehouse.build_database(warehouse_dir)
+        os.environ.update(self._env(landing, run_dir))
+        settings_threads = os.environ.get("CDP_THREADS")
+        memory_limit = os.environ.get("CDP_MEMORY_LIMIT")
+
+        rows = self._loaded_rows(database)
+        result.ingest_rows_per_s = round(rows / result.full_build_stages["ingest"])
+        self.say(f"duckdb read_csv/read_json of the same files ({rows:,} rows) into tables")
+        result.duckdb_read_rows_per_s = round(self._repeat(
+            lambda: duckdb_read(
+                landing, self.workdir / "duckdb-read.duckdb", as_of=self.full_as_of,
+                threads=int(settings_threads) if settings_threads else None,
+                memory_limit=memory_limit,
+            )
+        ))
+        self.say(f"  ingestion {result.ingest_rows_per_s:,} rows/s, "
+                 f"duckdb {result.duckdb_read_rows_per_s:,} rows/s")
+
+        self.say("identity stitching beside scipy connected_components (same edge list)")
+        scipy_runs, ours_runs = [], []
+        for attempt in range(self.repeats):
+            with duckdb.connect(str(database)) as conn:
+                seconds, nodes, edges, components = identity.scipy_seconds(conn)
+            scipy_runs.append(seconds)
+            timings = identity.dbt_run(
+                ["run", "--select", *identity.STITCHING_MODELS], warehouse_dir, self.last_date.isoformat()
+            )
+            ours_runs.append(sum(timings[name] for name in identity.STITCHING_MODELS))
+            self.say(f"  run {attempt + 1}: scipy {seconds:.2f}s, ours {ours_runs[-1]:.2f}s")
+        result.scipy_cc_s, result.identity_s = _median(scipy_runs), _median(ours_runs)
+        result.detail["identity_graph"] = {"nodes": nodes, "edges": edges, "components": components}
+
+        self.say("RFM + lifecycle marts beside the same rules in pandas")
+        rules = marts.rule_vars()
+        mart_runs, pandas_runs = [], []
+        for attempt in range(self.repeats):
+            timings = identity.dbt_run(
+                ["run", "--select", *marts.MART_MODELS], warehouse_dir, self.last_date.isoformat()
+            )
+            mart_runs.append(sum(timings[name] for name in marts.MART_MODELS))
+            with duckdb.connect(str(database)) as conn:
+                seconds, (rfm, lifecycle) = marts.timed(conn, self.last_date, rules)
+                problems = marts.compare(conn, rfm, lifecycle) if attempt == 0 else []
+            if problems:
+                raise BenchFailed("pandas and the marts disagree: " + "; ".join(problems))
+            pandas_runs.append(seconds)
+            self.say(f"  run {attempt + 1}: marts {mart_runs[-1]:.2f}s, pandas {seconds:.2f}s")
+        result.marts_s, result.pandas_marts_s = _median(mart_runs), _median(pandas_runs)
+
+    def _repeat(self, step: Callable[[], tuple[int, float]]) -> float:
+        """The median rows/s of `step` (rows, seconds), run again while under a minute."""
+        runs = [step()]
+        while len(runs) < self.repeats and runs[0][1] < MEDIAN_BELOW_S:
+            runs.append(step())
+        return statistics.median(rows / seconds for rows, seconds in runs)
+
+    @staticmethod
+    def _loaded_rows(database: Path) -> int:
+        with duckdb.connect(str(database)) as conn:
+            return conn.execute(
+                "select sum(rows_loaded + rows_quarantined) from raw._loads"
+            ).fetchone()[0]
+
+
+TABLE_ROWS = (
+    ("customers", "customers", "{:,}"),
+    ("full build (s)", "full_build_s", "{:,.1f}"),
+    ("nightly run (s)", "nightly_s", "{:,.1f}"),
+    ("peak RSS full build (GB)", "peak_rss_full_gb", "{:.2f}"),
+    ("peak RSS nightly (GB)", "peak_rss_nightly_gb", "{:.2f}"),
+    ("identity stitching (s)", "identity_s", "{:.2f}"),
+    ("scipy connected_components (s)", "scipy_cc_s", "{:.2f}"),
+    ("ingest (rows/s)", "ingest_rows_per_s", "{:,.0f}"),
+    ("duckdb read_csv/read_json (rows/s)", "duckdb_read_rows_per_s", "{:,.0f}"),
+    ("RFM + lifecycle marts (s)", "marts_s", "{:.2f}"),
+    ("same in pandas (s)", "pandas_marts_s", "{:.2f}"),
+)
+
+
+def markdown(results: list[SizeResult]) -> str:
+    def cell(value, fmt: str) -> str:
+        return "—" if value is None else fmt.format(value)
+
+    sizes = [asdict(r) for r in results]
+    lines = ["| | " + " | ".join(f"{s['customers']:,}" for s in sizes) + " |",
+             "|---|" + "---:|" * len(sizes)]
+    for label, key, fmt in TABLE_ROWS[1:]:
+        lines.append(f"| {label} | " + " | ".join(cell(s[key], fmt) for s in sizes) + " |")
+    for stage in STAGES:
+        lines.append(
+            f"| nightly: {stage} (s) | "
+            + " | ".join(f"{s['nightly_stages'][stage]:.1f}" for s in sizes) + " |"
+        )
+    m = results[0].machine
+    lines.append("")
+    lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}; "
+                 f"Python {m['python']}, DuckDB {m['duckdb']}, dbt-core {m['dbt_core']}, "
+                 f"Dagster {m['dagster']}.")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: list[SizeResult], folder: Path, day: date) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    data, table = folder / f"{day.isoformat()}.json", folder / f"{day.isoformat()}.md"
+    data.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
+    table.write_text(markdown(results), encoding="utf-8")
+    return data, table
