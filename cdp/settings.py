@@ -6,7 +6,7 @@
 | `CDP_WAREHOUSE_DIR` | `data/warehouse` | the build database and (later) the published files |
 | `CDP_AS_OF` | today in Asia/Shanghai | the local date a run is "as of" |
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads |
-| `CDP_MEMORY_LIMIT` | DuckDB's default (80% of RAM) | DuckDB memory limit, e.g. `4GB` |
+| `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
@@ -35,6 +35,9 @@ from zoneinfo import ZoneInfo
 from dotenv import dotenv_values
 
 LOCAL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+DEFAULT_MEMORY_LIMIT = "4GB"
+"""DuckDB's memory limit unless CDP_MEMORY_LIMIT says otherwise: the nightly run at 1M customers
+stays within 6 GB of RAM (docs/benchmark.md)."""
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
 
 
@@ -132,7 +135,7 @@ class Settings:
     warehouse_dir: Path
     as_of: date
     threads: int | None
-    memory_limit: str | None
+    memory_limit: str
     partitions_start: date
     gate: GateSettings = field(default_factory=lambda: GateSettings())
     publish_keep: int = 3
@@ -153,7 +156,7 @@ class Settings:
             warehouse_dir=Path(env.get("CDP_WAREHOUSE_DIR") or "data/warehouse"),
             as_of=parse_date(as_of, "CDP_AS_OF") if as_of else today_local(),
             threads=int(threads) if threads else None,
-            memory_limit=env.get("CDP_MEMORY_LIMIT") or None,
+            memory_limit=env.get("CDP_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
             partitions_start=(
                 parse_date(start, "CDP_PARTITIONS_START") if start else DEFAULT_PARTITIONS_START
             ),

@@ -30,6 +30,8 @@ from ingestion.validate import ident, staged_sql
 
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BATCH_ROWS = 2_000_000
+BATCH_BYTES = 256_000_000
+"""A batch is written once it holds this many rows or file bytes (memory stays bounded)."""
 
 Progress = Callable[[str], None]
 
@@ -254,7 +256,7 @@ class _Pending:
 
 
 class _EntityLoader:
-    """Collects read files of one entity and writes them in batches of about BATCH_ROWS."""
+    """Collects read files of one entity and writes them in batches (BATCH_ROWS, BATCH_BYTES)."""
 
     def __init__(self, conn, entity, batch_id, loaded_at, stats, say):
         self.conn = conn
@@ -265,6 +267,7 @@ class _EntityLoader:
         self.say = say
         self.batch: list[_Pending] = []
         self.batch_rows = 0
+        self.batch_bytes = 0
 
     def add(self, extract: ExtractFile) -> None:
         started = time.perf_counter()
@@ -279,7 +282,8 @@ class _EntityLoader:
             self.stats.seconds += time.perf_counter() - started
         self.batch.append(_Pending(extract, result, len(data)))
         self.batch_rows += result.table.num_rows
-        if self.batch_rows >= BATCH_ROWS:
+        self.batch_bytes += len(data)
+        if self.batch_rows >= BATCH_ROWS or self.batch_bytes >= BATCH_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -290,7 +294,7 @@ class _EntityLoader:
             self._write(self.batch)
         finally:
             self.stats.seconds += time.perf_counter() - started
-            self.batch, self.batch_rows = [], 0
+            self.batch, self.batch_rows, self.batch_bytes = [], 0, 0
 
     def _write(self, batch: list[_Pending]) -> None:
         conn, entity = self.conn, self.entity

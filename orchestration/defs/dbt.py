@@ -149,7 +149,7 @@ def dbt_environment(warehouse: Warehouse, settings: Settings) -> dict[str, str]:
     return {
         "CDP_WAREHOUSE_DIR": str(warehouse.build_database.parent.resolve()),
         "CDP_THREADS": str(warehouse.threads or settings.threads or os.cpu_count() or 1),
-        "CDP_MEMORY_LIMIT": warehouse.memory_limit or settings.memory_limit or "80%",
+        "CDP_MEMORY_LIMIT": warehouse.memory_limit or settings.memory_limit,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
