@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test lint manifest clean
+.PHONY: install demo test lint manifest bench clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ lint: install
 
 test: install manifest lint
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# The benchmark of docs/benchmark.md: 100k, 1M and 3M customers (an hour or more, ~60 GB of
+# disk under data/bench); never part of `make test`, which runs its 10k smoke version.
+bench: install
+	$(BIN)/cdp bench
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -31,6 +31,7 @@ from ingestion.validate import ident, staged_sql
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BATCH_ROWS = 2_000_000
 BATCH_BYTES = 256_000_000
+CARRIED = ("_file", "_encoding", "_extract_date")
 """A batch is written once it holds this many rows or file bytes (memory stays bounded)."""
 
 Progress = Callable[[str], None]
@@ -298,11 +299,21 @@ class _EntityLoader:
 
     def _write(self, batch: list[_Pending]) -> None:
         conn, entity = self.conn, self.entity
-        rows = pa.concat_tables(
-            p.result.table.append_column(
-                "_file_idx", pa.array(np.full(p.result.table.num_rows, i, dtype=np.int32))
-            )
-            for i, p in enumerate(batch)
+        counts = np.array([p.result.table.num_rows for p in batch], dtype=np.int64)
+        file_idx = np.repeat(np.arange(len(batch), dtype=np.int32), counts)
+        rows = pa.concat_tables(p.result.table for p in batch)
+        # Each row's file, date and encoding travel with it (dictionary-encoded: cheap), so
+        # the insert needs no join and keeps the rows in file and line order.
+        rows = rows.append_column("_file_idx", pa.array(file_idx)).append_column(
+            "_file",
+            pa.DictionaryArray.from_arrays(file_idx, pa.array([p.extract.name for p in batch])),
+        ).append_column(
+            "_encoding",
+            pa.DictionaryArray.from_arrays(file_idx, pa.array([p.result.encoding for p in batch])),
+        ).append_column(
+            "_extract_date",
+            pa.array(np.repeat(np.array([p.extract.extract_date for p in batch],
+                                        dtype="datetime64[D]"), counts)),
         )
         files = pa.table(
             {
@@ -330,9 +341,8 @@ class _EntityLoader:
         conn.register("_batch_bad_records", bad_records)
         try:
             with _transaction(conn):
-                conn.execute(
-                    f"create or replace temp table _staged as {staged_sql(entity, '_batch_rows')}"
-                )
+                staged = staged_sql(entity, "_batch_rows", carry=CARRIED)
+                conn.execute(f"create or replace temp table _staged as {staged}")
                 conn.execute("create or replace temp table _staged_files as from _batch_files")
                 self._reject_non_json_files(batch)
                 self._insert()
@@ -376,10 +386,9 @@ class _EntityLoader:
         conn.execute(
             f"""
             insert into {table} ({columns}, _extract_date, _file, _line, _encoding, _loaded_at, _load_id)
-            select {typed}, f._extract_date, f._file, s._line, f._encoding, $2, $1
-            from _staged as s join _staged_files as f using (_file_idx)
-            where s._reason = ''
-            order by s._file_idx, s._line
+            select {typed}, _extract_date, _file::varchar, _line, _encoding::varchar, $2, $1
+            from _staged
+            where _reason = ''
             """,
             meta,
         )

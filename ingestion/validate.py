@@ -12,6 +12,8 @@ time first. Staging models turn them into UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ingestion.contracts import Column, Entity
 
 LOCAL_TIME_ZONE = "Asia/Shanghai"
@@ -77,9 +79,10 @@ def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
     return checks
 
 
-def staged_sql(entity: Entity, batch: str) -> str:
-    """A query over `batch` (`_file_idx`, `_line`, then the reader's columns) that yields
-    `_file_idx`, `_line`, `_raw` (the record as text), `"v:<col>"`, `"t:<col>"`, `_reason`."""
+def staged_sql(entity: Entity, batch: str, carry: Sequence[str] = ()) -> str:
+    """A query over `batch` (`_file_idx`, `_line`, the reader's columns and the `carry`
+    columns) that yields `_file_idx`, `_line`, the `carry` columns, `_raw` (the record as text,
+    for bad rows), `"t:<col>"` (the typed values) and `_reason`."""
     values = ", ".join(f"{_value(entity, c)} as {ident('v:' + c.name)}" for c in entity.columns)
     typed = ", ".join(
         f"{_typed(c, ident('v:' + c.name))} as {ident('t:' + c.name)}" for c in entity.columns
@@ -108,10 +111,9 @@ def staged_sql(entity: Entity, batch: str) -> str:
         vals as (select *, {values} from source),
         typed as (select *, {typed} from vals),
         checked as (select *, {reason} as _reason from typed)
-        select _file_idx, _line, case when _reason <> '' then {raw} end as _raw,
+        select _file_idx, _line, {''.join(f"{ident(c)}, " for c in carry)}case when _reason <> '' then {raw} end as _raw,
             {'_is_json' if entity.fmt == 'jsonl' else 'true'} as _is_json,
             {', '.join(ident('t:' + c.name) for c in entity.columns)},
-            {', '.join(ident('v:' + c.name) for c in entity.columns)},
             _reason
         from checked
     """

@@ -1,0 +1,97 @@
+"""`cdp bench` kept working: the 10k-customer smoke run of the real benchmark (the full one,
+`make bench`, never runs here), its process measurement, and the pandas side of the marts
+race on a case worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from cdp.bench import marts
+from cdp.bench.process import measure
+from cdp.bench.stages import STAGES
+
+CDP = str(Path(sys.executable).with_name("cdp"))
+REQUIRED = (
+    "customers", "full_build_s", "nightly_s", "peak_rss_full_gb", "peak_rss_nightly_gb",
+    "identity_s", "scipy_cc_s", "ingest_rows_per_s", "duckdb_read_rows_per_s", "marts_s",
+    "pandas_marts_s", "machine",
+)
+
+
+def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
+    env = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
+    done = subprocess.run(
+        [CDP, "bench", "--customers", "10000", "--days", "4", "--repeats", "1",
+         "--workdir", str(tmp_path / "bench"), "--results", str(tmp_path / "results")],
+        capture_output=True, text=True, env=env, timeout=480,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "| full build (s) |" in done.stdout and "| nightly: dbt (s) |" in done.stdout
+    (data,) = (tmp_path / "results").glob("*.json")
+    assert (tmp_path / "results" / f"{data.stem}.md").read_text(encoding="utf-8") in done.stdout
+    (size,) = json.loads(data.read_text(encoding="utf-8"))
+    assert set(REQUIRED) <= set(size)
+    assert size["customers"] == 10_000 and size["machine"]["cores"] == os.cpu_count()
+    for key in REQUIRED[1:-1]:
+        assert isinstance(size[key], (int, float)) and size[key] > 0, key
+    for stages, wall in ((size["full_build_stages"], size["full_build_s"]),
+                         (size["nightly_stages"], size["nightly_s"])):
+        assert set(stages) == set(STAGES)
+        assert stages["ingest"] > 0 and stages["dbt"] > 0 and stages["gate"] > 0
+        assert sum(stages.values()) <= wall + 0.5
+    assert size["full_build_stages"]["ingest"] > size["nightly_stages"]["ingest"]
+    assert size["detail"]["identity_graph"]["components"] > 9_000
+    assert not (tmp_path / "bench" / "run-10000").exists()  # the warehouse is cleaned up
+
+
+def test_peak_rss_counts_the_whole_process_tree(tmp_path: Path):
+    child = "import time; b = bytearray(300_000_000); b[::4096] = b'x' * len(b[::4096]); time.sleep(1)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    measured = measure([sys.executable, "-c", parent], env=dict(os.environ), log=tmp_path / "log")
+    assert measured.returncode == 0
+    assert 0.3 <= measured.peak_rss_gb < 1.0
+    assert measured.seconds >= 1.0
+
+
+def test_pandas_rfm_and_lifecycle_follow_the_rules_on_a_worked_case():
+    day = date(2026, 10, 31)
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c", "d"],
+        "order_date": pd.to_datetime(["2026-10-30", "2026-09-01", "2026-10-01", "2025-12-01",
+                                      "2024-01-01"]),
+        "amount_fen": [10_000, 20_000, 5_000, 5_000, 1_000],
+    })
+    rules = marts.rule_vars()
+    rfm = marts.pandas_rfm(orders, day, rules["rfm_window_days"]).set_index("customer_id")
+    assert list(rfm.index) == ["a", "b", "c"]  # d ordered before the window
+    assert list(rfm["recency_days"]) == [1, 30, 334]
+    # 3 customers: rank 1 → score 1, rank 2 → 1 + 5 // 3 = 2, rank 3 → 1 + 10 // 3 = 4;
+    # b and c tie on frequency and monetary (rank 1 both).
+    assert list(rfm["r_score"]) == [4, 2, 1]
+    assert list(rfm["f_score"]) == [4, 1, 1]
+    assert list(rfm["m_score"]) == [4, 1, 1]
+    assert rfm.loc["a", "rfm_segment"] == "important_value"
+    assert rfm.loc["c", "rfm_segment"] == "general_winback"
+    joined = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d", "e", "f"],
+        "joined_date": pd.to_datetime(["2025-01-01", "2026-10-31", "2025-06-01", "2023-01-01",
+                                       "2026-10-25", "2025-01-01"]),
+    })
+    activity = pd.DataFrame({
+        "customer_id": ["e", "f"],
+        "last_event_date": pd.to_datetime(["2026-10-30", "2025-02-01"]),
+        "last_inbound_date": pd.to_datetime([None, None]),
+    })
+    stages = marts.pandas_lifecycle(orders, joined, activity, day, rules).set_index("customer_id")
+    assert stages["lifecycle_stage"].to_dict() == {
+        "a": "mature", "b": "growth", "c": "churned", "d": "churned", "e": "introduction",
+        "f": "churned",
+    }
+    assert stages.loc["b", "journey_stage"] == "T+0" and stages.loc["e", "journey_stage"] == "T+3"
