@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
         "1000000, or the only size given)",
     )
     bench.add_argument(
-        "--days", dest="history_days", type=_positive, default=365,
+        "--days", dest="history_days", type=_positive, default=365, metavar="N",
         help="days of extracts (default 365)",
     )
     bench.add_argument(
@@ -348,16 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="days between full snapshots in the generated extracts (default 7)",
     )
     bench.add_argument(
-        "--repeats", dest="bench_repeats", type=_positive, default=3,
+        "--repeats", dest="bench_repeats", type=_positive, default=3, metavar="N",
         help="runs of a step that takes under a minute; the median is reported (default 3)",
     )
     bench.add_argument(
-        "--workdir", dest="bench_workdir",
+        "--workdir", dest="bench_workdir", metavar="DIR",
         help="where landing zones are generated and reused and runs are made "
         "(default: <CDP_WAREHOUSE_DIR>/../bench)",
     )
     bench.add_argument(
-        "--results", default="bench/results",
+        "--results", default="bench/results", metavar="DIR",
         help="folder of the <date>.json and <date>.md results (default bench/results)",
     )
     bench.set_defaults(handler=cmd_bench)
