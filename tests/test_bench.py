@@ -1,4 +1,4 @@
-"""`cdp bench` kept working: the 10k-customer smoke run of the real benchmark (the full one,
+"""`cdp bench` kept working: the 10k-customer, 30-day smoke run of the real benchmark (the full one,
 `make bench`, never runs here), its process measurement, and the pandas side of the marts
 race on a case worked out by hand."""
 
@@ -28,9 +28,9 @@ REQUIRED = (
 def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
     env = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
     done = subprocess.run(
-        [CDP, "bench", "--customers", "10000", "--days", "4", "--repeats", "1",
+        [CDP, "bench", "--customers", "10000", "--days", "30", "--repeats", "1",
          "--workdir", str(tmp_path / "bench"), "--results", str(tmp_path / "results")],
-        capture_output=True, text=True, env=env, timeout=480,
+        capture_output=True, text=True, env=env, timeout=540,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| full build (s) |" in done.stdout and "| nightly: dbt (s) |" in done.stdout

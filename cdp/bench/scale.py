@@ -165,7 +165,12 @@ class Bench:
             log=log,
         )
         if measured.returncode != 0:
-            raise BenchFailed(f"cdp run as of {as_of} exited {measured.returncode}: see {log}")
+            said = [line for line in log.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("cdp run:")]
+            raise BenchFailed(
+                f"cdp run as of {as_of} exited {measured.returncode} ({'; '.join(said[:3])}): "
+                f"see {log}"
+            )
         stages = run_stages(run_dir / "dagster", run_dir / "warehouse", measured.seconds)
         self.say(
             f"  {label}: {measured.seconds:.1f}s, peak RSS {measured.peak_rss_gb:.2f} GB ("
