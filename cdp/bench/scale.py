@@ -43,6 +43,7 @@ from cdp.bench.duckdb_read import duckdb_read
 from cdp.bench.process import measure
 from cdp.bench.stages import STAGES, run_stages
 from cdp.generate import DEFAULT_END, generate
+from cdp.settings import Settings
 from ingestion import warehouse
 
 DEFAULT_SIZES = (100_000, 1_000_000, 3_000_000)
@@ -219,8 +220,7 @@ class Bench:
         warehouse_dir = run_dir / "warehouse"
         database = warehouse.build_database(warehouse_dir)
         os.environ.update(self._env(landing, run_dir))
-        settings_threads = os.environ.get("CDP_THREADS")
-        memory_limit = os.environ.get("CDP_MEMORY_LIMIT")
+        settings = Settings.from_env()
 
         rows = self._loaded_rows(database)
         result.ingest_rows_per_s = round(rows / result.full_build_stages["ingest"])
@@ -228,8 +228,8 @@ class Bench:
         result.duckdb_read_rows_per_s = round(self._repeat(
             lambda: duckdb_read(
                 landing, self.workdir / "duckdb-read.duckdb", as_of=self.full_as_of,
-                threads=int(settings_threads) if settings_threads else None,
-                memory_limit=memory_limit,
+                threads=settings.threads,
+                memory_limit=settings.memory_limit,
             )
         ))
         self.say(f"  ingestion {result.ingest_rows_per_s:,} rows/s, "

@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.dbt import SUMMARY_TAG
-from orchestration.defs.gate import REPORTS
+from orchestration.defs.gate import read_report
 
 STAGES = ("ingest", "dbt", "model_fit", "gate", "publish", "overhead")
 STEP_EVENTS = {
@@ -47,8 +47,7 @@ def run_stages(dagster_home: Path, warehouse_dir: Path, wall_s: float) -> dict[s
         run = instance.get_runs(limit=1)[0]
         steps = step_seconds(instance, run.run_id)
     builds = [json.loads(v) for k, v in run.tags.items() if k.startswith(f"{SUMMARY_TAG}/")]
-    report_path = warehouse_dir / REPORTS / f"{run.run_id}.json"
-    gate = json.loads(report_path.read_text(encoding="utf-8")).get("seconds", {})
+    gate = (read_report(warehouse_dir, run.run_id) or {}).get("seconds", {})
     publish_gate = sum(s for kinds, s in gate.items() if kinds != "input")
     stages = {
         "ingest": steps.get("landing_zone", 0.0),
