@@ -45,10 +45,28 @@ BUILDING = ".building-"
 
 @dataclass(frozen=True)
 class TableSource:
-    """A published table and the relation of the build database it is copied from."""
+    """A published table, the relation of the build database it is copied from, and its
+    documentation (the dbt model's descriptions), kept as comments in published.duckdb."""
 
     name: str
     relation: str
+    description: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+    """(column, description) of the documented columns."""
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(conn: duckdb.DuckDBPyConnection, table: TableSource, target: str) -> None:
+    """The table's and its columns' descriptions as comments, which BI tools and
+    `duckdb_columns()` show to whoever reads the published database."""
+    if table.description:
+        conn.execute(f"comment on table {target} is {_quoted(table.description)}")
+    for column, description in table.columns:
+        if description:
+            conn.execute(f'comment on column {target}."{column}" is {_quoted(description)}')
 
 
 def database_path(warehouse_dir: Path) -> Path:
@@ -103,6 +121,7 @@ def _write_tables(
                 f"create table publish_target.main.{table.name} as "
                 f"select * from {table.relation} order by all"
             )
+            _comment(conn, table, f"publish_target.main.{table.name}")
             parquet = parquet_dir / f"{table.name}.parquet"
             conn.execute(
                 f"copy (select * from publish_target.main.{table.name}) to '{parquet}' "

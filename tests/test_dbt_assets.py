@@ -4,7 +4,9 @@ ingestion and `dbt build` in process through the Dagster definitions, real DuckD
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -15,13 +17,16 @@ import pytest
 from cdp.generate import generate
 from cdp.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
+from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.definitions import defs
 from orchestration.defs.as_of import AS_OF_TAG
 from orchestration.defs.dbt import (
     DBT_PROJECT,
+    DBT_TARGET,
     BuildProgress,
     DbtBuildConfig,
     dbt_vars,
+    split_vars,
 )
 
 COUNT_LINE = re.compile(r"dbt build: (\d+) models, (\d+) tests passed, 0 failed in [\d.]+s$")
@@ -122,6 +127,11 @@ def test_vars_merge_over_as_of():
         "last_published_as_of": "2026-10-28",
         "identity_max_links": 5,
     }
+    assert split_vars(dbt_vars(config, settings, d, date(2026, 10, 28))) == (
+        {"wecom_tag_prefix": "私域-", "identity_max_links": 5},
+        {"CDP_AS_OF": "2026-10-29", "CDP_LAST_PUBLISHED_AS_OF": "2026-10-28"},
+    )
+    assert split_vars(fixed)[1] == {"CDP_AS_OF": "2026-10-31", "CDP_LAST_PUBLISHED_AS_OF": ""}
     assert dbt_vars(DbtBuildConfig(vars='{"qualifying_offline_statuses": ["paid"]}'), settings, d) == {
         **fixed,
         "qualifying_offline_statuses": ["paid"],
@@ -236,3 +246,27 @@ def test_the_customer_marts_agree_with_each_other(nightly):
             "select count(*) from marts.customer_lifecycle l join marts.customer_profile p "
             "using (customer_id) where l.order_count != p.order_count"
         ) == 0
+
+
+def test_the_unit_tests_run_apart_from_the_nightly_build(nightly, tmp_path):
+    """The nightly `dbt build` leaves the unit tests out (BUILD_ARGS); `make test` runs them
+    here, on the warehouse the nightly runs built (dbt reads the parents' column types)."""
+    _, database, _ = nightly
+    nightly_results = json.loads(
+        (database.parent / DBT_TARGET / "run_results.json").read_text(encoding="utf-8")
+    )["results"]
+    assert nightly_results and not any(r["unique_id"].startswith("unit_test.") for r in nightly_results)
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    target = tmp_path / "target"
+    proc = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(target),
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        env={**os.environ, "CDP_WAREHOUSE_DIR": str(database.parent), "DO_NOT_TRACK": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    assert sorted(r["unique_id"] for r in results) == sorted(manifest["unit_tests"])
+    assert {r["status"] for r in results} == {"pass"}

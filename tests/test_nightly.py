@@ -97,6 +97,12 @@ def test_the_first_day_publishes_every_table_with_its_manifest(days):
     assert spec_tables <= set(manifest["tables"])
     for name in manifest["tables"]:
         assert f"{publish.FOLDER}/{name}.parquet" in files
+    documented = published_query(
+        warehouse_dir,
+        "select count(*) from duckdb_columns() "
+        "where table_name = 'customer_profile' and column_name = 'customer_id' and comment <> ''",
+    )
+    assert documented == [(1,)]
     summary = "\n".join(lines)
     for words in ("customers:", "lifecycle stages:", "RFM segments:", "quality gate: passed",
                   "data docs:", "published as of"):

@@ -65,6 +65,26 @@ def test_publish_writes_database_parquet_and_manifest(tmp_path: Path) -> None:
     assert first.version not in kept
 
 
+def test_descriptions_become_comments_of_the_published_database(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    conn.execute("create table src as select 1 as id, 'x' as name")
+    table = publish.TableSource(
+        "customers", "src", "One row per customer's id", (("id", "The id"), ("name", ""))
+    )
+    publish.publish(
+        conn, tmp_path, [table], run_id="run-doc-0000", as_of=date(2026, 3, 1),
+        gate={}, say=lambda line: None,
+    )
+    with duckdb.connect(str(publish.database_path(tmp_path)), read_only=True) as reader:
+        assert reader.execute(
+            "select comment from duckdb_tables() where table_name = 'customers'"
+        ).fetchall() == [("One row per customer's id",)]
+        assert reader.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where table_name = 'customers' order by column_index"
+        ).fetchall() == [("id", "The id"), ("name", None)]
+
+
 def test_same_data_gives_the_same_files(tmp_path: Path) -> None:
     conn = duckdb.connect()
     one = _publish(conn, tmp_path, 1000, "run-a-000000", day=1).manifest["tables"]

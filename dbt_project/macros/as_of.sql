@@ -1,6 +1,9 @@
-{#- The run's as-of date D (var `as_of`; empty = today in Asia/Shanghai), as a SQL date. -#}
+{#- The run's as-of date D, as a SQL date: var `as_of`, else (while executing) the environment
+    variable CDP_AS_OF, else today in Asia/Shanghai. `cdp run` and the Dagster asset pass D
+    through CDP_AS_OF, not --vars: dbt parses the whole project again whenever --vars change,
+    and an environment variable read only while executing leaves partial parsing intact. -#}
 {% macro as_of_date() -%}
-    {%- set value = var('as_of', '') | string | trim -%}
+    {%- set value = run_date_var('as_of') -%}
     {%- if not value -%}
         {%- set value = modules.datetime.datetime.now(modules.pytz.timezone('Asia/Shanghai')).date().isoformat() -%}
     {%- endif -%}
@@ -8,4 +11,14 @@
         {{ exceptions.raise_compiler_error("var as_of: '" ~ value ~ "' is not a date (YYYY-MM-DD)") }}
     {%- endif -%}
     date '{{ value }}'
+{%- endmacro %}
+
+{#- A date var that changes from run to run (`as_of`, `last_published_as_of`): the var when
+    set, else (while executing) the environment variable CDP_<NAME>; '' when neither is. -#}
+{% macro run_date_var(name) -%}
+    {%- set value = var(name, '') | string | trim -%}
+    {%- if not value and execute -%}
+        {%- set value = env_var('CDP_' ~ name | upper, '') | trim -%}
+    {%- endif -%}
+    {{- return(value) -}}
 {%- endmacro %}

@@ -2,7 +2,8 @@
     as of D or later wrote, so that a run as of D starts from the state the last run before D
     left, and running the same date again changes nothing. `valid_to`, when the table has
     one, is reopened where a later run closed it. With `to_last_publish`, runs after the last
-    published one (var `last_published_as_of`, set by the build from the published manifest)
+    published one (var `last_published_as_of`, which the build sets from the published manifest
+    through CDP_LAST_PUBLISHED_AS_OF)
     are undone too: a run the quality gate refused leaves no trace in what is published next
     (rules §6: the previous tier is the tier of the last published run). -#}
 {% macro rewind_history(valid_from='valid_from', valid_to='valid_to', to_last_publish=false) -%}
@@ -21,7 +22,7 @@
 {#- The first date whose rows a run undoes: D, or the day after the last publish when that
     is earlier. -#}
 {% macro rewind_point(to_last_publish=false) -%}
-    {%- set published = var('last_published_as_of', '') | string | trim -%}
+    {%- set published = run_date_var('last_published_as_of') -%}
     {%- if to_last_publish and published -%}
         least({{ as_of_date() }}, date '{{ published }}' + 1)
     {%- else -%}

@@ -29,11 +29,21 @@ IDENTITY_TABLE = "identity_graph_stats"
 
 
 def published_models(manifest_path: Path) -> list[publish.TableSource]:
-    """The dbt models tagged `published`, by name, with their relation in the build database."""
+    """The dbt models tagged `published`, by name, with their relation in the build database
+    and their descriptions (the published database keeps them as comments; the build database
+    has none: dbt's persist_docs would write them on every run, for no reader)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     return sorted(
         (
-            publish.TableSource(name=node["name"], relation=f"{node['schema']}.{node['name']}")
+            publish.TableSource(
+                name=node["name"],
+                relation=f"{node['schema']}.{node['name']}",
+                description=" ".join(node.get("description", "").split()),
+                columns=tuple(
+                    (name, " ".join(column.get("description", "").split()))
+                    for name, column in node.get("columns", {}).items()
+                ),
+            )
             for node in manifest["nodes"].values()
             if node["resource_type"] == "model" and PUBLISHED_TAG in node["config"].get("tags", [])
         ),

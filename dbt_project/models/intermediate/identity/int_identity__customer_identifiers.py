@@ -4,8 +4,12 @@ The components of the kept edges and the stable ids are computed in one pass by
 `cdp.identity.stitch.assign` (SciPy's sparse-graph search, then NumPy/Arrow): see its
 docstring and docs/rules.md. The ids identifiers held before D are read from the id history
 that `int_identity__customer_id_history` keeps (the state as it was after the last run
-before D, whatever ran since), so the history is not a dbt parent of this model.
+before D, whatever ran since), so the history is not a dbt parent of this model. D is the
+var `as_of` (the config below), else the environment variable CDP_AS_OF, as for the SQL
+models (macros/as_of.sql).
 """
+
+import os
 
 from cdp.identity.stitch import stitch
 
@@ -17,5 +21,5 @@ def model(dbt, session):
         identifiers=dbt.ref("int_identity__identifiers"),
         kept_edges=dbt.ref("int_identity__kept_edges"),
         history_table=f"{dbt.this.database}.{dbt.this.schema}.int_identity__customer_id_history",
-        as_of=dbt.config.get("as_of"),
+        as_of=dbt.config.get("as_of") or os.environ.get("CDP_AS_OF", ""),
     )
