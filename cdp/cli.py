@@ -202,13 +202,15 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     say(f"benchmark of the nightly path: {', '.join(f'{n:,}' for n in sizes)} customers, "
         f"{args.history_days} days of extracts, details at {detail:,}; work in {workdir}")
     results = []
+    day = datetime.now(LOCAL_TIME_ZONE).date()
     try:
         for customers in sizes:
             results.append(bench.size(customers, detail=customers == detail))
+            # Written after every size: the smaller sizes' figures survive a failed larger one.
+            data, table = write_results(results, Path(args.results), day)
     except BenchFailed as exc:
         print(f"cdp bench: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    data, table = write_results(results, Path(args.results), datetime.now(LOCAL_TIME_ZONE).date())
     for line in table.read_text(encoding="utf-8").splitlines():
         say(line)
     say(f"results: {data} and {table}")

@@ -74,11 +74,11 @@ def test_first_run_ingests_then_builds_every_model(nightly):
     assert int(built[-1].group(1)) == len(models)
     assert {f"{m['schema']}.{m['name']}" for m in models} <= set(counts)
     with duckdb.connect(str(database), read_only=True) as conn:
-        views = {
+        tables = {
             name
             for (name,) in conn.execute(
                 "select table_name from information_schema.tables "
-                "where table_schema = 'staging' and table_type = 'VIEW'"
+                "where table_schema = 'staging' and table_type = 'BASE TABLE'"
             ).fetchall()
         }
         newest_members = conn.execute(
@@ -86,7 +86,7 @@ def test_first_run_ingests_then_builds_every_model(nightly):
             "(select max(_extract_date) from raw.member__members)"
         ).fetchone()[0]
     staging = {m["name"] for m in models if m["schema"] == "staging"}
-    assert staging and staging == views
+    assert staging and staging == tables
     assert counts["staging.stg_member__members"] == newest_members > 0
     for name in ("stg_miniprogram__orders", "stg_wecom__external_contacts", "stg_member__points_entries"):
         assert counts[f"staging.{name}"] > 0, name

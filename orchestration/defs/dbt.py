@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging.version import Version
 
 from cdp.publish import last_published_as_of
 from cdp.settings import Settings, SettingsError, parse_date
@@ -366,10 +369,20 @@ def dbt_models(
         )
 
 
+class CdpDbtCliResource(DbtCliResource):
+    """dagster-dbt runs `dbt --version` (a child process, ~1.5 s) in every run to tell dbt
+    Core from the Fusion engine; `dbt_executable()` is the venv's own dbt Core, whose version
+    the installed package states."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(package_version("dbt-core"))
+
+
 defs = dg.Definitions(
     assets=[dbt_models],
     resources={
-        "dbt": DbtCliResource(
+        "dbt": CdpDbtCliResource(
             project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
         )
     },
