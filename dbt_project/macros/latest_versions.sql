@@ -2,16 +2,21 @@
     latest `updated_at`, then the latest folder"): the rows of folders dated ≤ D whose own date
     (`dated`: a SQL expression of the record's local date, if it has one) is ≤ D, one per key,
     the latest by `updated_at` (when given), then extract date, then line; with
-    `_first_extract_date`, the folder the key was first seen in. -#}
-{% macro latest_versions(relation, key, dated=none, updated_at=none) -%}
+    `_first_extract_date`, the folder the key was first seen in. With `since` (an incremental
+    build, macros/extract_increment.sql), only the keys with a version after it: each again
+    from all its versions. -#}
+{% macro latest_versions(relation, key, dated=none, updated_at=none, since=none) -%}
     select
         *,
         min(_extract_date) over (partition by {{ key }}) as _first_extract_date
     from {{ relation }}
     where
-        _extract_date <= {{ as_of_date() }}
-        {%- if dated %}
-        and {{ dated }} <= {{ as_of_date() }}
+        {{ increment_rows(none, dated) }}
+        {%- if since %}
+        and {{ key }} in (
+            select {{ key }} from {{ relation }}
+            where {{ increment_rows(since, dated) }}
+        )
         {%- endif %}
     qualify row_number() over (
         partition by {{ key }}

@@ -1,5 +1,14 @@
 -- Every version of every member record in the snapshots dated ≤ D (identity stitching links
 -- identifiers seen on any of them); registrations after D do not count yet.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('member', 'members') }}",
+    post_hook="{{ record_increment('member', 'members') }}",
+) }}
+{%- set since = extract_increment('member', 'members') %}
+
 with
 
 source as (
@@ -23,9 +32,7 @@ renamed as (
         _extract_date as extract_date,
         _line as source_line
     from source
-    where
-        _extract_date <= {{ as_of_date() }}
-        and cast(registered_at as date) <= {{ as_of_date() }}
+    where {{ increment_rows(since, dated='cast(registered_at as date)') }}
 )
 
 select * from renamed

@@ -1,4 +1,14 @@
 -- Points ledger entries that happened by the end of D (one row per `entry_id`).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='entry_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('member', 'points_ledger') }}",
+    post_hook="{{ record_increment('member', 'points_ledger') }}",
+) }}
+{%- set since = extract_increment('member', 'points_ledger') %}
+
 with
 
 source as (
@@ -6,7 +16,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_versions('source', key='entry_id', dated='cast(occurred_at as date)') }}
+    {{ latest_versions('source', key='entry_id', dated='cast(occurred_at as date)', since=since) }}
 ),
 
 renamed as (

@@ -1,4 +1,14 @@
 -- Mini-program tracking events that happened by the end of D (one row per `event_id`).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('miniprogram', 'events') }}",
+    post_hook="{{ record_increment('miniprogram', 'events') }}",
+) }}
+{%- set since = extract_increment('miniprogram', 'events') %}
+
 with
 
 source as (
@@ -6,7 +16,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_versions('source', key='event_id', dated='cast(event_at as date)') }}
+    {{ latest_versions('source', key='event_id', dated='cast(event_at as date)', since=since) }}
 ),
 
 renamed as (

@@ -1,5 +1,14 @@
 -- Every version of every mini-program user in the snapshots dated ≤ D (identity stitching
 -- links identifiers seen on any of them); registrations after D do not count yet.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('miniprogram', 'users') }}",
+    post_hook="{{ record_increment('miniprogram', 'users') }}",
+) }}
+{%- set since = extract_increment('miniprogram', 'users') %}
+
 with
 
 source as (
@@ -18,9 +27,7 @@ renamed as (
         _file as source_file,
         _line as source_line
     from source
-    where
-        _extract_date <= {{ as_of_date() }}
-        and cast(registered_at as date) <= {{ as_of_date() }}
+    where {{ increment_rows(since, dated='cast(registered_at as date)') }}
 )
 
 select * from renamed

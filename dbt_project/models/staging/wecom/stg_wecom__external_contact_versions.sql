@@ -1,10 +1,19 @@
 -- Every version of every WeCom external contact in the snapshots dated ≤ D, the JSON parsed
 -- once into typed fields; `follow_users` keeps the list of (staff, customer) relationships.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('wecom', 'external_contacts') }}",
+    post_hook="{{ record_increment('wecom', 'external_contacts') }}",
+) }}
+{%- set since = extract_increment('wecom', 'external_contacts') %}
+
 with
 
 source as (
     select * from {{ source('wecom', 'external_contacts') }}
-    where _extract_date <= {{ as_of_date() }}
+    where {{ increment_rows(since) }}
 ),
 
 parsed as (

@@ -1,4 +1,14 @@
 -- WeCom interactions (chats, group chats, moments) that happened by the end of D.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='interaction_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('wecom', 'interactions') }}",
+    post_hook="{{ record_increment('wecom', 'interactions') }}",
+) }}
+{%- set since = extract_increment('wecom', 'interactions') %}
+
 with
 
 source as (
@@ -6,7 +16,12 @@ source as (
 ),
 
 latest as (
-    {{ latest_versions('source', key='interaction_id', dated='cast(occurred_at as date)') }}
+    {{ latest_versions(
+        'source',
+        key='interaction_id',
+        dated='cast(occurred_at as date)',
+        since=since,
+    ) }}
 ),
 
 renamed as (

@@ -1,0 +1,93 @@
+{#- Incremental staging of the big extract entities (docs/incremental.md).
+
+    A staging model of an extract entity holds the rows of the extract folders dated ≤ D.
+    Built once in full, it then only adds what a later night brings: the rows of the folders
+    dated after the D it was last built as of ("since"), and the rows whose own date passed
+    that D (e.g. an event dated after the folder it arrived in). The table remembers how it
+    was built in its comment: the D, the latest `loaded_at` of the entity's files in
+    `raw._loads` and how many of them were dated ≤ that D, and the model's checksum.
+
+    The night rebuilds the table in full, instead, when:
+    - the table is new, or its comment is missing (`dbt build --full-refresh` included);
+    - the run is as of an earlier date than the table;
+    - a file of the entity dated ≤ that D was loaded after it (`cdp run --reload`, or a late
+      file landing in an old folder), or one was dropped;
+    - the model's SQL changed.
+
+    extract_increment(source_system, entity): the date since which rows are added (a string,
+      YYYY-MM-DD), or none for a full build.
+    increment_rows(since, dated): the filter of the rows a build reads from the raw table:
+      folders dated ≤ D and `dated` (a SQL expression of the record's own date) ≤ D, and when
+      `since` is set, only the rows whose folder or own date is after it.
+    reset_increment(source_system, entity): pre-hook; empties the table for a full build of
+      a table that exists.
+    record_increment(source_system, entity): post-hook; writes the comment. -#}
+
+{% macro extract_increment(source_system, entity) -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set comment = run_query(
+        "select comment from duckdb_tables() where database_name = '" ~ this.database
+        ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'"
+    ).columns[0].values() -%}
+    {%- set state = fromjson(comment[0] or 'null', none) if comment else none -%}
+    {%- if not state or state.get('checksum') != model.checksum.checksum
+        or as_of_value() < state.get('as_of', '') -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set counts = run_query(
+        "select count(*) filter (where loaded_at <= '" ~ state.loaded_through ~ "'::timestamptz),"
+        ~ " count(*) filter (where loaded_at > '" ~ state.loaded_through ~ "'::timestamptz)"
+        ~ " from " ~ source('ingestion', '_loads')
+        ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
+        ~ " and extract_date <= date '" ~ state.as_of ~ "'"
+    ).rows[0] -%}
+    {%- if counts[0] | int != state.files | int or counts[1] | int != 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(state.as_of) -}}
+{%- endmacro %}
+
+{% macro increment_rows(since, dated=none) -%}
+    _extract_date <= {{ as_of_date() }}
+    {%- if dated %}
+    and {{ dated }} <= {{ as_of_date() }}
+    {%- endif %}
+    {%- if since %}
+    and (
+        _extract_date > date '{{ since }}'
+        {%- if dated %}
+        or {{ dated }} > date '{{ since }}'
+        {%- endif %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro reset_increment(source_system, entity) -%}
+    {%- if execute and is_incremental() and extract_increment(source_system, entity) is none -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_increment(source_system, entity) -%}
+    {%- if execute -%}
+        {%- set loads = run_query(
+            "select cast(max(loaded_at) as varchar),"
+            ~ " count(*) filter (where extract_date <= " ~ as_of_date() ~ ")"
+            ~ " from " ~ source('ingestion', '_loads')
+            ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
+        ).rows[0] -%}
+        {%- set state = {
+            'as_of': as_of_value(),
+            'loaded_through': loads[0] or '1970-01-01 00:00:00+00',
+            'files': loads[1],
+            'checksum': model.checksum.checksum,
+        } -%}
+        comment on table {{ this }} is '{{ tojson(state) }}'
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
