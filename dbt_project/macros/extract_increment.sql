@@ -24,7 +24,8 @@
     record_increment(source_system, entity): post-hook; writes the comment. -#}
 
 {% macro extract_increment(source_system, entity) -%}
-    {%- if not (execute and is_incremental()) -%}
+    {#- A unit test has no table (`this` is none): it checks the full build's SQL. -#}
+    {%- if not (execute and this and is_incremental()) -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set comment = run_query(
