@@ -28,11 +28,16 @@ manifest: install
 # sqlfluff's dbt templater opens the profile's database: give it a throwaway warehouse
 # folder, never the real build database (which a running `cdp run` may hold).
 lint: install
-	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint dbt_project/models; \
+	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint --processes 2 dbt_project/models; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
+# The tests' files go to memory (/dev/shm) when the machine has it: every run of the nightly
+# path commits to DuckDB and to Dagster's SQLite event log many times, and each commit waits
+# for the disk. Kept after a failure, to look at; removed after a pass.
 test: install manifest lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	@tmp=$$(mktemp -d -p /dev/shm cdp-tests.XXXXXX 2>/dev/null || mktemp -d) && \
+	echo "pytest: test files under $$tmp" && \
+	$(BIN)/pytest -n 2 --dist loadfile --basetemp $$tmp && rm -rf $$tmp
 
 # The benchmark of docs/benchmark.md: 100k, 1M and 3M customers (an hour or more, ~60 GB of
 # disk under data/bench); never part of `make test`, which runs its 10k smoke version.
