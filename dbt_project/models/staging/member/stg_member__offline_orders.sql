@@ -12,7 +12,8 @@
 
 with
 
-source as (
+-- Read twice on a night (its keys, then their versions): never copied whole first.
+source as not materialized (
     select * from {{ source('member', 'offline_orders') }}
 ),
 

@@ -11,7 +11,8 @@
 
 with
 
-source as (
+-- Read twice on a night (its keys, then their versions): never copied whole first.
+source as not materialized (
     select * from {{ source('miniprogram', 'events') }}
 ),
 
