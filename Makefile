@@ -31,11 +31,13 @@ lint: install
 	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint --processes 2 dbt_project/models; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
-# The tests' files go to memory (/dev/shm) when the machine has it: every run of the nightly
-# path commits to DuckDB and to Dagster's SQLite event log many times, and each commit waits
-# for the disk. Kept after a failure, to look at; removed after a pass.
+# The tests' files (about 0.6 GB at most) go to memory (/dev/shm) when it has 2 GB free:
+# every run of the nightly path commits to DuckDB and to Dagster's SQLite event log many
+# times, and each commit waits for the disk. Kept after a failure, to look at; removed after
+# a pass.
 test: install manifest lint
-	@tmp=$$(mktemp -d -p /dev/shm cdp-tests.XXXXXX 2>/dev/null || mktemp -d) && \
+	@shm=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 {print "/dev/shm"}'); \
+	tmp=$$(mktemp -d -p "$${shm:-$${TMPDIR:-/tmp}}" cdp-tests.XXXXXX) && \
 	echo "pytest: test files under $$tmp" && \
 	$(BIN)/pytest -n 2 --dist loadfile --basetemp $$tmp && rm -rf $$tmp
 
