@@ -96,7 +96,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     gone = next(r for r in out["earlier"]["stg_member__member_versions"] if r[-2] == day)
     corrected = landing / "member" / day.isoformat() / "members.csv"
     lines = corrected.read_bytes().splitlines(keepends=True)  # GB18030: the member system's
-    corrected.write_bytes(b"".join(l for l in lines if not l.startswith(f"{gone[0]},".encode())))
+    prefix = f"{gone[0]},".encode()
+    corrected.write_bytes(b"".join(line for line in lines if not line.startswith(prefix)))
     out["reloaded"] = (day, gone[0])
     for path in (nights, full):
         load(path, landing, reload=[day])
