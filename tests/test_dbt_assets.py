@@ -48,7 +48,6 @@ def nightly(tmp_path_factory):
     the same date, which finds nothing new and builds again, is tests/test_nightly.py's.)"""
     root = tmp_path_factory.mktemp("dbt_assets")
     summary = generate(root / "landing", customers=200, days=10, seed=7)
-    runs = []
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CDP_LANDING_DIR", str(root / "landing"))
         env.setenv("CDP_WAREHOUSE_DIR", str(root / "warehouse"))
@@ -58,13 +57,12 @@ def nightly(tmp_path_factory):
         settings = Settings.from_env()
         lines: list[str] = []
         code = run_nightly(settings, as_of=summary.last_date, reload=[], say=lines.append)
-        runs.append((code, lines, relation_counts(root / "warehouse" / "build.duckdb")))
-    return summary, root / "warehouse" / "build.duckdb", runs
+        counts = relation_counts(root / "warehouse" / "build.duckdb")
+    return summary, root / "warehouse" / "build.duckdb", (code, lines, counts)
 
 
 def test_first_run_ingests_then_builds_every_model(nightly):
-    _, database, runs = nightly
-    code, lines, counts = runs[0]
+    _, database, (code, lines, counts) = nightly
     assert code == EXIT_OK, lines
     built = [m for line in lines if (m := COUNT_LINE.search(line))]
     assert built, lines
@@ -171,8 +169,8 @@ def test_failures_are_one_line_each_naming_the_node():
 
 
 def test_identity_on_generated_extracts_gives_one_customer_per_identifier(nightly):
-    _, database, runs = nightly
-    assert runs[0][0] == EXIT_OK
+    _, database, (code, _, _) = nightly
+    assert code == EXIT_OK
     with duckdb.connect(str(database), read_only=True) as conn:
         def one(sql: str):
             return conn.execute(sql).fetchone()
@@ -240,7 +238,7 @@ def test_the_customer_marts_agree_with_each_other(nightly):
 
 def test_the_unit_tests_run_apart_from_the_nightly_build(nightly, tmp_path):
     """The nightly `dbt build` leaves the unit tests out (BUILD_ARGS); `make test` runs them
-    here, on the warehouse the nightly runs built (dbt reads the parents' column types)."""
+    here, on the warehouse the nightly run built (dbt reads the parents' column types)."""
     _, database, _ = nightly
     nightly_results = json.loads(
         (database.parent / DBT_TARGET / "run_results.json").read_text(encoding="utf-8")
