@@ -40,9 +40,7 @@
     {%- set counts = run_query(
         "select count(*) filter (where loaded_at <= '" ~ state.loaded_through ~ "'::timestamptz),"
         ~ " count(*) filter (where loaded_at > '" ~ state.loaded_through ~ "'::timestamptz)"
-        ~ " from " ~ source('ingestion', '_loads')
-        ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
-        ~ " and extract_date <= date '" ~ state.as_of ~ "'"
+        ~ entity_loads(source_system, entity) ~ " and extract_date <= date '" ~ state.as_of ~ "'"
     ).rows[0] -%}
     {%- if counts[0] | int != state.files | int or counts[1] | int != 0 -%}
         {{- return(none) -}}
@@ -78,8 +76,7 @@
         {%- set loads = run_query(
             "select cast(max(loaded_at) as varchar),"
             ~ " count(*) filter (where extract_date <= " ~ as_of_date() ~ ")"
-            ~ " from " ~ source('ingestion', '_loads')
-            ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
+            ~ entity_loads(source_system, entity)
         ).rows[0] -%}
         {%- set state = {
             'as_of': as_of_value(),
@@ -91,4 +88,12 @@
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- ` from raw._loads where …`: the load log's files of one entity, for the queries above. -#}
+{% macro entity_loads(source_system, entity) -%}
+    {{- return(
+        " from " ~ source('ingestion', '_loads')
+        ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
+    ) -}}
 {%- endmacro %}
