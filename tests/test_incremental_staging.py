@@ -1,4 +1,4 @@
-"""The incremental staging tables (macros/extract_increment.sql, docs/incremental.md) on
+"""The incremental tables (macros/extract_increment.sql, docs/incremental.md) on
 generated extracts, with the real dbt build on DuckDB: a night that only adds the new folders
 leaves the same rows as a full build of that date, and the table rebuilds itself in full for
 an earlier date and after a reload. One warehouse runs the nights; a copy of it is rebuilt
@@ -10,8 +10,9 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -27,20 +28,29 @@ MODELS = [
     "stg_miniprogram__user_versions",
     "stg_miniprogram__events",
     "stg_miniprogram__orders",
+    "stg_miniprogram__order_items",
     "stg_wecom__external_contact_versions",
+    "stg_wecom__follow_user_versions",
     "stg_wecom__interactions",
     "stg_member__member_versions",
     "stg_member__offline_orders",
     "stg_member__points_entries",
+    "int_identity__identifier_occurrences",
 ]
 LATE = '{"event_id":"ev-late","openid":"o-late","event_name":"share","event_at":"%s 10:00:00","properties":{}}\n'
+LATE_CONTACT = (
+    '{"external_contact":{"external_userid":"wm-late","name":"Late","type":1,"gender":0,'
+    '"unionid":"un-late"},"follow_user":[{"userid":"staff-late","remark":"","description":"",'
+    '"createtime":%d,"remark_mobiles":["13912345678"],"add_way":1,"oper_userid":"staff-late",'
+    '"state":"","tags":[]}]}\n'
+)
 
 
 def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
     """`dbt run` of the incremental staging models as of a date; each model's SQL."""
     target = warehouse_dir / "target"
     done = subprocess.run(
-        [dbt_executable(), "run", "--select", *MODELS, *extra, "--target-path", str(target),
+        [dbt_executable(), "run", "--select", "+int_identity__identifier_occurrences", *MODELS, *extra, "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse_dir), "CDP_AS_OF": as_of.isoformat()},
         capture_output=True, text=True, check=False,
@@ -53,7 +63,10 @@ def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
 
 def tables(warehouse_dir: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
-        return {m: conn.execute(f"select * from staging.{m} order by all").fetchall() for m in MODELS}
+        schemas = dict(conn.execute("select table_name, schema_name from duckdb_tables()").fetchall())
+        return {
+            m: conn.execute(f"select * from {schemas[m]}.{m} order by all").fetchall() for m in MODELS
+        }
 
 
 def state(warehouse_dir: Path, model: str) -> dict:
@@ -76,11 +89,23 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     generate(landing, customers=150, days=len(DAYS), seed=5, end=END, snapshot_every=2)
     with (landing / "miniprogram" / DAYS[0].isoformat() / "events.jsonl").open("a") as events:
         events.write(LATE % DAYS[3])  # arrives on the first day, dated the fourth
+    # A relationship in the first night's contact snapshot, created on the fourth day.
+    first_contacts = landing / "wecom" / DAYS[0].isoformat() / "external_contacts.jsonl"
+    created = datetime.combine(DAYS[3], time(10), ZoneInfo("Asia/Shanghai"))
+    with first_contacts.open("a") as contacts:
+        contacts.write(LATE_CONTACT % created.timestamp())
+    # The late event's customer in a user snapshot of the second night: the later night sees
+    # it first on an earlier date (the event's first folder) than recorded.
+    users = next(p for d in DAYS[1:3] if (p := landing / "miniprogram" / d.isoformat() / "users.csv").exists())
+    with users.open("a", encoding="utf-8") as rows:
+        rows.write("o-late,,,Late,2026-01-01 10:00:00\n")
     nights, full = root / "nights", root / "full"
     load(nights, landing)
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"late user date": date.fromisoformat(users.parent.name)}
     out["first sql"] = dbt_run(nights, DAYS[0])
     out["first"] = tables(nights)
+    dbt_run(nights, DAYS[2])
+    out["second"] = tables(nights)
     out["later sql"] = dbt_run(nights, DAYS[-1])
     out["later"] = tables(nights)
     out["later state"] = {m: state(nights, m) for m in MODELS}
@@ -109,9 +134,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def test_a_later_night_adds_only_the_new_folders_and_equals_a_full_build(runs):
-    assert not any("_extract_date > date" in sql for sql in runs["first sql"].values())
-    for sql in runs["later sql"].values():  # only what came since the first night
-        assert f"_extract_date > date '{DAYS[0]}'" in sql
+    assert not any("extract_date > date" in sql for sql in runs["first sql"].values())
+    for sql in runs["later sql"].values():  # only what came since the second night
+        assert f"extract_date > date '{DAYS[2]}'" in sql
     assert runs["later"] == runs["later full"]
     for model, built in runs["later state"].items():  # the table's comment: how it was built
         assert built["as_of"] == DAYS[-1].isoformat(), model
@@ -123,12 +148,30 @@ def test_a_row_dated_after_its_folder_counts_from_its_own_date(runs):
     def late(rows):
         return [r for r in rows["stg_miniprogram__events"] if r[0] == "ev-late"]
 
-    assert late(runs["first"]) == []
+    assert late(runs["second"]) == []
     assert len(late(runs["later"])) == 1
+
+    def late_relationships(rows):
+        return [r for r in rows["stg_wecom__follow_user_versions"] if r[0] == "wm-late"]
+
+    def late_mobile(rows):
+        return [r for r in rows["int_identity__identifier_occurrences"] if r[3] == "13912345678"]
+
+    assert late_relationships(runs["second"]) == late_mobile(runs["second"]) == []
+    assert len(late_relationships(runs["later"])) == 1
+    assert [r[-1] for r in late_mobile(runs["later"])] == [DAYS[0]]  # seen on the snapshot
+
+
+def test_a_night_moves_a_first_seen_date_earlier(runs):
+    def first_seen(rows):
+        return [r[-1] for r in rows["int_identity__identifier_occurrences"] if r[1] == "openid:o-late"]
+
+    assert first_seen(runs["second"]) == [runs["late user date"]]
+    assert first_seen(runs["later"]) == [DAYS[0]]  # the late event's first folder
 
 
 def test_an_earlier_date_rebuilds_in_full(runs):
-    assert not any("_extract_date > date" in sql for sql in runs["earlier sql"].values())
+    assert not any("extract_date > date" in sql for sql in runs["earlier sql"].values())
     assert runs["earlier"] == runs["earlier full"]
     assert runs["earlier"] != runs["later"]
 

@@ -15,7 +15,8 @@
     - the model's SQL changed.
 
     extract_increment(source_system, entity): the date since which rows are added (a string,
-      YYYY-MM-DD), or none for a full build.
+      YYYY-MM-DD), or none for a full build. Without an entity, the files of every entity
+      count (a model built from several entities, e.g. int_identity__identifier_occurrences).
     increment_rows(since, dated): the filter of the rows a build reads from the raw table:
       folders dated ≤ D and `dated` (a SQL expression of the record's own date) ≤ D, and when
       `since` is set, only the rows whose folder or own date is after it.
@@ -23,7 +24,7 @@
       a table that exists.
     record_increment(source_system, entity): post-hook; writes the comment. -#}
 
-{% macro extract_increment(source_system, entity) -%}
+{% macro extract_increment(source_system=none, entity=none) -%}
     {#- A unit test has no table (`this` is none): it checks the full build's SQL. -#}
     {%- if not (execute and this and is_incremental()) -%}
         {{- return(none) -}}
@@ -63,7 +64,18 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro reset_increment(source_system, entity) -%}
+{#- added_since(since, dates): the rows of a table built from extracts that a night added or
+    wrote again: one of `dates` (SQL expressions: the row's `extract_date` and the dates of
+    the record whose passing counts it) is after `since`; every row (`true`) without since. -#}
+{% macro added_since(since, dates) -%}
+    {%- if since -%}
+        ({% for dated in dates %}{{ dated }} > date '{{ since }}'{% if not loop.last %} or {% endif %}{% endfor %})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro reset_increment(source_system=none, entity=none) -%}
     {%- if execute and is_incremental() and extract_increment(source_system, entity) is none -%}
         delete from {{ this }}
     {%- else -%}
@@ -71,7 +83,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro record_increment(source_system, entity) -%}
+{% macro record_increment(source_system=none, entity=none) -%}
     {%- if execute -%}
         {%- set loads = run_query(
             "select cast(max(loaded_at) as varchar),"
@@ -90,10 +102,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- ` from raw._loads where …`: the load log's files of one entity, for the queries above. -#}
-{% macro entity_loads(source_system, entity) -%}
+{#- ` from raw._loads where …`: the load log's files of one entity (of every entity without
+    one), for the queries above. -#}
+{% macro entity_loads(source_system=none, entity=none) -%}
     {{- return(
-        " from " ~ source('ingestion', '_loads')
-        ~ " where source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'"
+        " from " ~ source('ingestion', '_loads') ~ " where "
+        ~ ("source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'" if entity else "true")
     ) -}}
 {%- endmacro %}

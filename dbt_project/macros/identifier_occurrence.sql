@@ -15,3 +15,23 @@
         {{ seen_on }} as extract_date
     from {{ relation }}
 {%- endmacro %}
+
+{#- int_identity__identifier_occurrences on a night (`since` set): of the occurrences the
+    night's rows give, those not recorded yet or seen earlier than recorded (a first-seen
+    date only ever moves earlier); without since, all of them. An occurrence is keyed by
+    system, anchor key (null when the anchor is rejected), type and raw value. -#}
+{% macro new_or_earlier_occurrences(relation, since) -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    {%- if since %}
+    left join {{ this }} as recorded
+        on
+            {{ relation }}.source_system = recorded.source_system
+            and {{ relation }}.anchor_key is not distinct from recorded.anchor_key
+            and {{ relation }}.identifier_type = recorded.identifier_type
+            and {{ relation }}.raw_value = recorded.raw_value
+    where
+        recorded.first_seen_date is null
+        or {{ relation }}.first_seen_date < recorded.first_seen_date
+    {%- endif %}
+{%- endmacro %}

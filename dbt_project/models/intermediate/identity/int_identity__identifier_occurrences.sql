@@ -2,6 +2,33 @@
 -- record's key identifier (its "anchor": openid, external_userid or member_id) and the
 -- extract date it was first seen on. Records of every version count: a link once seen stays.
 -- `rejection` says why a value is no identifier: `blocklisted` or `invalid_mobile`.
+-- A first-seen date never moves later, so a night only reads the staging rows it added (new
+-- folders, records whose own date has just passed) and writes the occurrences that are new or
+-- seen earlier than recorded (docs/incremental.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='source_system, anchor_key, identifier_type, raw_value',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment() }}",
+    post_hook="{{ record_increment() }}",
+) }}
+{%- set since = extract_increment() %}
+{#- Per relation, the dates of its records (besides `extract_date`) whose passing adds or
+    changes a staging row: what a night reads again. -#}
+{%- set dated = {
+    'user_versions': ['registered_date'],
+    'orders': [local_date('updated_at')],
+    'events': ['event_date'],
+    'contact_versions': [],
+    'follow_user_versions': ['created_date'],
+    'contact_events': ['changed_date'],
+    'interactions': ['occurred_date'],
+    'member_versions': ['registered_date'],
+    'offline_orders': [local_date('updated_at')],
+    'points_entries': ['occurred_date'],
+} %}
+
 with
 
 user_versions as (
@@ -63,6 +90,7 @@ seen as (
         ('points_entries', 'member', 'member_id', 'first_extract_date', none),
     ] %}
         {{ identifier_occurrence(relation, system, identifier_type, seen_on, value) }}
+        where {{ added_since(since, ['extract_date'] + dated[relation]) }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -104,7 +132,7 @@ judged as (
     from normalised
 ),
 
-final as (
+occurrences as (
     select
         source_system,
         case
@@ -117,8 +145,13 @@ final as (
             when rejection is null then {{ identifier_key('identifier_type', 'candidate_value') }}
         end as identifier_key,
         rejection,
-        first_seen_date
+        min(first_seen_date) as first_seen_date
     from judged
+    group by all
+),
+
+final as (
+    {{ new_or_earlier_occurrences('occurrences', since) }}
 )
 
 select * from final

@@ -1,12 +1,24 @@
--- Mini-program order lines as of D: the line from the latest folder dated ≤ D.
+-- Mini-program order lines as of D: the line from the latest folder dated ≤ D. A night takes
+-- every line of each order seen again, from all its versions (docs/incremental.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('miniprogram', 'order_items') }}",
+    post_hook="{{ record_increment('miniprogram', 'order_items') }}",
+) }}
+{%- set since = extract_increment('miniprogram', 'order_items') %}
+
 with
 
-source as (
+-- Read twice on a night (its orders, then their versions): never copied whole first.
+source as not materialized (
     select * from {{ source('miniprogram', 'order_items') }}
 ),
 
 latest as (
-    {{ latest_versions('source', key='order_id, line_no') }}
+    {{ latest_versions('source', key='order_id, line_no', since=since, increment_key='order_id') }}
 ),
 
 renamed as (

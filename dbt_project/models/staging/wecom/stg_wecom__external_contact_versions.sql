@@ -1,5 +1,8 @@
 -- Every version of every WeCom external contact in the snapshots dated ≤ D, the JSON parsed
--- once into typed fields; `follow_users` keeps the list of (staff, customer) relationships.
+-- once into typed fields; `follow_users` keeps the list of (staff, customer) relationships,
+-- `last_follow_created_date` the local date of the latest of them (how a night finds, without
+-- reading every list, the relationships whose creation date has just passed: see
+-- stg_wecom__follow_user_versions).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -50,6 +53,9 @@ renamed as (
         contact.external_contact.gender as gender,
         nullif(trim(contact.external_contact.unionid), '') as unionid,
         coalesce(contact.follow_user, []) as follow_users,
+        {{ local_date(epoch_to_utc(
+            'list_max(list_transform(contact.follow_user, lambda f: f.createtime))'
+        )) }} as last_follow_created_date,
         _extract_date as extract_date,
         _line as source_line
     from parsed

@@ -1,9 +1,21 @@
 -- Every (staff, customer) relationship in every WeCom contact snapshot dated ≤ D, one row
--- per `follow_user` entry; relationships created after D do not count yet.
+-- per `follow_user` entry; relationships created after D do not count yet. A night adds the
+-- entries of the new snapshots and those whose creation date has passed since the last build
+-- (docs/incremental.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment('wecom', 'external_contacts') }}",
+    post_hook="{{ record_increment('wecom', 'external_contacts') }}",
+) }}
+{%- set since = extract_increment('wecom', 'external_contacts') %}
+
 with
 
 versions as (
     select * from {{ ref('stg_wecom__external_contact_versions') }}
+    where {{ added_since(since, ['extract_date', 'last_follow_created_date']) }}
 ),
 
 unnested as (
@@ -31,9 +43,14 @@ renamed as (
         extract_date,
         source_line
     from unnested
+),
+
+final as (
+    select * from renamed
     where
-        follow_user.userid is not null
-        and {{ local_date(epoch_to_utc('follow_user.createtime')) }} <= {{ as_of_date() }}
+        userid is not null
+        and created_date <= {{ as_of_date() }}
+        and {{ added_since(since, ['extract_date', 'created_date']) }}
 )
 
-select * from renamed
+select * from final
