@@ -7,6 +7,11 @@ adds nothing. `reload` names extract dates whose files are loaded again on purpo
 old rows are replaced in the same transaction, so a reader never sees a mix. A file that
 cannot be read is reported (`UnreadableExtract`) and nothing of it is loaded; the other files
 still load.
+
+Files are read in batches (BATCH_ROWS, BATCH_BYTES). While DuckDB writes one batch (a
+thread of its own), the next is read: reading (Arrow's parser, the encoding check) and
+writing (the row contract in SQL, the insert) then share the cores instead of taking turns.
+At most two batches are in memory; only the writer thread uses the connection while it runs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -161,20 +167,22 @@ def ingest(
     loaded = loaded_files(conn)
     if reload:
         check_reload_dates(conn, landing_dir, reload, files)
-    for entity in entities:
-        stats = report.entities.setdefault(entity.label, EntityStats())
-        mine = [f for f in files if f.entity == entity]
-        pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
-        report.already_loaded += len(mine) - len(pending)
-        if reload:
-            _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
-        if not pending:
-            continue
-        say(f"{entity.label}: loading {len(pending)} file(s)")
-        loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say)
-        for extract in pending:
-            loader.add(extract)
-        loader.flush()
+    with _Writer() as writer:
+        for entity in entities:
+            stats = report.entities.setdefault(entity.label, EntityStats())
+            mine = [f for f in files if f.entity == entity]
+            pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
+            report.already_loaded += len(mine) - len(pending)
+            if reload:
+                writer.wait()
+                _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
+            if not pending:
+                continue
+            say(f"{entity.label}: loading {len(pending)} file(s)")
+            loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say, writer)
+            for extract in pending:
+                loader.add(extract)
+            loader.flush()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -256,22 +264,55 @@ class _Pending:
     size: int
 
 
-class _EntityLoader:
-    """Collects read files of one entity and writes them in batches (BATCH_ROWS, BATCH_BYTES)."""
+class _Writer:
+    """One thread that writes batches, one at a time, while the caller reads the next: a
+    batch is handed over once the one before it is written; its error is raised then, or on
+    `wait`. Leaving the `with` block waits for the last batch."""
 
-    def __init__(self, conn, entity, batch_id, loaded_at, stats, say):
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self.writing: Future | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        self.wait()
+        self.writing = self.pool.submit(write)
+
+    def wait(self) -> None:
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            writing.result()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+        finally:
+            self.pool.shutdown(wait=True)  # after an error too: the connection is free again
+
+
+class _EntityLoader:
+    """Collects read files of one entity and hands them to the writer in batches (BATCH_ROWS,
+    BATCH_BYTES). The entity's seconds count from its first read to its last batch written."""
+
+    def __init__(self, conn, entity, batch_id, loaded_at, stats, say, writer: _Writer):
         self.conn = conn
         self.entity = entity
         self.batch_id = batch_id
         self.loaded_at = loaded_at
         self.stats = stats
         self.say = say
+        self.writer = writer
+        self.written_notes: list[str] = []
+        """Progress lines of the writer thread, said by the caller's thread once written."""
+        self.started = time.perf_counter()
         self.batch: list[_Pending] = []
         self.batch_rows = 0
         self.batch_bytes = 0
 
     def add(self, extract: ExtractFile) -> None:
-        started = time.perf_counter()
         data = extract.path.read_bytes()
         try:
             result = read_extract(extract, data)
@@ -279,23 +320,31 @@ class _EntityLoader:
             self.stats.unreadable.append(exc)
             self.say(f"unreadable: {exc}")
             return
-        finally:
-            self.stats.seconds += time.perf_counter() - started
         self.batch.append(_Pending(extract, result, len(data)))
         self.batch_rows += result.table.num_rows
         self.batch_bytes += len(data)
         if self.batch_rows >= BATCH_ROWS or self.batch_bytes >= BATCH_BYTES:
-            self.flush()
+            self._hand_over()
 
     def flush(self) -> None:
-        if not self.batch:
-            return
-        started = time.perf_counter()
-        try:
-            self._write(self.batch)
-        finally:
-            self.stats.seconds += time.perf_counter() - started
-            self.batch, self.batch_rows, self.batch_bytes = [], 0, 0
+        """Hand over what is left and wait until all of the entity is written."""
+        self._hand_over()
+        self.writer.wait()
+        self._say_written_notes()
+        self.stats.seconds = time.perf_counter() - self.started
+
+    def _hand_over(self) -> None:
+        if self.batch:
+            batch = self.batch
+            self.writer.wait()
+            self._say_written_notes()
+            self.writer.submit(lambda: self._write(batch))
+        self.batch, self.batch_rows, self.batch_bytes = [], 0, 0
+
+    def _say_written_notes(self) -> None:
+        notes, self.written_notes = self.written_notes, []
+        for note in notes:
+            self.say(note)
 
     def _write(self, batch: list[_Pending]) -> None:
         conn, entity = self.conn, self.entity
@@ -364,12 +413,8 @@ class _EntityLoader:
                 str(batch[idx].extract.path), line, "not JSON Lines: no line holds a JSON object"
             )
             self.stats.unreadable.append(exc)
-            self.say(f"unreadable: {exc}")
-        if rejected:
-            self.conn.execute(
-                "delete from _staged where _file_idx in (select unnest(?))",
-                [[idx for idx, _ in rejected]],
-            )
+            self.written_notes.append(f"unreadable: {exc}")
+        if rejected:  # its rows are all 'invalid JSON': without its file they go nowhere
             self.conn.execute(
                 "delete from _staged_files where _file_idx in (select unnest(?))",
                 [[idx for idx, _ in rejected]],

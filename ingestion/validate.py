@@ -8,10 +8,14 @@ paid_at: '2026-02-30 10:00:00'`, `negative paid_amount: -35.00`, `unknown order_
 Timestamps without an offset are Asia/Shanghai wall-clock time and are stored as such
 (`timestamp`); one with an offset (`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock
 time first. Staging models turn them into UTC.
+
+A JSON Lines record is parsed once (`from_json` into a struct of every column's path); a
+record is JSON when it is valid JSON and an object. A value that is JSON `null` is absent.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from ingestion.contracts import Column, Entity
@@ -32,12 +36,32 @@ def _value(entity: Entity, column: Column) -> str:
     """The column's text, trimmed, NULL when empty or absent."""
     if entity.fmt == "csv":
         return f"nullif(trim({ident(column.name)}), '')"
+    if column.json_path == "$":
+        return "case when _is_json then json(_record) end"
+    field = "_parsed" + "".join(f".{ident(part)}" for part in _path(column))
     if column.kind == "json":
-        path = column.json_path
-        text = "_record" if path == "$" else f"json_extract(_record, {literal(path)})"
-        return f"case when _is_json then json({text}) end"
-    extracted = f"json_extract_string(_record, {literal(column.json_path)})"
-    return f"case when _is_json then nullif(trim({extracted}), '') end"
+        return f"case when _is_json then {field} end"
+    return f"case when _is_json then nullif(trim({field}), '') end"
+
+
+def _path(column: Column) -> list[str]:
+    """The keys of a JSON path `$.a.b`."""
+    return column.json_path.removeprefix("$.").split(".")
+
+
+def json_shape(entity: Entity) -> str:
+    """The `from_json` structure of a JSON Lines entity: every column's path, as text (or
+    JSON for a `json` column)."""
+    shape: dict = {}
+    for column in entity.columns:
+        if column.json_path == "$":
+            continue
+        *parents, key = _path(column)
+        node = shape
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = "JSON" if column.kind == "json" else "VARCHAR"
+    return json.dumps(shape)
 
 
 def _typed(column: Column, v: str) -> str:
@@ -100,10 +124,10 @@ def staged_sql(entity: Entity, batch: str, carry: Sequence[str] = ()) -> str:
         reason = f"concat_ws('; ', {', '.join(checks)})"
     else:
         raw = "rtrim(_record, '\r\n')"
+        is_json = "coalesce(json_valid(_record) and regexp_matches(_record, '^[ \t\r\n]*[{]'), false)"
         source = (
-            "select *, "
-            "case when json_valid(_record) then json_type(_record) = 'OBJECT' else false end "
-            f"as _is_json from {batch}"
+            f"select *, case when _is_json then from_json(_record, {literal(json_shape(entity))}) "
+            f"end as _parsed from (select *, {is_json} as _is_json from {batch})"
         )
         reason = f"case when _is_json then concat_ws('; ', {', '.join(checks)}) else 'invalid JSON' end"
     return f"""

@@ -276,3 +276,20 @@ def test_generated_extracts_quarantine_exactly_the_broken_rows(conn, tmp_path, r
     assert report.quarantined == (0 if rate == 0 else sum(summary.bad_rows.values()))
     encodings = {r[0] for r in rows(conn, "select distinct encoding from raw._loads")}
     assert encodings == {"utf-8", "utf-8-bom", "gb18030"}
+
+
+def test_batches_are_written_while_the_next_is_read_and_lose_nothing(conn, landing, monkeypatch):
+    monkeypatch.setattr("ingestion.loader.BATCH_ROWS", 2)  # a batch per file
+    for day in range(1, 6):
+        landing.write("miniprogram", f"2026-01-0{day}", "events.jsonl", EVENT % (2 * day) + EVENT % (2 * day + 1))
+    landing.write("wecom", "2026-01-02", "contact_events.jsonl", "a,b\n")
+    bad = landing.write("wecom", "2026-01-03", "contact_events.jsonl", "not json\n")
+    said: list[str] = []
+    report = ingest(conn, landing.root, progress=said.append)
+    assert (report.files, report.rows) == (5, 10)
+    assert rows(conn, "select event_id, _file, _line from raw.miniprogram__events order by _file, _line") == [
+        (f"e{n}", f"miniprogram/2026-01-0{n // 2}/events.jsonl", 1 + n % 2) for n in range(2, 12)
+    ]
+    assert f"unreadable: {bad}, line 1: not JSON Lines: no line holds a JSON object" in said
+    assert len(report.errors) == 2
+
