@@ -15,24 +15,42 @@ interactions as (
     select * from {{ ref('stg_wecom__interactions') }}
 ),
 
+-- Per identifier value as recorded first (27M events at 1M customers come down to one row
+-- per openid), then per customer: the join (on the trimmed value) only sees the identifiers.
+event_openids as (
+    select
+        openid,
+        max(event_date) as last_event_date
+    from events
+    group by openid
+),
+
+inbound_contacts as (
+    select
+        external_userid,
+        max(occurred_date) as last_inbound_date
+    from interactions
+    where direction = 'inbound'
+    group by external_userid
+),
+
 last_events as (
     select
         identifiers.customer_id,
-        max(events.event_date) as last_event_date
-    from events
+        max(event_openids.last_event_date) as last_event_date
+    from event_openids
     inner join identifiers
-        on {{ customer_of('identifiers', 'openid', 'events.openid') }}
+        on {{ customer_of('identifiers', 'openid', 'event_openids.openid') }}
     group by identifiers.customer_id
 ),
 
 last_inbound as (
     select
         identifiers.customer_id,
-        max(interactions.occurred_date) as last_inbound_date
-    from interactions
+        max(inbound_contacts.last_inbound_date) as last_inbound_date
+    from inbound_contacts
     inner join identifiers
-        on {{ customer_of('identifiers', 'external_userid', 'interactions.external_userid') }}
-    where interactions.direction = 'inbound'
+        on {{ customer_of('identifiers', 'external_userid', 'inbound_contacts.external_userid') }}
     group by identifiers.customer_id
 ),
 

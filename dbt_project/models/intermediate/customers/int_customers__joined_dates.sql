@@ -41,10 +41,17 @@ firsts as (
     ] %}
         select
             identifiers.customer_id,
-            min({{ relation }}.{{ dated }}) as first_date
-        from {{ relation }}
+            min(per_identifier.first_date) as first_date
+        from (
+            -- per value as recorded first: one row per value instead of one per record
+            select
+                {{ identifier_type }} as identifier_value,
+                min({{ dated }}) as first_date
+            from {{ relation }}
+            group by {{ identifier_type }}
+        ) as per_identifier
         inner join identifiers
-            on {{ customer_of('identifiers', identifier_type, relation ~ '.' ~ identifier_type) }}
+            on {{ customer_of('identifiers', identifier_type, 'per_identifier.identifier_value') }}
         group by identifiers.customer_id
         union all
     {% endfor %}

@@ -16,35 +16,43 @@ identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
 
-activity as (
+-- Counted per identifier value as recorded first (one row per openid, or per contact and
+-- channel), then per customer: the join (on the trimmed value) only sees the identifiers.
+per_identifier as (
     select
-        identifiers.customer_id,
-        'miniprogram' as channel
+        'openid' as identifier_type,
+        openid as identifier_value,
+        'miniprogram' as channel,
+        count(*) as activities
     from events
-    inner join identifiers
-        on {{ customer_of('identifiers', 'openid', 'events.openid') }}
-    where events.event_date > {{ as_of_date() }} - {{ var('tag_channel_preference_days') }}
+    where event_date > {{ as_of_date() }} - {{ var('tag_channel_preference_days') }}
+    group by openid
     union all
     select
-        identifiers.customer_id,
-        interactions.channel
+        'external_userid' as identifier_type,
+        external_userid as identifier_value,
+        channel,
+        count(*) as activities
     from interactions
-    inner join identifiers
-        on {{ customer_of('identifiers', 'external_userid', 'interactions.external_userid') }}
     where
-        interactions.direction = 'inbound'
-        and interactions.occurred_date
-        > {{ as_of_date() }} - {{ var('tag_channel_preference_days') }}
+        direction = 'inbound'
+        and occurred_date > {{ as_of_date() }} - {{ var('tag_channel_preference_days') }}
+    group by external_userid, channel
 ),
 
 counted as (
     select
-        customer_id,
-        channel,
-        {{ tag_rank('channel_preference', 'channel') }} as channel_rank,
-        count(*) as activities
-    from activity
-    group by customer_id, channel
+        identifiers.customer_id,
+        per_identifier.channel,
+        {{ tag_rank('channel_preference', 'per_identifier.channel') }} as channel_rank,
+        sum(per_identifier.activities) as activities
+    from per_identifier
+    inner join identifiers
+        on
+            identifiers.identifier_key = {{ identifier_key(
+                'per_identifier.identifier_type', 'trim(per_identifier.identifier_value)'
+            ) }}
+    group by identifiers.customer_id, per_identifier.channel
 ),
 
 final as (
