@@ -6,6 +6,7 @@
 | `CDP_WAREHOUSE_DIR` | `data/warehouse` | the build database and (later) the published files |
 | `CDP_AS_OF` | today in Asia/Shanghai | the local date a run is "as of" |
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads |
+| `CDP_DBT_THREADS` | `1` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
