@@ -112,6 +112,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     shutil.copytree(nights, full, ignore=shutil.ignore_patterns("target"))
     dbt_run(full, DAYS[-1], "--full-refresh")
     out["later full"] = tables(full)
+    blocklist = ("--vars", '{identity_blocklist: ["o-late"]}')  # one run's override
+    out["blocklisted sql"] = dbt_run(nights, DAYS[-1], *blocklist)
+    out["blocklisted"] = tables(nights)
+    dbt_run(full, DAYS[-1], "--full-refresh", *blocklist)
+    out["blocklisted full"] = tables(full)
     out["earlier sql"] = dbt_run(nights, DAYS[2])
     out["earlier"] = tables(nights)
     dbt_run(full, DAYS[2], "--full-refresh")
@@ -168,6 +173,13 @@ def test_a_night_moves_a_first_seen_date_earlier(runs):
 
     assert first_seen(runs["second"]) == [runs["late user date"]]
     assert first_seen(runs["later"]) == [DAYS[0]]  # the late event's first folder
+
+
+def test_a_changed_blocklist_rebuilds_the_occurrences_in_full(runs):
+    occurrences = "int_identity__identifier_occurrences"
+    assert "extract_date > date" not in runs["blocklisted sql"][occurrences]
+    assert runs["blocklisted"][occurrences] == runs["blocklisted full"][occurrences]
+    assert {r[6] for r in runs["blocklisted"][occurrences] if r[3] == "o-late"} == {"blocklisted"}
 
 
 def test_an_earlier_date_rebuilds_in_full(runs):

@@ -12,11 +12,14 @@
     - the run is as of an earlier date than the table;
     - a file of the entity dated ≤ that D was loaded after it (`cdp run --reload`, or a late
       file landing in an old folder), or one was dropped;
-    - the model's SQL changed.
+    - the model's SQL changed, or the vars it names as its `settings` (e.g. the identity
+      blocklist of the occurrences: `cdp run --vars` may change it for one run).
 
-    extract_increment(source_system, entity): the date since which rows are added (a string,
-      YYYY-MM-DD), or none for a full build. Without an entity, the files of every entity
-      count (a model built from several entities, e.g. int_identity__identifier_occurrences).
+    extract_increment(source_system, entity, settings): the date since which rows are added
+      (a string, YYYY-MM-DD), or none for a full build. Without an entity, the files of every
+      entity count (a model built from several entities, e.g.
+      int_identity__identifier_occurrences). `settings`: the values of the vars the model's
+      rows depend on; the same in the model and both hooks.
     increment_rows(since, dated): the filter of the rows a build reads from the raw table:
       folders dated ≤ D and `dated` (a SQL expression of the record's own date) ≤ D, and when
       `since` is set, only the rows whose folder or own date is after it.
@@ -24,7 +27,7 @@
       a table that exists.
     record_increment(source_system, entity): post-hook; writes the comment. -#}
 
-{% macro extract_increment(source_system=none, entity=none) -%}
+{% macro extract_increment(source_system=none, entity=none, settings=none) -%}
     {#- A unit test has no table (`this` is none): it checks the full build's SQL. -#}
     {%- if not (execute and this and is_incremental()) -%}
         {{- return(none) -}}
@@ -34,7 +37,7 @@
         ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'"
     ).columns[0].values() -%}
     {%- set state = fromjson(comment[0] or 'null', none) if comment else none -%}
-    {%- if not state or state.get('checksum') != model.checksum.checksum
+    {%- if not state or state.get('checksum') != increment_checksum(settings)
         or as_of_value() < state.get('as_of', '') -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -75,15 +78,15 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro reset_increment(source_system=none, entity=none) -%}
-    {%- if execute and is_incremental() and extract_increment(source_system, entity) is none -%}
+{% macro reset_increment(source_system=none, entity=none, settings=none) -%}
+    {%- if execute and is_incremental() and extract_increment(source_system, entity, settings) is none -%}
         delete from {{ this }}
     {%- else -%}
         select 1
     {%- endif -%}
 {%- endmacro %}
 
-{% macro record_increment(source_system=none, entity=none) -%}
+{% macro record_increment(source_system=none, entity=none, settings=none) -%}
     {%- if execute -%}
         {%- set loads = run_query(
             "select cast(max(loaded_at) as varchar),"
@@ -94,12 +97,20 @@
             'as_of': as_of_value(),
             'loaded_through': loads[0] or '1970-01-01 00:00:00+00',
             'files': loads[1],
-            'checksum': model.checksum.checksum,
+            'checksum': increment_checksum(settings),
         } -%}
         comment on table {{ this }} is '{{ tojson(state) }}'
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The model's checksum, and with `settings` a digest of them too. -#}
+{% macro increment_checksum(settings=none) -%}
+    {%- if settings is none -%}
+        {{- return(model.checksum.checksum) -}}
+    {%- endif -%}
+    {{- return(model.checksum.checksum ~ ':' ~ local_md5(tojson(settings))) -}}
 {%- endmacro %}
 
 {#- ` from raw._loads where …`: the load log's files of one entity (of every entity without
