@@ -58,12 +58,7 @@
     and {{ dated }} <= {{ as_of_date() }}
     {%- endif %}
     {%- if since %}
-    and (
-        _extract_date > date '{{ since }}'
-        {%- if dated %}
-        or {{ dated }} > date '{{ since }}'
-        {%- endif %}
-    )
+    and {{ added_since(since, ['_extract_date'] + ([dated] if dated else [])) }}
     {%- endif %}
 {%- endmacro %}
 
