@@ -58,17 +58,39 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+DAGSTER_EVENT_BATCH_SIZE = 10_000
+"""Dagster hands the event log up to this many asset events of one batch at once."""
+
+
 def _prepare_environment(settings: Settings) -> None:
-    """Telemetry off everywhere; a Dagster home shared by `cdp run` and `cdp ui`."""
+    """Telemetry off everywhere; a Dagster home shared by `cdp run` and `cdp ui`, its event
+    log writing batches of asset events at once (orchestration/event_log.py)."""
     os.environ.setdefault("DAGSTER_HOME", str((settings.warehouse_dir.parent / "dagster").resolve()))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(DAGSTER_EVENT_BATCH_SIZE))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text(dagster_yaml(home), encoding="utf-8")
+
+
+def dagster_yaml(home: Path) -> str:
+    """A new Dagster home's settings: no telemetry; the batched SQLite event log where
+    Dagster keeps its own (`<home>/history/runs`)."""
+    return yaml.safe_dump(
+        {
+            "telemetry": {"enabled": False},
+            "event_log_storage": {
+                "module": "orchestration.event_log",
+                "class": "BatchedSqliteEventLogStorage",
+                "config": {"base_dir": str(home.resolve() / "history" / "runs")},
+            },
+        },
+        sort_keys=False,
+    )
 
 
 def _prepare_dbt_manifest() -> None:
