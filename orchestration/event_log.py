@@ -1,4 +1,5 @@
-"""Dagster's SQLite event log, writing a batch of asset events in one transaction.
+"""Dagster's SQLite event log, with open connections and a batch of asset events written in
+one transaction.
 
 A run over a range of extract dates records one event per asset and partition twice: planned
 when the run is created, materialized when the step ends. A year of history is 364 dates × 10
@@ -10,23 +11,77 @@ Dagster already hands these events over in batches when `DAGSTER_EVENT_BATCH_SIZ
 (the planned events of a run, the materializations of one output's partitions). This storage
 writes such a batch as Dagster writes each of its events, only together: the run database's
 rows in one insert, the index database's rows, tags and asset entries in one transaction.
-Any other event of a batch goes through Dagster's own `store_event`. `cdp` selects this
-storage in the `dagster.yaml` it writes into a new Dagster home, and sets the batch size
-(cdp/cli.py).
+Any other event of a batch goes through Dagster's own `store_event`.
+
+Every other event (a step's start, a dbt model's materialization, an asset check's result:
+~750 a night) is written on its own, and Dagster opened a new SQLite engine and connection
+for each, then closed it. This storage keeps the connections of the last few databases open
+(the index and the runs being written), behind Dagster's own lock as before.
+
+`cdp` selects this storage in the `dagster.yaml` it writes into a new Dagster home, and sets
+the batch size (cdp/cli.py).
 """
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import sqlalchemy as sa
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy.pool import StaticPool
+
+OPEN_DATABASES = 4
+"""Connections kept open: the index and the latest run databases."""
 
 
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> "BatchedSqliteEventLogStorage":
         return cls(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[sa.Connection]:
+        """Dagster's `_connect` (one transaction, under its lock) on a kept connection."""
+        with self._db_lock:
+            engine = self._engine(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _engine(self, shard: str) -> sa.Engine:
+        engines: OrderedDict[str, sa.Engine] = self.__dict__.setdefault("_engines", OrderedDict())
+        if shard in engines:
+            engines.move_to_end(shard)
+            return engines[shard]
+        engine = sa.create_engine(
+            self.conn_string_for_shard(shard),
+            poolclass=StaticPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        engines[shard] = engine
+        while len(engines) > OPEN_DATABASES:
+            engines.popitem(last=False)[1].dispose()
+        return engine
+
+    def _close_all(self) -> None:
+        with self._db_lock:
+            engines = self.__dict__.pop("_engines", {})
+            for engine in engines.values():
+                engine.dispose()
+
+    def wipe(self) -> None:
+        self._close_all()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_all()
+        super().dispose()
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """The asset events of the batch together; any other (an asset check's planned

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from cdp.cli import dagster_yaml
-from orchestration.event_log import BatchedSqliteEventLogStorage
+from orchestration.event_log import OPEN_DATABASES, BatchedSqliteEventLogStorage
 
 DATES = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-31")
 KEYS = [dg.AssetKey(["raw", name]) for name in ("users", "orders", "events")]
@@ -99,3 +99,21 @@ def test_batched_event_log_records_what_dagsters_own_records(
     # materializations in one
     assert sorted(batches) == [25, 25, 25, 76]
     assert (home / "history" / "runs" / "index.db").is_file()
+
+
+def test_runs_beyond_the_open_connections_are_all_recorded(tmp_path: Path):
+    """Six runs, four connections kept open: the older runs' are closed, nothing is lost."""
+    home = tmp_path / "batched"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(dagster_yaml(home), encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = [JOB.execute_in_process(instance=instance, tags=RANGE).run_id for _ in range(6)]
+        assert len(instance.event_log_storage._engines) == OPEN_DATABASES
+        for run_id in runs:
+            assert instance.get_run_by_id(run_id).is_success
+            logged = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+            assert len(logged) == 75
+        assert len(instance.fetch_materializations(KEYS[2], limit=1000).records) == 6 * 25
+        instance.wipe()
+        assert not instance.get_runs()
+        assert not instance.fetch_materializations(KEYS[2], limit=10).records
