@@ -52,6 +52,9 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _engine(self, shard: str) -> sa.Engine:
+        """The kept engine of a database (one connection), the least recently used one closed
+        beyond OPEN_DATABASES. Called under the lock; the cache is made on first use, as
+        Dagster's `__init__` already connects to the index."""
         engines: OrderedDict[str, sa.Engine] = self.__dict__.setdefault("_engines", OrderedDict())
         if shard in engines:
             engines.move_to_end(shard)
