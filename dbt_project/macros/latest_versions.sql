@@ -2,13 +2,15 @@
     latest `updated_at`, then the latest folder"): the rows of folders dated ≤ D whose own date
     (`dated`: a SQL expression of the record's local date, if it has one) is ≤ D, one per key,
     the latest by `updated_at` (when given), then extract date, then line; with
-    `_first_extract_date`, the folder the key was first seen in. With `since` (an incremental
-    build, macros/extract_increment.sql), only the keys with a version after it: each again
+    `_first_extract_date`, the folder the key was first seen in. `relation` is the raw table
+    itself (a `source()`), not a CTE over it: with `since` (an incremental build,
+    macros/extract_increment.sql), only the keys with a version after it are read, each again
     from all its versions (`increment_key`, default `key`: a leading part of a composite key
     to pick them by, e.g. the order of an order line: every line of the order is taken
-    again). That reads `relation` twice: make it an import CTE `as not
-    materialized`, or DuckDB first copies every column of every raw row (at 1M customers,
-    48 s of a night's events). -#}
+    again), and those versions are found by `rowid` from the key column alone before any other
+    column is read. Joining the keys to the whole rows instead made DuckDB carry every column
+    of every raw row through the join: at 1M customers 6 s of a night's events, against 1 s
+    this way (docs/benchmark.md). -#}
 {% macro latest_versions(relation, key, dated=none, updated_at=none, since=none, increment_key=none) -%}
     select
         *,
@@ -17,9 +19,12 @@
     where
         {{ increment_rows(none, dated) }}
         {%- if since %}
-        and {{ increment_key or key }} in (
-            select {{ increment_key or key }} from {{ relation }}
-            where {{ increment_rows(since, dated) }}
+        and rowid in (
+            select rowid from {{ relation }}
+            where {{ increment_key or key }} in (
+                select {{ increment_key or key }} from {{ relation }}
+                where {{ increment_rows(since, dated) }}
+            )
         )
         {%- endif %}
     qualify row_number() over (

@@ -11,13 +11,13 @@
 
 with
 
--- Read twice on a night (its keys, then their versions): never copied whole first.
-source as not materialized (
-    select * from {{ source('member', 'points_ledger') }}
-),
-
 latest as (
-    {{ latest_versions('source', key='entry_id', dated='cast(occurred_at as date)', since=since) }}
+    {{ latest_versions(
+        source('member', 'points_ledger'),
+        key='entry_id',
+        dated='cast(occurred_at as date)',
+        since=since,
+    ) }}
 ),
 
 renamed as (

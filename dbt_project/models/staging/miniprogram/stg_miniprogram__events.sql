@@ -11,13 +11,13 @@
 
 with
 
--- Read twice on a night (its keys, then their versions): never copied whole first.
-source as not materialized (
-    select * from {{ source('miniprogram', 'events') }}
-),
-
 latest as (
-    {{ latest_versions('source', key='event_id', dated='cast(event_at as date)', since=since) }}
+    {{ latest_versions(
+        source('miniprogram', 'events'),
+        key='event_id',
+        dated='cast(event_at as date)',
+        since=since,
+    ) }}
 ),
 
 renamed as (

@@ -12,13 +12,13 @@
 
 with
 
--- Read twice on a night (its orders, then their versions): never copied whole first.
-source as not materialized (
-    select * from {{ source('miniprogram', 'order_items') }}
-),
-
 latest as (
-    {{ latest_versions('source', key='order_id, line_no', since=since, increment_key='order_id') }}
+    {{ latest_versions(
+        source('miniprogram', 'order_items'),
+        key='order_id, line_no',
+        since=since,
+        increment_key='order_id',
+    ) }}
 ),
 
 renamed as (

@@ -12,14 +12,9 @@
 
 with
 
--- Read twice on a night (its keys, then their versions): never copied whole first.
-source as not materialized (
-    select * from {{ source('miniprogram', 'orders') }}
-),
-
 latest as (
     {{ latest_versions(
-        'source',
+        source('miniprogram', 'orders'),
         key='order_id',
         dated='cast(updated_at as date)',
         updated_at='updated_at',

@@ -1,13 +1,9 @@
 -- WeCom `change_external_contact` callbacks that happened by the end of D.
 with
 
-source as (
-    select * from {{ source('wecom', 'contact_events') }}
-),
-
 deduplicated as (
     {{ latest_versions(
-        'source',
+        source('wecom', 'contact_events'),
         key='ExternalUserID, UserID, ChangeType, CreateTime',
         dated=local_date(epoch_to_utc("CreateTime")),
     ) }}

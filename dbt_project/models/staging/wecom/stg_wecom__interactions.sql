@@ -11,14 +11,9 @@
 
 with
 
--- Read twice on a night (its keys, then their versions): never copied whole first.
-source as not materialized (
-    select * from {{ source('wecom', 'interactions') }}
-),
-
 latest as (
     {{ latest_versions(
-        'source',
+        source('wecom', 'interactions'),
         key='interaction_id',
         dated='cast(occurred_at as date)',
         since=since,
