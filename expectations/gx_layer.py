@@ -14,6 +14,7 @@ gate runs, newest first; the validation results they are rendered from are kept 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import time
@@ -51,6 +52,15 @@ KEEP_RUNS = 30
 SITE = "gate"
 RESULTS_DIR = ".gx_results"
 
+SPLIT_MIN_ROWS = 100_000
+SPLIT_MIN_COLUMNS = 8
+"""A suite whose first frame has at least this many rows and columns is validated in
+parts, one per set of columns its expectations read. GX's pandas engine copies the whole
+frame (every column) to drop a column's null rows before each column expectation, which on a
+wide frame was most of the validation (customer_profile at 1M customers, 18 columns: 5.2 s
+whole, 2.2 s in parts); on a narrow or small frame the cost of validating more batches
+outweighs it (wecom_tag_sync, 7 columns: 0.6 s whole, 0.7 s in parts)."""
+
 Frames = pd.DataFrame | Iterable[pd.DataFrame]
 
 # GX hashes every pandas batch below this size (an md5 over the whole frame) only to label it
@@ -82,9 +92,11 @@ class GxRun:
         *,
         batch_rows: int = BATCH_ROWS,
         keep_runs: int = KEEP_RUNS,
+        split_min_rows: int = SPLIT_MIN_ROWS,
     ) -> None:
         self.docs_dir = Path(docs_dir).resolve()
         self.batch_rows = batch_rows
+        self.split_min_rows = split_min_rows
         self.keep_runs = keep_runs
         self.run_identifier = RunIdentifier(
             run_name=_safe_name(run_id), run_time=dt.datetime.now(dt.timezone.utc)
@@ -125,16 +137,21 @@ class GxRun:
         shown beside failing examples (e.g. the file of a quarantine rate)."""
         started = time.perf_counter()
         suite = self.context.suites.add(suite)
-        asset = self._datasource.add_dataframe_asset(suite.name)
-        batch_definition = asset.add_batch_definition_whole_dataframe("frame")
+        parts: list[_Part] | None = None
         result_format = _result_format(id_columns)
         merged: ExpectationSuiteValidationResult | None = None
         rows = 0
         stream = iter([frames] if isinstance(frames, pd.DataFrame) else frames)
         try:
             for frame in stream:
-                batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-                result = batch.validate(suite, result_format=result_format)
+                parts = parts or self._parts(suite, id_columns, frame)
+                results = [
+                    part.batch_definition.get_batch(
+                        batch_parameters={"dataframe": part.columns_of(frame)}
+                    ).validate(part.suite, result_format=result_format)
+                    for part in parts
+                ]
+                result = _joined(suite, parts, results)
                 merged = result if merged is None else _merge(merged, result)
                 rows += len(frame)
         finally:
@@ -160,6 +177,35 @@ class GxRun:
             seconds=time.perf_counter() - started,
         )
 
+    def _parts(
+        self, suite: gx.ExpectationSuite, id_columns: Sequence[str], first: pd.DataFrame
+    ) -> list[_Part]:
+        """The suite whole, or when the first frame is large (SPLIT_MIN_ROWS) split by the
+        columns its expectations read: one part per set of columns, each validated on a frame
+        of its columns and `id_columns` only."""
+        if len(first) < self.split_min_rows or len(first.columns) < SPLIT_MIN_COLUMNS:
+            return [self._part(suite, (), range(len(suite.expectations)))]
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for position, expectation in enumerate(suite.expectations):
+            groups.setdefault(_columns(expectation), []).append(position)
+        parts = []
+        for number, (columns, positions) in enumerate(groups.items()):
+            expectations = [copy.copy(suite.expectations[p]) for p in positions]
+            part_suite = self.context.suites.add(
+                gx.ExpectationSuite(name=f"{suite.name}.{number}", expectations=expectations)
+            )
+            read = (*columns, *(c for c in id_columns if c not in columns)) if columns else ()
+            parts.append(self._part(part_suite, read, positions))
+        return parts
+
+    def _part(
+        self, suite: gx.ExpectationSuite, columns: tuple[str, ...], positions: Iterable[int]
+    ) -> _Part:
+        """A part of a suite already in the context, with its own data asset."""
+        asset = self._datasource.add_dataframe_asset(suite.name)
+        batches = asset.add_batch_definition_whole_dataframe("frame")
+        return _Part(columns, tuple(positions), suite, batches)
+
     def build_docs(self) -> Path:
         """Render this run's validations and suites and the index; returns index.html."""
         self._prune()
@@ -178,6 +224,53 @@ class GxRun:
         for key in keys:
             if (key.run_id.run_time, key.run_id.run_name) not in kept:
                 store.remove_key(key)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Some expectations of a suite and the columns they read (empty: the whole frame)."""
+
+    columns: tuple[str, ...]
+    positions: tuple[int, ...]
+    """Where the part's expectations are in the suite."""
+    suite: gx.ExpectationSuite
+    batch_definition: Any
+
+    def columns_of(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The part's columns of `frame`; a missing one is left to its expectation to report."""
+        if not self.columns:
+            return frame
+        return frame[[c for c in self.columns if c in frame.columns]]
+
+
+def _columns(expectation: Any) -> tuple[str, ...]:
+    """The columns an expectation reads (none for a table expectation)."""
+    kwargs = expectation.configuration.kwargs
+    if kwargs.get("column_list"):
+        return tuple(kwargs["column_list"])
+    return tuple(kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k))
+
+
+def _joined(
+    suite: gx.ExpectationSuite,
+    parts: Sequence[_Part],
+    results: Sequence[ExpectationSuiteValidationResult],
+) -> ExpectationSuiteValidationResult:
+    """The results of a suite's parts over one frame as the suite's result over it, in the
+    suite's order."""
+    placed = sorted(
+        (
+            (position, item)
+            for part, result in zip(parts, results, strict=True)
+            for position, item in zip(part.positions, result.results, strict=True)
+        ),
+        key=lambda pair: pair[0],
+    )
+    joined = results[0]
+    joined.results = [item for _, item in placed]
+    joined.success = all(result.success for result in results)
+    joined.suite_name = suite.name
+    return joined
 
 
 def quote(name: str) -> str:

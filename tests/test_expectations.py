@@ -708,6 +708,42 @@ def test_frames_keep_keys_together_and_results_add_up(tmp_path: Path) -> None:
     assert [list(f.columns) for f in empty] == [["k", "v"]] and len(empty[0]) == 0
 
 
+def test_a_wide_frame_validated_in_parts_gives_the_results_of_the_whole(tmp_path: Path) -> None:
+    frame = pd.DataFrame({f"c{i}": [f"v{i}-{r}" for r in range(20)] for i in range(9)})
+    frame["n"] = range(20)
+    frame.loc[3, "c1"] = "tel 13800138000"
+    frame.loc[[5, 6], "c2"] = "v2-5"
+
+    def expectations() -> list:
+        return [
+            gxe.ExpectColumnValuesToBeBetween(column="n", max_value=17),
+            gxe.ExpectColumnValuesToNotMatchRegex(column="c1", regex="13800138000"),
+            gxe.ExpectTableRowCountToEqual(value=19),
+            gxe.ExpectColumnValuesToBeUnique(column="c2"),
+            gxe.ExpectColumnToExist(column="missing"),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="c3", column_B="c4"),
+            gxe.ExpectColumnValuesToNotBeNull(column="n"),
+        ]
+
+    found = {}
+    for label, split_min_rows in (("whole", 10**9), ("parts", 1)):
+        run = GxRun(tmp_path / "docs", label, split_min_rows=split_min_rows)
+        suite = gx.ExpectationSuite(name=label, expectations=expectations())
+        batches = [frame.iloc[:10], frame.iloc[10:]]
+        found[label] = run.validate("t", iter(batches), suite, id_columns=["c0"])
+        store = run.context.validation_results_store
+        [key] = [k for k in store.list_keys() if k.run_id.run_name == label]
+        stored = store.get(key)
+        found[label + " order"] = [r.expectation_config.type for r in stored.results]
+    whole, parts = found["whole"], found["parts"]
+    assert sorted(parts.failures) == sorted(whole.failures) and len(whole.failures) == 6
+    assert (parts.evaluated, parts.rows, parts.passed) == (whole.evaluated, whole.rows, False)
+    assert found["parts order"] == [e.expectation_type for e in expectations()]
+    assert sorted(found["whole order"]) == sorted(found["parts order"])
+    assert "t: expect_column_values_to_not_match_regex c1 /13800138000/: 1 of 20 rows matching" \
+        " (e.g. tel 13800138000 (c0=v0-3))" in parts.failures
+
+
 def test_data_docs_keep_the_last_runs(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     frame = pd.DataFrame({"a": [1, 2]})
