@@ -36,6 +36,7 @@ MODELS = [
     "stg_member__offline_orders",
     "stg_member__points_entries",
     "int_identity__identifier_occurrences",
+    "fct_orders",
 ]
 LATE = '{"event_id":"ev-late","openid":"o-late","event_name":"share","event_at":"%s 10:00:00","properties":{}}\n'
 LATE_CONTACT = (
@@ -50,7 +51,7 @@ def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
     """`dbt run` of the incremental staging models as of a date; each model's SQL."""
     target = warehouse_dir / "target"
     done = subprocess.run(
-        [dbt_executable(), "run", "--select", "+int_identity__identifier_occurrences", *MODELS, *extra, "--target-path", str(target),
+        [dbt_executable(), "run", "--select", "+fct_orders", *MODELS, *extra, "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse_dir), "CDP_AS_OF": as_of.isoformat()},
         capture_output=True, text=True, check=False,
@@ -112,7 +113,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     shutil.copytree(nights, full, ignore=shutil.ignore_patterns("target"))
     dbt_run(full, DAYS[-1], "--full-refresh")
     out["later full"] = tables(full)
-    blocklist = ("--vars", '{identity_blocklist: ["o-late"]}')  # one run's override
+    # One run's override; the ordering openid's orders lose their customer on a night.
+    orders = (landing / "miniprogram" / DAYS[0].isoformat() / "orders.csv").read_text("utf-8")
+    out["blocked buyer"] = buyer = orders.splitlines()[1].split(",")[1]
+    blocklist = ("--vars", json.dumps({"identity_blocklist": ["o-late", buyer]}))
     out["blocklisted sql"] = dbt_run(nights, DAYS[-1], *blocklist)
     out["blocklisted"] = tables(nights)
     dbt_run(full, DAYS[-1], "--full-refresh", *blocklist)
@@ -180,6 +184,15 @@ def test_a_changed_blocklist_rebuilds_the_occurrences_in_full(runs):
     assert "extract_date > date" not in runs["blocklisted sql"][occurrences]
     assert runs["blocklisted"][occurrences] == runs["blocklisted full"][occurrences]
     assert {r[6] for r in runs["blocklisted"][occurrences] if r[3] == "o-late"} == {"blocklisted"}
+
+
+def test_a_night_rewrites_the_orders_whose_customer_changed(runs):
+    def customers(rows):
+        return {r[3] for r in rows["fct_orders"] if r[4] == runs["blocked buyer"]}
+
+    assert "extract_date > date" in runs["blocklisted sql"]["fct_orders"]  # still incremental
+    assert runs["blocklisted"]["fct_orders"] == runs["blocklisted full"]["fct_orders"]
+    assert customers(runs["later"]) != {None} and customers(runs["blocklisted"]) == {None}
 
 
 def test_an_earlier_date_rebuilds_in_full(runs):

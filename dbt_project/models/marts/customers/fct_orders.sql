@@ -1,6 +1,20 @@
 -- Every order of both systems as of D, latest version, with its customer and whether it
 -- counts (rules §2): a mini-program order whose status is paid / shipped / completed and that
 -- has a `paid_at`, or an in-store order that is paid (vars qualifying_*_statuses).
+-- A night writes only the orders it changed (docs/incremental.md): those the staging tables
+-- took again (a new version, or one whose update date has just passed) and those whose openid
+-- or member_id now belongs to another customer (a merge) or to none.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ reset_increment(settings=qualifying_statuses()) }}",
+    post_hook="{{ record_increment(settings=qualifying_statuses()) }}",
+) }}
+{%- set since = extract_increment(settings=qualifying_statuses()) %}
+{%- set taken_again = added_since(since, ['extract_date', local_date('updated_at')]) %}
+
 with
 
 miniprogram_orders as (
@@ -14,6 +28,31 @@ offline_orders as (
 identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
+{%- if since %}
+
+recorded as (
+    select distinct
+        openid,
+        member_id,
+        customer_id
+    from {{ this }}
+),
+
+-- the openids and member ids whose customer is not the one their orders carry
+moved as (
+    select
+        recorded.openid,
+        recorded.member_id
+    from recorded
+    left join identifiers as by_openid
+        on {{ customer_of('by_openid', 'openid', 'recorded.openid') }}
+    left join identifiers as by_member
+        on {{ customer_of('by_member', 'member_id', 'recorded.member_id') }}
+    where
+        coalesce(by_openid.customer_id, by_member.customer_id)
+        is distinct from recorded.customer_id
+),
+{%- endif %}
 
 unioned as (
     select
@@ -36,6 +75,9 @@ unioned as (
         updated_at,
         coalesce(paid_date, created_date) as order_date
     from miniprogram_orders
+    {%- if since %}
+    where {{ taken_again }} or openid in (select moved.openid from moved)
+    {%- endif %}
     union all
     select
         'member' as source_system,
@@ -55,6 +97,9 @@ unioned as (
         updated_at,
         paid_date as order_date
     from offline_orders
+    {%- if since %}
+    where {{ taken_again }} or member_id in (select moved.member_id from moved)
+    {%- endif %}
 ),
 
 final as (
@@ -76,8 +121,7 @@ final as (
         unioned.coupon_id,
         unioned.created_at,
         unioned.paid_at,
-        unioned.updated_at,
-        {{ as_of_date() }} as as_of_date
+        unioned.updated_at
     from unioned
     left join identifiers as by_openid
         on {{ customer_of('by_openid', 'openid', 'unioned.openid') }}
