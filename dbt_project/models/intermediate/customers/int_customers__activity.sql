@@ -7,31 +7,26 @@ identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
 
-events as (
-    select * from {{ ref('stg_miniprogram__events') }}
+identifier_dates as (
+    select * from {{ ref('int_customers__identifier_dates') }}
 ),
 
-interactions as (
-    select * from {{ ref('stg_wecom__interactions') }}
-),
-
--- Per identifier value as recorded first (27M events at 1M customers come down to one row
--- per openid), then per customer: the join (on the trimmed value) only sees the identifiers.
+-- Per identifier value as recorded first, then per customer: the join (on the trimmed value)
+-- only sees the identifiers.
 event_openids as (
     select
-        openid,
-        max(event_date) as last_event_date
-    from events
-    group by openid
+        identifier_value as openid,
+        last_event_date
+    from identifier_dates
+    where identifier_type = 'openid'
 ),
 
 inbound_contacts as (
     select
-        external_userid,
-        max(occurred_date) as last_inbound_date
-    from interactions
-    where direction = 'inbound'
-    group by external_userid
+        identifier_value as external_userid,
+        last_inbound_date
+    from identifier_dates
+    where identifier_type = 'external_userid' and last_inbound_date is not null
 ),
 
 last_events as (

@@ -19,42 +19,48 @@ user_versions as (
     select * from {{ ref('stg_miniprogram__user_versions') }}
 ),
 
-events as (
-    select * from {{ ref('stg_miniprogram__events') }}
-),
-
-interactions as (
-    select * from {{ ref('stg_wecom__interactions') }}
+identifier_dates as (
+    select * from {{ ref('int_customers__identifier_dates') }}
 ),
 
 order_summary as (
     select * from {{ ref('int_customers__order_summary') }}
 ),
 
-firsts as (
+-- per value as recorded first: one row per value instead of one per record
+per_identifier as (
     {% for relation, identifier_type, dated in [
         ('follow_user_versions', 'external_userid', 'created_date'),
         ('member_versions', 'member_id', 'registered_date'),
         ('user_versions', 'openid', 'registered_date'),
-        ('events', 'openid', 'event_date'),
-        ('interactions', 'external_userid', 'occurred_date'),
     ] %}
         select
-            identifiers.customer_id,
-            min(per_identifier.first_date) as first_date
-        from (
-            -- per value as recorded first: one row per value instead of one per record
-            select
-                {{ identifier_type }} as identifier_value,
-                min({{ dated }}) as first_date
-            from {{ relation }}
-            group by {{ identifier_type }}
-        ) as per_identifier
-        inner join identifiers
-            on {{ customer_of('identifiers', identifier_type, 'per_identifier.identifier_value') }}
-        group by identifiers.customer_id
+            '{{ identifier_type }}' as identifier_type,
+            {{ identifier_type }} as identifier_value,
+            min({{ dated }}) as first_date
+        from {{ relation }}
+        group by {{ identifier_type }}
         union all
     {% endfor %}
+    select
+        identifier_type,
+        identifier_value,
+        coalesce(first_event_date, first_interaction_date) as first_date
+    from identifier_dates
+),
+
+firsts as (
+    select
+        identifiers.customer_id,
+        min(per_identifier.first_date) as first_date
+    from per_identifier
+    inner join identifiers
+        on
+            identifiers.identifier_key = {{ identifier_key(
+                'per_identifier.identifier_type', 'trim(per_identifier.identifier_value)'
+            ) }}
+    group by identifiers.customer_id
+    union all
     select
         customer_id,
         first_order_date as first_date
