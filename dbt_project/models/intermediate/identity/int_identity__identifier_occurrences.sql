@@ -94,6 +94,25 @@ seen as (
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
+{%- if since %}
+
+-- On a night, the rows of occurrences the table does not hold as seen as early: a new
+-- snapshot sees again nearly every identifier the table holds (at 100k customers 522k rows
+-- for 4k new occurrences), and dropping those first spares grouping and judging them. A row
+-- whose anchor is rejected matches no recorded key and goes on to the full path.
+unrecorded as (
+    select seen.*
+    from seen
+    anti join {{ this }} as recorded
+        on
+            seen.source_system = recorded.source_system
+            and recorded.anchor_key
+            = {{ identifier_key('seen.anchor_type', 'trim(seen.anchor_value)') }}
+            and seen.identifier_type = recorded.identifier_type
+            and seen.raw_value = recorded.raw_value
+            and recorded.first_seen_date <= seen.extract_date
+),
+{%- endif %}
 
 distinct_seen as (
     select
@@ -103,7 +122,7 @@ distinct_seen as (
         identifier_type,
         raw_value,
         min(extract_date) as first_seen_date
-    from seen
+    from {{ 'unrecorded' if since else 'seen' }}
     where nullif(trim(raw_value), '') is not null
     group by all
 ),
