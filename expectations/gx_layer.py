@@ -201,10 +201,12 @@ class GxRun:
     def _part(
         self, suite: gx.ExpectationSuite, columns: tuple[str, ...], positions: Iterable[int]
     ) -> _Part:
-        """A part of a suite already in the context, with its own data asset."""
+        """A part of a suite already in the context, with its own data asset; `positions`: where
+        its expectations are in the whole suite."""
         asset = self._datasource.add_dataframe_asset(suite.name)
         batches = asset.add_batch_definition_whole_dataframe("frame")
-        return _Part(columns, tuple(positions), suite, batches)
+        order = {e.id: p for e, p in zip(suite.expectations, positions, strict=True)}
+        return _Part(columns, order, suite, batches)
 
     def build_docs(self) -> Path:
         """Render this run's validations and suites and the index; returns index.html."""
@@ -231,8 +233,8 @@ class _Part:
     """Some expectations of a suite and the columns they read (empty: the whole frame)."""
 
     columns: tuple[str, ...]
-    positions: tuple[int, ...]
-    """Where the part's expectations are in the suite."""
+    order: dict[str | None, int]
+    """The position in the whole suite of each of the part's expectations, by id."""
     suite: gx.ExpectationSuite
     batch_definition: Any
 
@@ -257,12 +259,12 @@ def _joined(
     results: Sequence[ExpectationSuiteValidationResult],
 ) -> ExpectationSuiteValidationResult:
     """The results of a suite's parts over one frame as the suite's result over it, in the
-    suite's order."""
+    suite's order (GX returns a suite's results in an order of its own)."""
     placed = sorted(
         (
-            (position, item)
+            (part.order[item.expectation_config.id], item)
             for part, result in zip(parts, results, strict=True)
-            for position, item in zip(part.positions, result.results, strict=True)
+            for item in result.results
         ),
         key=lambda pair: pair[0],
     )
