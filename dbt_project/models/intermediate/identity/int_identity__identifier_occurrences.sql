@@ -94,25 +94,27 @@ seen as (
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
-{%- if since %}
 
 -- On a night, the rows of occurrences the table does not hold as seen as early: a new
 -- snapshot sees again nearly every identifier the table holds (at 100k customers 522k rows
 -- for 4k new occurrences), and dropping those first spares grouping and judging them. A row
 -- whose anchor is rejected matches no recorded key and goes on to the full path.
 unrecorded as (
-    select seen.*
-    from seen
-    anti join {{ this }} as recorded
-        on
-            seen.source_system = recorded.source_system
-            and recorded.anchor_key
-            = {{ identifier_key('seen.anchor_type', 'trim(seen.anchor_value)') }}
-            and seen.identifier_type = recorded.identifier_type
-            and seen.raw_value = recorded.raw_value
-            and recorded.first_seen_date <= seen.extract_date
+    {% if since %}
+        select seen.*
+        from seen
+        anti join {{ this }} as recorded
+            on
+                seen.source_system = recorded.source_system
+                and {{ identifier_key('seen.anchor_type', 'trim(seen.anchor_value)') }}
+                = recorded.anchor_key
+                and seen.identifier_type = recorded.identifier_type
+                and seen.raw_value = recorded.raw_value
+                and seen.extract_date >= recorded.first_seen_date
+    {% else %}
+        select * from seen
+    {% endif %}
 ),
-{%- endif %}
 
 distinct_seen as (
     select
@@ -122,7 +124,7 @@ distinct_seen as (
         identifier_type,
         raw_value,
         min(extract_date) as first_seen_date
-    from {{ 'unrecorded' if since else 'seen' }}
+    from unrecorded
     where nullif(trim(raw_value), '') is not null
     group by all
 ),

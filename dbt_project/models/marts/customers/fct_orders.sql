@@ -13,6 +13,7 @@
     post_hook="{{ record_increment(settings=qualifying_statuses()) }}",
 ) }}
 {%- set since = extract_increment(settings=qualifying_statuses()) %}
+{#- every order in a full build (`true`): since is none -#}
 {%- set taken_again = added_since(since, ['extract_date', local_date('updated_at')]) %}
 
 with
@@ -28,14 +29,22 @@ offline_orders as (
 identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
-{%- if since %}
 
+-- the openids and member ids and the customer their orders carry (none in a full build)
 recorded as (
-    select distinct
-        openid,
-        member_id,
-        customer_id
-    from {{ this }}
+    {% if since %}
+        select distinct
+            openid,
+            member_id,
+            customer_id
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as varchar) as openid,
+            cast(null as varchar) as member_id,
+            cast(null as varchar) as customer_id
+        where false
+    {% endif %}
 ),
 
 -- the openids and member ids whose customer is not the one their orders carry
@@ -52,7 +61,6 @@ moved as (
         coalesce(by_openid.customer_id, by_member.customer_id)
         is distinct from recorded.customer_id
 ),
-{%- endif %}
 
 unioned as (
     select
@@ -75,9 +83,7 @@ unioned as (
         updated_at,
         coalesce(paid_date, created_date) as order_date
     from miniprogram_orders
-    {%- if since %}
     where {{ taken_again }} or openid in (select moved.openid from moved)
-    {%- endif %}
     union all
     select
         'member' as source_system,
@@ -97,9 +103,7 @@ unioned as (
         updated_at,
         paid_date as order_date
     from offline_orders
-    {%- if since %}
     where {{ taken_again }} or member_id in (select moved.member_id from moved)
-    {%- endif %}
 ),
 
 final as (
