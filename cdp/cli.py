@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from cdp.bench import HISTORY_DAYS
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from cdp.wecom import command as wecom_command
 from orchestration.dbt_manifest import ManifestError
@@ -364,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
         "1000000, or the only size given)",
     )
     bench.add_argument(
-        "--days", dest="history_days", type=_positive, default=365, metavar="N",
+        "--days", dest="history_days", type=_positive, default=HISTORY_DAYS, metavar="N",
         help="days of extracts (default 365)",
     )
     bench.add_argument(

@@ -35,7 +35,9 @@ def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| full build (s) |" in done.stdout and "| nightly: dbt (s) |" in done.stdout
     (data,) = (tmp_path / "results").glob("*.json")
-    assert (tmp_path / "results" / f"{data.stem}.md").read_text(encoding="utf-8") in done.stdout
+    assert data.stem.endswith("-30d")  # not a year: never overwrites the day's figures over a year
+    table = (tmp_path / "results" / f"{data.stem}.md").read_text(encoding="utf-8")
+    assert table in done.stdout and "History: 30 days of extracts" in table
     (size,) = json.loads(data.read_text(encoding="utf-8"))
     assert set(REQUIRED) <= set(size)
     assert size["customers"] == 10_000 and size["machine"]["cores"] == os.cpu_count()

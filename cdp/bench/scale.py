@@ -19,7 +19,7 @@ At the detail size (1M by default) also, on that same warehouse:
 5. the RFM and lifecycle marts beside the same rules in plain pandas, both checked equal.
 
 Results: `<results>/<date>.json` (one object per size) and `<results>/<date>.md`, a table
-that is also printed.
+that is also printed; `<date>-<days>d.json` and `.md` for a history other than a year.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.bench import identity, marts
+from cdp.bench import HISTORY_DAYS, identity, marts
 from cdp.bench.duckdb_read import duckdb_read
 from cdp.bench.process import measure
 from cdp.bench.stages import STAGES, run_stages
@@ -326,6 +326,8 @@ def markdown(results: list[SizeResult]) -> str:
         )
     m = results[0].machine
     lines.append("")
+    lines.append(f"History: {results[0].landing['days']} days of extracts, a full snapshot every "
+                 f"{results[0].landing['snapshot_every']} days.")
     lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}; "
                  f"Python {m['python']}, DuckDB {m['duckdb']}, dbt-core {m['dbt_core']}, "
                  f"Dagster {m['dagster']}.")
@@ -333,8 +335,12 @@ def markdown(results: list[SizeResult]) -> str:
 
 
 def write_results(results: list[SizeResult], folder: Path, day: date) -> tuple[Path, Path]:
+    """`<date>.json` and `.md`; `<date>-<days>d.*` when the history is not a year, so such a
+    run never overwrites the day's figures over a year."""
     folder.mkdir(parents=True, exist_ok=True)
-    data, table = folder / f"{day.isoformat()}.json", folder / f"{day.isoformat()}.md"
+    days = results[0].landing["days"]
+    stem = day.isoformat() if days == HISTORY_DAYS else f"{day.isoformat()}-{days}d"
+    data, table = folder / f"{stem}.json", folder / f"{stem}.md"
     data.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
     table.write_text(markdown(results), encoding="utf-8")
     return data, table
