@@ -1,7 +1,9 @@
 -- The golden-record candidates (rules §1, profile fields): one row per current source record
 -- of a customer with its name, gender, birthday, mobile and unionid, ranked by source (the
 -- member system first, then WeCom, then the mini-program) and recency within the source:
--- `candidate_rank` 1 is the customer's best record.
+-- `candidate_rank` 1 is the customer's best record. Ties (two records of one source written
+-- at the same time) are ordered by the records' values, so the same data always gives the
+-- same golden record.
 -- Mobiles are normalised and kept only when they are an identifier of that customer (valid,
 -- not blocklisted, not shared).
 with
@@ -84,30 +86,47 @@ records as (
         on {{ customer_of('identifiers', 'openid', 'users.openid') }}
 ),
 
+-- the digits of a record's mobile, once (the normalisation below reads them five times)
+with_digits as (
+    select
+        *,
+        {{ mobile_digits('mobile') }} as mobile_digits
+    from records
+),
+
 final as (
     select
-        records.customer_id,
-        records.source_rank,
-        records.recorded_at,
+        with_digits.customer_id,
+        with_digits.source_rank,
+        with_digits.recorded_at,
         row_number() over (
-            partition by records.customer_id
-            order by records.source_rank asc, records.recorded_at desc nulls last
+            partition by with_digits.customer_id
+            order by
+                with_digits.source_rank asc,
+                with_digits.recorded_at desc nulls last,
+                with_digits.name asc nulls last,
+                with_digits.gender asc nulls last,
+                with_digits.birthday asc nulls last,
+                own_mobile.identifier_value asc nulls last,
+                own_unionid.identifier_value asc nulls last
         ) as candidate_rank,
-        records.name,
-        records.gender,
-        records.birthday,
+        with_digits.name,
+        with_digits.gender,
+        with_digits.birthday,
         own_mobile.identifier_value as mobile,
         own_unionid.identifier_value as unionid
-    from records
+    from with_digits
+    -- the type first: the join then hashes the customers' mobiles alone, not every identifier
     left join identifiers as own_mobile
         on
-            own_mobile.identifier_key
-            = {{ identifier_key("'mobile'", normalised_mobile(mobile_digits('records.mobile'))) }}
-            and records.customer_id = own_mobile.customer_id
+            own_mobile.identifier_type = 'mobile'
+            and own_mobile.identifier_key
+            = {{ identifier_key("'mobile'", normalised_mobile('with_digits.mobile_digits')) }}
+            and with_digits.customer_id = own_mobile.customer_id
     left join identifiers as own_unionid
         on
-            {{ customer_of('own_unionid', 'unionid', 'records.unionid') }}
-            and records.customer_id = own_unionid.customer_id
+            {{ customer_of('own_unionid', 'unionid', 'with_digits.unionid') }}
+            and with_digits.customer_id = own_unionid.customer_id
 )
 
 select * from final
