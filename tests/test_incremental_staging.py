@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,16 @@ MODELS = [
     "int_identity__identifier_occurrences",
     "fct_orders",
 ]
+# The identity graph after the occurrences: a night redoes what the occurrences it recorded
+# touch (macros/identity_increment.sql, cdp/identity/night.py). The id history is built too,
+# so the nights hold, keep and merge ids as the nightly job does.
+GRAPH = [
+    "int_identity__edges",
+    "int_identity__shared_identifiers",
+    "int_identity__identifiers",
+    "int_identity__customer_identifiers",
+    "int_identity__customer_id_history",
+]
 LATE = '{"event_id":"ev-late","openid":"o-late","event_name":"share","event_at":"%s 10:00:00","properties":{}}\n'
 LATE_CONTACT = (
     '{"external_contact":{"external_userid":"wm-late","name":"Late","type":1,"gender":0,'
@@ -51,22 +62,29 @@ def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
     """`dbt run` of the incremental staging models as of a date; each model's SQL."""
     target = warehouse_dir / "target"
     done = subprocess.run(
-        [dbt_executable(), "run", "--select", "+fct_orders", *MODELS, *extra, "--target-path", str(target),
+        [dbt_executable(), "run", "--select", "+fct_orders", *MODELS, *GRAPH, *extra,
+         "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse_dir), "CDP_AS_OF": as_of.isoformat()},
         capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:]
     return {
-        m: next(target.glob(f"compiled/**/{m}.sql")).read_text(encoding="utf-8") for m in MODELS
+        m: next(target.glob(f"compiled/**/{m}.sql")).read_text(encoding="utf-8")
+        for m in MODELS + GRAPH[:3]
     }
 
 
 def tables(warehouse_dir: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
         schemas = dict(conn.execute("select table_name, schema_name from duckdb_tables()").fetchall())
-        return {
-            m: conn.execute(f"select * from {schemas[m]}.{m} order by all").fetchall() for m in MODELS
+        return {  # which night recorded an occurrence is no part of what a full build holds
+            m: conn.execute(
+                f"select * exclude (recorded_as_of) from {schemas[m]}.{m} order by all"
+                if m == "int_identity__identifier_occurrences"
+                else f"select * from {schemas[m]}.{m} order by all"
+            ).fetchall()
+            for m in MODELS + GRAPH
         }
 
 
@@ -81,6 +99,35 @@ def state(warehouse_dir: Path, model: str) -> dict:
 def load(warehouse_dir: Path, landing: Path, reload: list[date] = ()) -> None:
     with warehouse.connect(warehouse.build_database(warehouse_dir)) as conn:
         ingest(conn, landing, reload=reload)
+
+
+def change_the_graph(landing: Path) -> dict[str, str]:
+    """Members in a snapshot of the later night that merge two customers (a new member with
+    one member's mobile and another's unionid) and share a third member's mobile (four more
+    members with it): the night's stitching redoes those customers alone."""
+    first = landing / "member" / DAYS[0].isoformat() / "members.csv"
+    members = [
+        line.split(",") for line in first.read_text(encoding="gb18030").splitlines()[1:]
+    ]
+    with_both = [m for m in members if re.fullmatch("1[3-9][0-9]{9}", m[1]) and m[2]]
+    merged_mobile, merged_unionid, shared_mobile = (
+        with_both[0][1], with_both[1][2], with_both[2][1]
+    )
+    later = next(
+        p for d in DAYS[3:5] if (p := landing / "member" / d.isoformat() / "members.csv").exists()
+    )
+    rows = [(merged_mobile, merged_unionid)] + [(shared_mobile, "")] * 4
+    with later.open("a", encoding="gb18030") as out:
+        for n, (mobile, unionid) in enumerate(rows):
+            out.write(
+                f"M90000000{n:02d},{mobile},{unionid},Graph,F,,2026-01-01 10:00:00,S001,"
+                "NORMAL,0,active\n"
+            )
+    return {
+        "merged mobile": f"mobile:{merged_mobile}",
+        "merged unionid": f"unionid:{merged_unionid}",
+        "shared mobile": f"mobile:{shared_mobile}",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +147,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     users = next(p for d in DAYS[1:3] if (p := landing / "miniprogram" / d.isoformat() / "users.csv").exists())
     with users.open("a", encoding="utf-8") as rows:
         rows.write("o-late,,,Late,2026-01-01 10:00:00\n")
+    out: dict[str, object] = {"late user date": date.fromisoformat(users.parent.name)}
+    out["graph change"] = change_the_graph(landing)
     nights, full = root / "nights", root / "full"
     load(nights, landing)
-    out: dict[str, object] = {"late user date": date.fromisoformat(users.parent.name)}
     out["first sql"] = dbt_run(nights, DAYS[0])
     out["first"] = tables(nights)
     dbt_run(nights, DAYS[2])
     out["second"] = tables(nights)
     out["later sql"] = dbt_run(nights, DAYS[-1])
     out["later"] = tables(nights)
-    out["later state"] = {m: state(nights, m) for m in MODELS}
+    out["later state"] = {m: state(nights, m) for m in MODELS + GRAPH[:4]}
     shutil.copytree(nights, full, ignore=shutil.ignore_patterns("target"))
     dbt_run(full, DAYS[-1], "--full-refresh")
     out["later full"] = tables(full)
@@ -142,15 +190,48 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return out
 
 
+def increments(sql: dict[str, str], since: date | None = None) -> set[str]:
+    """The models whose SQL only read what came after `since` (after any date without it)."""
+    after = f"> date '{since}'" if since else "> date '"
+    return {
+        m for m, text in sql.items()
+        if f"extract_date {after}" in text or f"recorded_as_of {after}" in text
+    }
+
+
 def test_a_later_night_adds_only_the_new_folders_and_equals_a_full_build(runs):
-    assert not any("extract_date > date" in sql for sql in runs["first sql"].values())
-    for sql in runs["later sql"].values():  # only what came since the second night
-        assert f"extract_date > date '{DAYS[2]}'" in sql
+    assert increments(runs["first sql"]) == set()
+    # only what came since the second night, the graph only what the occurrences recorded
+    assert increments(runs["later sql"], DAYS[2]) == set(MODELS + GRAPH[:3])
     assert runs["later"] == runs["later full"]
     for model, built in runs["later state"].items():  # the table's comment: how it was built
         assert built["as_of"] == DAYS[-1].isoformat(), model
-        assert built["files"] > 0, model  # the load log's files of its own entity
-    assert all(runs["later"][m] for m in MODELS)
+        assert built["files"] > 0, model  # the load log's files of every entity
+    assert all(runs["later"][m] for m in MODELS + GRAPH)
+
+
+def test_a_night_merges_and_splits_customers_as_a_full_build_does(runs):
+    change = runs["graph change"]
+
+    def customer(rows, key):
+        return next(
+            (r[0] for r in rows["int_identity__customer_identifiers"] if r[1] == key), None
+        )
+
+    def shared(rows):
+        return {r[0] for r in rows["int_identity__shared_identifiers"]}
+
+    before, after = runs["second"], runs["later"]
+    merged = (change["merged mobile"], change["merged unionid"])
+    assert customer(before, merged[0]) != customer(before, merged[1])
+    assert customer(after, merged[0]) == customer(after, merged[1])
+    assert change["shared mobile"] not in shared(before) and customer(before, change["shared mobile"])
+    assert change["shared mobile"] in shared(after) and not customer(after, change["shared mobile"])
+    closed = {r[1] for r in after["int_identity__customer_id_history"] if r[3] == DAYS[-1]}
+    assert customer(before, merged[1]) in closed or customer(before, merged[0]) in closed
+    # and the night left what a full build of the same date leaves (see the first test)
+    for model in GRAPH:
+        assert after[model] == runs["later full"][model], model
 
 
 def test_a_row_dated_after_its_folder_counts_from_its_own_date(runs):
@@ -179,10 +260,11 @@ def test_a_night_moves_a_first_seen_date_earlier(runs):
     assert first_seen(runs["later"]) == [DAYS[0]]  # the late event's first folder
 
 
-def test_a_changed_blocklist_rebuilds_the_occurrences_in_full(runs):
+def test_a_changed_blocklist_rebuilds_the_occurrences_and_the_graph_in_full(runs):
     occurrences = "int_identity__identifier_occurrences"
-    assert "extract_date > date" not in runs["blocklisted sql"][occurrences]
-    assert runs["blocklisted"][occurrences] == runs["blocklisted full"][occurrences]
+    assert not increments(runs["blocklisted sql"]) & {occurrences, *GRAPH}
+    for model in [occurrences, *GRAPH]:
+        assert runs["blocklisted"][model] == runs["blocklisted full"][model], model
     assert {r[6] for r in runs["blocklisted"][occurrences] if r[3] == "o-late"} == {"blocklisted"}
 
 
@@ -196,7 +278,7 @@ def test_a_night_rewrites_the_orders_whose_customer_changed(runs):
 
 
 def test_an_earlier_date_rebuilds_in_full(runs):
-    assert not any("extract_date > date" in sql for sql in runs["earlier sql"].values())
+    assert increments(runs["earlier sql"]) == set()
     assert runs["earlier"] == runs["earlier full"]
     assert runs["earlier"] != runs["later"]
 

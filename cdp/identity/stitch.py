@@ -2,8 +2,8 @@
 
 Rules §1, as documented in docs/rules.md. In one pass over Arrow / NumPy arrays:
 
-1. number the identifiers in founder order (`founder_rank`: first seen, then the smallest
-   candidate id), find each edge end's number with a DuckDB join, and label the connected
+1. number the identifiers in founder order (first seen, then the smallest candidate id),
+   find each edge end's number with a DuckDB join, and label the connected
    components of the kept edges with SciPy's sparse-graph search, so a chain of any length
    is one customer;
 2. give every component a customer id from the ids its identifiers held after the last run
@@ -124,55 +124,67 @@ def stitch(
     kept_edges: duckdb.DuckDBPyRelation,
     history_table: str,
     as_of: str | date,
+    redo: duckdb.DuckDBPyRelation | None = None,
 ) -> pa.Table:
     """The identifiers with their `customer_id` (the dbt model's result).
 
-    The string work (numbering edge ends, matching the history) is done by DuckDB joins on
-    `founder_rank`; NumPy and SciPy then only see integers.
+    With `redo` (a relation of `identifier_key`s: whole components of the graph as of D,
+    see `cdp.identity.night`), only those identifiers are stitched and returned: the
+    components are closed under the kept edges, so their ids are the ones a run over the
+    whole graph gives them. The string work (numbering the nodes in founder order, the edge
+    ends, matching the history) is done by DuckDB joins; NumPy and SciPy only see integers.
     """
     if isinstance(as_of, date):
         day = as_of
     else:
         day = date.fromisoformat(str(as_of)) if str(as_of).strip() else today_local()
-    nodes = identifiers.to_arrow_table()
-    rank = _column(nodes, "founder_rank")
-    node_of_rank = np.empty(len(rank), dtype=np.int64)
-    node_of_rank[rank] = np.arange(len(rank), dtype=np.int64)
-    keys = nodes.column("identifier_key")
-    identifiers.select("identifier_key, founder_rank").to_view("_stitch_identifiers", replace=True)
+    identifiers.to_view("_stitch_identifiers", replace=True)
+    redone = ""
+    if redo is not None:
+        redo.to_view("_stitch_redo", replace=True)
+        redone = "semi join _stitch_redo as r on i.identifier_key = r.identifier_key"
     try:
+        session.execute(
+            "create or replace temp table _stitch_nodes as select i.*, row_number() over"
+            " (order by first_seen_date, candidate_customer_id) - 1 as node"
+            f" from _stitch_identifiers as i {redone}"
+        )
+        nodes = session.sql(
+            f"select {', '.join(OUTPUT_COLUMNS)}, candidate_customer_id"
+            " from _stitch_nodes order by node"
+        ).to_arrow_table()
         edges = kept_edges.set_alias("e").join(
-            session.table("_stitch_identifiers").set_alias("f"), "e.from_key = f.identifier_key"
+            session.table("_stitch_nodes").set_alias("f"), "e.from_key = f.identifier_key"
         ).join(
-            session.table("_stitch_identifiers").set_alias("t"), "e.to_key = t.identifier_key"
-        ).select("f.founder_rank as from_node, t.founder_rank as to_node").to_arrow_table()
+            session.table("_stitch_nodes").set_alias("t"), "e.to_key = t.identifier_key"
+        ).select("f.node as from_node, t.node as to_node").to_arrow_table()
         held, registry = _previous(session, history_table, day)
     finally:
+        session.execute("drop table if exists _stitch_nodes")
+        session.execute("drop view if exists _stitch_redo")
         session.execute("drop view if exists _stitch_identifiers")
-    ids_by_rank = assign(
-        founders_first=nodes.column("candidate_customer_id").combine_chunks().take(
-            pa.array(node_of_rank)
-        ),
+    keys = nodes.column("identifier_key")
+    customer_ids = assign(
+        founders_first=nodes.column("candidate_customer_id").combine_chunks(),
         from_node=_column(edges, "from_node"),
         to_node=_column(edges, "to_node"),
         held_node=_column(held, "node"),
         held_code=_column(held, "code"),
         registry=registry.column("customer_id").combine_chunks(),
-        refound=lambda node: candidate_id(f"{keys[int(node_of_rank[node])].as_py()}@{day.isoformat()}"),
+        refound=lambda node: candidate_id(f"{keys[node].as_py()}@{day.isoformat()}"),
     )
     return pa.table(
-        {
-            "customer_id": ids_by_rank.take(pa.array(rank)),
-            **{name: nodes.column(name) for name in OUTPUT_COLUMNS},
-        }
+        {"customer_id": customer_ids, **{name: nodes.column(name) for name in OUTPUT_COLUMNS}}
     )
 
 
 def _previous(
     session: duckdb.DuckDBPyConnection, history_table: str, as_of: date
 ) -> tuple[pa.Table, pa.Table]:
-    """The ids held after the last run before D (node, code) and the registry of ids used
-    before D in the order they were first assigned; empty on a first run."""
+    """The ids the nodes held after the last run before D (node, code) and the registry of
+    the ids used before D that matter here (those the nodes held, and the nodes' candidate
+    ids, which may not be handed out again) in the order ids were first assigned; empty on a
+    first run."""
     database, schema, table = history_table.split(".")
     exists = session.execute(
         "select count(*) from information_schema.tables "
@@ -186,12 +198,28 @@ def _previous(
         )
     session.execute(
         f"""
+        create or replace temp table _stitch_held as
+        select n.node, h.customer_id
+        from {history_table} as h
+        inner join _stitch_nodes as n on h.identifier_key = n.identifier_key
+        where h.valid_from < $as_of and (h.valid_to is null or h.valid_to >= $as_of)
+        """,
+        {"as_of": as_of},
+    )
+    session.execute(
+        f"""
         create or replace temp table _stitch_registry as
         select
             customer_id,
             row_number() over (order by min(valid_from), customer_id) - 1 as code
         from {history_table}
-        where valid_from < $as_of
+        where
+            valid_from < $as_of
+            and customer_id in (
+                select customer_id from _stitch_held
+                union all
+                select candidate_customer_id from _stitch_nodes
+            )
         group by customer_id
         """,
         {"as_of": as_of},
@@ -201,15 +229,13 @@ def _previous(
             "select customer_id from _stitch_registry order by code"
         ).to_arrow_table()
         held = session.sql(
-            f"""
-            select i.founder_rank as node, r.code
-            from {history_table} as h
-            inner join _stitch_identifiers as i on h.identifier_key = i.identifier_key
+            """
+            select h.node, r.code
+            from _stitch_held as h
             inner join _stitch_registry as r on h.customer_id = r.customer_id
-            where h.valid_from < $as_of and (h.valid_to is null or h.valid_to >= $as_of)
-            """,
-            params={"as_of": as_of},
+            """
         ).to_arrow_table()
     finally:
+        session.execute("drop table if exists _stitch_held")
         session.execute("drop table if exists _stitch_registry")
     return held, registry

@@ -7,19 +7,41 @@ that `int_identity__customer_id_history` keeps (the state as it was after the la
 before D, whatever ran since), so the history is not a dbt parent of this model. D is the
 var `as_of` (the config below), else the environment variable CDP_AS_OF, as for the SQL
 models (macros/as_of.sql).
+
+Incremental (docs/incremental.md): a night stitches again only the customers its new
+occurrences touch (`cdp.identity.night`) and replaces their rows; the post-hook drops the
+identifiers that became shared. The pre-hook empties the table when the chain must be built
+in full (`reset_increment` with `identity_graph_settings`, as the SQL models of the chain).
 """
 
 import os
 
+from cdp.identity import night
 from cdp.identity.stitch import stitch
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental")
+    # The pre-hook's statement leaves its result pending on this connection, and DuckDB
+    # refuses other work on it until that result is run to its end.
+    session.complete()
+    this = f"{dbt.this.database}.{dbt.this.schema}.{dbt.this.identifier}"
+    since = night.built_as_of(session, this) if dbt.is_incremental else None
+    shared = dbt.ref("int_identity__shared_identifiers")
+    redo = None
+    if since:
+        redo = night.redo(
+            session,
+            occurrences=dbt.ref("int_identity__identifier_occurrences"),
+            shared=shared,
+            previous_table=this,
+            since=since,
+        )
     return stitch(
         session,
         identifiers=dbt.ref("int_identity__identifiers"),
         kept_edges=dbt.ref("int_identity__kept_edges"),
         history_table=f"{dbt.this.database}.{dbt.this.schema}.int_identity__customer_id_history",
         as_of=dbt.config.get("as_of") or os.environ.get("CDP_AS_OF", ""),
+        redo=redo,
     )

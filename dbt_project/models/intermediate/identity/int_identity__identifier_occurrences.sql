@@ -4,7 +4,8 @@
 -- `rejection` says why a value is no identifier: `blocklisted` or `invalid_mobile`.
 -- A first-seen date never moves later, so a night only reads the staging rows it added (new
 -- folders, records whose own date has just passed) and writes the occurrences that are new or
--- seen earlier than recorded (docs/incremental.md).
+-- seen earlier than recorded (docs/incremental.md), with its D as `recorded_as_of`: what the
+-- rest of the identity graph redoes on that night.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -171,8 +172,15 @@ occurrences as (
     group by all
 ),
 
-final as (
+new_or_earlier as (
     {{ new_or_earlier_occurrences('occurrences', since) }}
+),
+
+final as (
+    select
+        *,
+        {{ as_of_date() }} as recorded_as_of
+    from new_or_earlier
 )
 
 select * from final
