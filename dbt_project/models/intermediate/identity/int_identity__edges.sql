@@ -7,11 +7,14 @@
     post_hook="{{ record_increment(settings=identity_graph_settings()) }}",
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
+{#- the occurrences the night recorded; every one in a full build -#}
+{%- set recorded = "recorded_as_of > date '" ~ since ~ "'" if since else 'true' %}
 -- The identity graph's edges (rules §1): each record's key identifier linked to every other
 -- identifier on the same record, over every record version dated ≤ D; one row per pair (a
 -- key identifier belongs to one system, so each pair comes from one `source_system`).
--- A night redoes the pairs of the occurrences it recorded, from all their occurrences
--- (docs/incremental.md); an edge never goes away but in a full build.
+-- A night folds the occurrences it recorded into the edges the table holds for their pairs:
+-- a first-seen date only moves earlier (docs/incremental.md); an edge never goes away but in
+-- a full build.
 with
 
 occurrences as (
@@ -19,30 +22,55 @@ occurrences as (
 ),
 
 links as (
-    select occurrences.*
-    from occurrences
-    {% if since %}
-        semi join occurrences as recorded
-            on
-                occurrences.anchor_key = recorded.anchor_key
-                and occurrences.identifier_key = recorded.identifier_key
-                and recorded.recorded_as_of > date '{{ since }}'
-    {% endif %}
-    where
-        occurrences.anchor_key is not null
-        and occurrences.identifier_key is not null
-        and occurrences.identifier_key <> occurrences.anchor_key
-),
-
-final as (
     select
         anchor_key as from_key,
         identifier_key as to_key,
         split_part(anchor_key, ':', 1) as from_type,
         identifier_type as to_type,
         source_system,
+        first_seen_date
+    from occurrences
+    where
+        anchor_key is not null
+        and identifier_key is not null
+        and identifier_key <> anchor_key
+        and {{ recorded }}
+),
+
+-- the edges the table holds for the night's pairs (none in a full build)
+held as (
+    {% if since %}
+        select
+            edges.from_key,
+            edges.to_key,
+            edges.from_type,
+            edges.to_type,
+            edges.source_system,
+            edges.first_seen_date
+        from {{ this }} as edges
+        semi join links on edges.from_key = links.from_key and edges.to_key = links.to_key
+    {% else %}
+        select *
+        from links
+        where false
+    {% endif %}
+),
+
+folded as (
+    select * from links
+    union all
+    select * from held
+),
+
+final as (
+    select
+        from_key,
+        to_key,
+        from_type,
+        to_type,
+        source_system,
         min(first_seen_date) as first_seen_date
-    from links
+    from folded
     group by all
 )
 

@@ -10,11 +10,14 @@
     ],
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
+{#- the occurrences the night recorded; every one in a full build -#}
+{%- set recorded = "recorded_as_of > date '" ~ since ~ "'" if since else 'true' %}
 -- The identity graph's nodes: every identifier seen by D except the shared ones, with the
 -- extract date it was first seen on, the systems it was seen in and the customer id it would
--- found (`cus_` + 16 hex digits of its SHA-256). A night redoes the identifiers of the
--- occurrences it recorded, from all their occurrences, and its post-hook drops the values
--- that became shared (docs/incremental.md).
+-- found (`cus_` + 16 hex digits of its SHA-256). A night folds the occurrences it recorded
+-- into the rows the table holds for their identifiers (a first-seen date only moves earlier,
+-- a system seen stays seen), and its post-hook drops the values that became shared
+-- (docs/incremental.md).
 with
 
 occurrences as (
@@ -26,15 +29,44 @@ shared as (
 ),
 
 seen as (
-    select occurrences.*
+    select
+        identifier_key,
+        identifier_type,
+        identifier_value,
+        first_seen_date,
+        source_system = 'member' as seen_in_member,
+        source_system = 'miniprogram' as seen_in_miniprogram,
+        source_system = 'wecom' as seen_in_wecom
     from occurrences
+    where
+        identifier_key is not null
+        and {{ recorded }}
+),
+
+-- the rows the table holds for the night's identifiers (none in a full build)
+held as (
     {% if since %}
-        semi join occurrences as recorded
-            on
-                occurrences.identifier_key = recorded.identifier_key
-                and recorded.recorded_as_of > date '{{ since }}'
+        select
+            identifiers.identifier_key,
+            identifiers.identifier_type,
+            identifiers.identifier_value,
+            identifiers.first_seen_date,
+            identifiers.seen_in_member,
+            identifiers.seen_in_miniprogram,
+            identifiers.seen_in_wecom
+        from {{ this }} as identifiers
+        semi join seen on identifiers.identifier_key = seen.identifier_key
+    {% else %}
+        select *
+        from seen
+        where false
     {% endif %}
-    where occurrences.identifier_key is not null
+),
+
+folded as (
+    select * from seen
+    union all
+    select * from held
 ),
 
 identifiers as (
@@ -43,10 +75,10 @@ identifiers as (
         identifier_type,
         identifier_value,
         min(first_seen_date) as first_seen_date,
-        bool_or(source_system = 'member') as seen_in_member,
-        bool_or(source_system = 'miniprogram') as seen_in_miniprogram,
-        bool_or(source_system = 'wecom') as seen_in_wecom
-    from seen
+        bool_or(seen_in_member) as seen_in_member,
+        bool_or(seen_in_miniprogram) as seen_in_miniprogram,
+        bool_or(seen_in_wecom) as seen_in_wecom
+    from folded
     group by identifier_key, identifier_type, identifier_value
 ),
 
