@@ -144,47 +144,55 @@ def stitch(
         redo.to_view("_stitch_redo", replace=True)
         redone = "semi join _stitch_redo as r on i.identifier_key = r.identifier_key"
     try:
-        session.execute(
-            "create or replace temp table _stitch_nodes as select i.*, row_number() over"
+        nodes = session.sql(
+            "select i.*, row_number() over"
             " (order by first_seen_date, candidate_customer_id) - 1 as node"
             f" from _stitch_identifiers as i {redone}"
-        )
-        nodes = session.sql(
-            f"select {', '.join(OUTPUT_COLUMNS)}, candidate_customer_id"
-            " from _stitch_nodes order by node"
         ).to_arrow_table()
+        session.register(
+            "_stitch_nodes", nodes.select(["identifier_key", "node", "candidate_customer_id"])
+        )
         edges = kept_edges.set_alias("e").join(
             session.table("_stitch_nodes").set_alias("f"), "e.from_key = f.identifier_key"
         ).join(
             session.table("_stitch_nodes").set_alias("t"), "e.to_key = t.identifier_key"
         ).select("f.node as from_node, t.node as to_node").to_arrow_table()
-        held, registry = _previous(session, history_table, day)
+        held, registry = _previous(session, history_table, day, every_id=redo is None)
     finally:
-        session.execute("drop table if exists _stitch_nodes")
+        session.unregister("_stitch_nodes")
         session.execute("drop view if exists _stitch_redo")
         session.execute("drop view if exists _stitch_identifiers")
+    node = _column(nodes, "node")
+    row_of_node = np.empty(len(node), dtype=np.int64)
+    row_of_node[node] = np.arange(len(node), dtype=np.int64)
     keys = nodes.column("identifier_key")
-    customer_ids = assign(
-        founders_first=nodes.column("candidate_customer_id").combine_chunks(),
+    ids_by_node = assign(
+        founders_first=nodes.column("candidate_customer_id").combine_chunks().take(
+            pa.array(row_of_node)
+        ),
         from_node=_column(edges, "from_node"),
         to_node=_column(edges, "to_node"),
         held_node=_column(held, "node"),
         held_code=_column(held, "code"),
         registry=registry.column("customer_id").combine_chunks(),
-        refound=lambda node: candidate_id(f"{keys[node].as_py()}@{day.isoformat()}"),
+        refound=lambda n: candidate_id(f"{keys[int(row_of_node[n])].as_py()}@{day.isoformat()}"),
     )
     return pa.table(
-        {"customer_id": customer_ids, **{name: nodes.column(name) for name in OUTPUT_COLUMNS}}
+        {
+            "customer_id": ids_by_node.take(pa.array(node)),
+            **{name: nodes.column(name) for name in OUTPUT_COLUMNS},
+        }
     )
 
 
 def _previous(
-    session: duckdb.DuckDBPyConnection, history_table: str, as_of: date
+    session: duckdb.DuckDBPyConnection, history_table: str, as_of: date, *, every_id: bool
 ) -> tuple[pa.Table, pa.Table]:
     """The ids the nodes held after the last run before D (node, code) and the registry of
-    the ids used before D that matter here (those the nodes held, and the nodes' candidate
-    ids, which may not be handed out again) in the order ids were first assigned; empty on a
-    first run."""
+    the ids used before D in the order they were first assigned; empty on a first run.
+    Unless `every_id` (the whole graph is stitched), the registry holds only the ids that
+    matter here: those the nodes held, and the nodes' candidate ids, which may not be
+    handed out again."""
     database, schema, table = history_table.split(".")
     exists = session.execute(
         "select count(*) from information_schema.tables "
@@ -206,6 +214,10 @@ def _previous(
         """,
         {"as_of": as_of},
     )
+    matter = (
+        "and customer_id in (select customer_id from _stitch_held"
+        " union all select candidate_customer_id from _stitch_nodes)"
+    )
     session.execute(
         f"""
         create or replace temp table _stitch_registry as
@@ -213,13 +225,7 @@ def _previous(
             customer_id,
             row_number() over (order by min(valid_from), customer_id) - 1 as code
         from {history_table}
-        where
-            valid_from < $as_of
-            and customer_id in (
-                select customer_id from _stitch_held
-                union all
-                select candidate_customer_id from _stitch_nodes
-            )
+        where valid_from < $as_of {"" if every_id else matter}
         group by customer_id
         """,
         {"as_of": as_of},
