@@ -22,8 +22,8 @@ from cdp.identity.stitch import stitch
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
-    # The pre-hook's statement leaves its result pending on this connection, and DuckDB
-    # refuses other work on it until that result is run to its end.
+    # A statement dbt ran on this connection before the model (the pre-hook's) leaves its
+    # result pending, and DuckDB refuses other work on it until that result is run to its end.
     session.complete()
     this = f"{dbt.this.database}.{dbt.this.schema}.{dbt.this.identifier}"
     since = night.built_as_of(session, this) if dbt.is_incremental else None

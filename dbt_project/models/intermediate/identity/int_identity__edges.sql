@@ -7,8 +7,6 @@
     post_hook="{{ record_increment(settings=identity_graph_settings()) }}",
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
-{#- the occurrences the night recorded; every one in a full build -#}
-{%- set recorded = "recorded_as_of > date '" ~ since ~ "'" if since else 'true' %}
 -- The identity graph's edges (rules §1): each record's key identifier linked to every other
 -- identifier on the same record, over every record version dated ≤ D; one row per pair (a
 -- key identifier belongs to one system, so each pair comes from one `source_system`).
@@ -34,7 +32,7 @@ links as (
         anchor_key is not null
         and identifier_key is not null
         and identifier_key <> anchor_key
-        and {{ recorded }}
+        and {{ added_since(since, ['recorded_as_of']) }}
 ),
 
 -- the edges the table holds for the night's pairs (none in a full build)

@@ -10,8 +10,6 @@
     ],
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
-{#- the occurrences the night recorded; every one in a full build -#}
-{%- set recorded = "recorded_as_of > date '" ~ since ~ "'" if since else 'true' %}
 -- The identity graph's nodes: every identifier seen by D except the shared ones, with the
 -- extract date it was first seen on, the systems it was seen in and the customer id it would
 -- found (`cus_` + 16 hex digits of its SHA-256). A night folds the occurrences it recorded
@@ -40,7 +38,7 @@ seen as (
     from occurrences
     where
         identifier_key is not null
-        and {{ recorded }}
+        and {{ added_since(since, ['recorded_as_of']) }}
 ),
 
 -- the rows the table holds for the night's identifiers (none in a full build)

@@ -29,11 +29,11 @@ recorded_ends as (
     {% if since %}
         select anchor_key as identifier_key
         from occurrences
-        where recorded_as_of > date '{{ since }}' and identifier_key is not null
+        where {{ added_since(since, ['recorded_as_of']) }} and identifier_key is not null
         union
         select identifier_key
         from occurrences
-        where recorded_as_of > date '{{ since }}' and anchor_key is not null
+        where {{ added_since(since, ['recorded_as_of']) }} and anchor_key is not null
     {% else %}
         select identifier_key
         from occurrences
