@@ -96,6 +96,16 @@ def state(warehouse_dir: Path, model: str) -> dict:
     return json.loads(comment)
 
 
+def leftover_tables(warehouse_dir: Path) -> list[str]:
+    """Tables dbt meant to be temporary that are still in the build database."""
+    with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
+        return [
+            name for (name,) in conn.execute(
+                "select table_name from duckdb_tables() where table_name like '%dbt_tmp%'"
+            ).fetchall()
+        ]
+
+
 def load(warehouse_dir: Path, landing: Path, reload: list[date] = ()) -> None:
     with warehouse.connect(warehouse.build_database(warehouse_dir)) as conn:
         ingest(conn, landing, reload=reload)
@@ -187,6 +197,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out["reload"] = tables(nights)
     dbt_run(full, DAYS[-1], "--full-refresh")
     out["reload full"] = tables(full)
+    out["leftover tables"] = leftover_tables(nights) + leftover_tables(full)
     return out
 
 
@@ -232,6 +243,12 @@ def test_a_night_merges_and_splits_customers_as_a_full_build_does(runs):
     # and the night left what a full build of the same date leaves (see the first test)
     for model in GRAPH:
         assert after[model] == runs["later full"][model], model
+
+
+def test_no_night_leaves_a_working_table_behind(runs):
+    # The stitching is a Python model: dbt-duckdb keeps the table of its new rows
+    # (macros/python_increment.sql drops it).
+    assert runs["leftover tables"] == []
 
 
 def test_a_row_dated_after_its_folder_counts_from_its_own_date(runs):
