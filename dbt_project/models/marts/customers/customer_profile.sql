@@ -24,30 +24,17 @@ order_summary as (
     select * from {{ ref('int_customers__order_summary') }}
 ),
 
-identifier_lists as (
-    select
-        customer_id,
-        identifier_type,
-        list(identifier_value order by identifier_value) as identifier_values
-    from identifiers
-    group by customer_id, identifier_type
-),
-
+-- one pass over the identifiers: their lists by type and the systems they were seen in
 customers as (
     select
         customer_id,
-        max(identifier_values) filter (where identifier_type = 'member_id') as member_ids,
-        max(identifier_values) filter (where identifier_type = 'openid') as openids,
-        max(identifier_values) filter (
+        list_sort(list(identifier_value) filter (
+            where identifier_type = 'member_id'
+        )) as member_ids,
+        list_sort(list(identifier_value) filter (where identifier_type = 'openid')) as openids,
+        list_sort(list(identifier_value) filter (
             where identifier_type = 'external_userid'
-        ) as external_userids
-    from identifier_lists
-    group by customer_id
-),
-
-systems as (
-    select
-        customer_id,
+        )) as external_userids,
         list_sort(list_distinct(list_value(
             case when bool_or(seen_in_member) then 'member' end,
             case when bool_or(seen_in_miniprogram) then 'miniprogram' end,
@@ -97,10 +84,9 @@ final as (
         order_summary.last_order_date,
         coalesce(order_summary.order_count, 0) as order_count,
         cast(coalesce(order_summary.total_spend, 0) as decimal(18, 2)) as total_spend,
-        systems.sources,
+        customers.sources,
         {{ as_of_date() }} as as_of_date
     from customers
-    inner join systems on customers.customer_id = systems.customer_id
     left join golden on customers.customer_id = golden.customer_id
     left join owners on customers.customer_id = owners.customer_id
     left join joined_dates on customers.customer_id = joined_dates.customer_id
