@@ -15,7 +15,7 @@ import pandas as pd
 
 from cdp.bench import marts
 from cdp.bench.process import measure
-from cdp.bench.stages import STAGES
+from cdp.bench.stages import STAGES, step_at
 
 CDP = str(Path(sys.executable).with_name("cdp"))
 REQUIRED = (
@@ -34,6 +34,7 @@ def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| full build (s) |" in done.stdout and "| nightly: dbt (s) |" in done.stdout
+    assert "| peak RSS full build during |" in done.stdout
     (data,) = (tmp_path / "results").glob("*.json")
     assert data.stem.endswith("-30d")  # not a year: never overwrites the day's figures over a year
     table = (tmp_path / "results" / f"{data.stem}.md").read_text(encoding="utf-8")
@@ -60,6 +61,15 @@ def test_peak_rss_counts_the_whole_process_tree(tmp_path: Path):
     assert measured.returncode == 0
     assert 0.3 <= measured.peak_rss_gb < 1.0
     assert measured.seconds >= 1.0
+    # the sampled peak (parent and child) is above the child's own high-water mark
+    assert measured.peak_at_s is not None and 0 < measured.peak_at_s <= measured.seconds
+
+
+def test_the_peak_is_put_in_the_step_running_then():
+    spans = {"landing_zone": (100.0, 160.0), "dbt_models": (161.5, 400.0)}
+    assert step_at(spans, 120.0) == "landing_zone"
+    assert step_at(spans, 400.0) == "dbt_models"
+    assert step_at(spans, 161.0) is None  # between steps: Dagster's own bookkeeping
 
 
 def test_pandas_rfm_and_lifecycle_follow_the_rules_on_a_worked_case():

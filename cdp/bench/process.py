@@ -2,7 +2,8 @@
 
 Peak RSS is the largest sum, over the samples taken every `SAMPLE_S`, of the resident set of
 the process and all its descendants (`cdp run` starts dbt as a child process), and never less
-than the kernel's own high-water mark of the largest single process (`wait4`).
+than the kernel's own high-water mark of the largest single process (`wait4`). When a sample
+holds the peak, the seconds from the start at which it was taken say which stage reached it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ class Measured:
     returncode: int
     seconds: float
     peak_rss_bytes: int
+    started_at: float = 0.0
+    """Wall-clock time (epoch seconds) the command started."""
+    peak_at_s: float | None = None
+    """Seconds from the start to the sampled peak; None when the kernel's high-water mark of
+    one process was higher than every sample."""
 
     @property
     def peak_rss_gb(self) -> float:
@@ -58,16 +64,18 @@ def tree_rss(pid: int) -> int:
 
 def measure(command: list[str], *, env: dict[str, str], log: Path) -> Measured:
     """Run `command` (output to `log`) to its end; its wall seconds and peak RSS."""
-    peak = 0
+    peak, peak_at = 0, 0.0
     done = threading.Event()
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_at
             while not done.wait(SAMPLE_S):
-                peak = max(peak, tree_rss(process.pid))
+                rss = tree_rss(process.pid)
+                if rss > peak:
+                    peak, peak_at = rss, time.perf_counter() - started
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -76,8 +84,11 @@ def measure(command: list[str], *, env: dict[str, str], log: Path) -> Measured:
         done.set()
         sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
+    highest = usage.ru_maxrss * 1024
     return Measured(
         returncode=process.returncode,
         seconds=seconds,
-        peak_rss_bytes=max(peak, usage.ru_maxrss * 1024),
+        peak_rss_bytes=max(peak, highest),
+        started_at=started_at,
+        peak_at_s=round(peak_at, 1) if peak >= highest else None,
     )

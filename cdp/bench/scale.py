@@ -42,7 +42,7 @@ import duckdb
 from cdp.bench import HISTORY_DAYS, identity, marts
 from cdp.bench.duckdb_read import duckdb_read
 from cdp.bench.process import measure
-from cdp.bench.stages import STAGES, run_stages
+from cdp.bench.stages import STAGES, newest_run_spans, run_stages, step_at
 from cdp.generate import DEFAULT_END, generate
 from cdp.settings import Settings
 from ingestion import warehouse
@@ -66,6 +66,10 @@ class SizeResult:
     nightly_s: float
     peak_rss_full_gb: float
     peak_rss_nightly_gb: float
+    peak_rss_full_step: str | None
+    """The Dagster step running when the full build's sampled peak was taken (None when the
+    kernel's high-water mark of one process was higher)."""
+    peak_rss_nightly_step: str | None
     full_build_stages: dict[str, float]
     nightly_stages: dict[str, float]
     nightly_runs: int
@@ -181,12 +185,17 @@ class Bench:
                 f"cdp run as of {as_of} exited {measured.returncode} ({'; '.join(said[:3])}): "
                 f"see {log}"
             )
-        stages = run_stages(run_dir / "dagster", run_dir / "warehouse", measured.seconds)
+        run, spans = newest_run_spans(run_dir / "dagster")
+        stages = run_stages(run, spans, run_dir / "warehouse", measured.seconds)
+        peak_step = None
+        if measured.peak_at_s is not None:
+            peak_step = step_at(spans, measured.started_at + measured.peak_at_s) or "between steps"
         self.say(
-            f"  {label}: {measured.seconds:.1f}s, peak RSS {measured.peak_rss_gb:.2f} GB ("
-            + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
+            f"  {label}: {measured.seconds:.1f}s, peak RSS {measured.peak_rss_gb:.2f} GB"
+            + (f" (at {measured.peak_at_s:.0f}s, {peak_step})" if peak_step else "")
+            + " (" + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
         )
-        return measured, stages
+        return measured, stages, peak_step
 
     def size(self, customers: int, *, detail: bool) -> SizeResult:
         self.say(f"== {customers:,} customers ==")
@@ -197,7 +206,9 @@ class Bench:
             shutil.rmtree(folder, ignore_errors=True)
         run_dir.mkdir(parents=True)
         self.say(f"full build: cdp run as of {self.full_as_of} over {self.days - 1} extract dates")
-        full, full_stages = self.cdp_run(landing, run_dir, self.full_as_of, "full-build")
+        full, full_stages, full_peak_step = self.cdp_run(
+            landing, run_dir, self.full_as_of, "full-build"
+        )
         copy = self.repeats > 1 and _room_for_copy(run_dir)
         if copy:
             shutil.copytree(run_dir, base, symlinks=True)
@@ -212,14 +223,17 @@ class Bench:
             shutil.rmtree(run_dir)
             shutil.copytree(base, run_dir, symlinks=True)
         shutil.rmtree(base, ignore_errors=True)
+        highest = max(nightly, key=lambda run: run[0].peak_rss_bytes)
         result = SizeResult(
             customers=customers,
             full_build_s=round(full.seconds, 1),
-            nightly_s=round(_median([m.seconds for m, _ in nightly]), 1),
+            nightly_s=round(_median([m.seconds for m, _, _ in nightly]), 1),
             peak_rss_full_gb=round(full.peak_rss_gb, 2),
-            peak_rss_nightly_gb=round(max(m.peak_rss_gb for m, _ in nightly), 2),
+            peak_rss_nightly_gb=round(highest[0].peak_rss_gb, 2),
+            peak_rss_full_step=full_peak_step,
+            peak_rss_nightly_step=highest[2],
             full_build_stages=full_stages,
-            nightly_stages={s: _median([st[s] for _, st in nightly]) for s in STAGES},
+            nightly_stages={s: _median([st[s] for _, st, _ in nightly]) for s in STAGES},
             nightly_runs=len(nightly),
             landing=landing_info,
             machine=machine(),
@@ -300,6 +314,8 @@ TABLE_ROWS = (
     ("nightly run (s)", "nightly_s", "{:,.1f}"),
     ("peak RSS full build (GB)", "peak_rss_full_gb", "{:.2f}"),
     ("peak RSS nightly (GB)", "peak_rss_nightly_gb", "{:.2f}"),
+    ("peak RSS full build during", "peak_rss_full_step", "{}"),
+    ("peak RSS nightly during", "peak_rss_nightly_step", "{}"),
     ("identity stitching (s)", "identity_s", "{:.2f}"),
     ("scipy connected_components (s)", "scipy_cc_s", "{:.2f}"),
     ("ingest (rows/s)", "ingest_rows_per_s", "{:,.0f}"),

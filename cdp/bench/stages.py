@@ -30,22 +30,38 @@ STEP_EVENTS = {
 }
 
 
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    starts, seconds = {}, {}
+def step_spans(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's start and end (wall-clock epoch seconds)."""
+    starts, spans = {}, {}
     for entry in instance.all_logs(run_id, of_type=STEP_EVENTS):
         event = entry.dagster_event
         if event.event_type == dg.DagsterEventType.STEP_START:
             starts[entry.step_key] = entry.timestamp
         elif entry.step_key in starts:
-            seconds[entry.step_key] = entry.timestamp - starts[entry.step_key]
-    return seconds
+            spans[entry.step_key] = (starts[entry.step_key], entry.timestamp)
+    return spans
 
 
-def run_stages(dagster_home: Path, warehouse_dir: Path, wall_s: float) -> dict[str, float]:
-    """The stages of the newest run in `dagster_home`, which took `wall_s` end to end."""
+def step_at(spans: dict[str, tuple[float, float]], epoch: float) -> str | None:
+    """The step running at `epoch`; None between steps (start-up, Dagster's bookkeeping)."""
+    return next((step for step, (a, b) in spans.items() if a <= epoch <= b), None)
+
+
+def newest_run_spans(dagster_home: Path) -> tuple[dg.DagsterRun, dict[str, tuple[float, float]]]:
+    """The newest run in `dagster_home` and its steps' spans."""
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
-        steps = step_seconds(instance, run.run_id)
+        return run, step_spans(instance, run.run_id)
+
+
+def run_stages(
+    run: dg.DagsterRun,
+    spans: dict[str, tuple[float, float]],
+    warehouse_dir: Path,
+    wall_s: float,
+) -> dict[str, float]:
+    """The stages of `run` (its steps' `spans`), which took `wall_s` end to end."""
+    steps = {step: b - a for step, (a, b) in spans.items()}
     builds = [json.loads(v) for k, v in run.tags.items() if k.startswith(f"{SUMMARY_TAG}/")]
     gate = (read_report(warehouse_dir, run.run_id) or {}).get("seconds", {})
     publish_gate = sum(s for kinds, s in gate.items() if kinds != "input")
