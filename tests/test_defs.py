@@ -133,6 +133,21 @@ def test_one_partition_loads_that_extract_date(generated, tmp_path):
     assert materialized == {asset_key(e) for e in ENTITIES}
 
 
+def test_ingestion_connects_with_its_own_memory_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDP_MEMORY_LIMIT", "2GB")
+    monkeypatch.setenv("CDP_INGEST_MEMORY_LIMIT", "1GB")
+
+    def limit(**config) -> str:
+        with duckdb.connect(config=config) as conn:
+            return conn.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    resource = Warehouse(warehouse_dir=str(tmp_path / "warehouse"))
+    for ingesting, expected in ((True, "1GB"), (False, "2GB")):
+        with resource.connect(ingesting=ingesting) as conn:
+            found = conn.execute("select current_setting('memory_limit')").fetchone()[0]
+        assert found == limit(memory_limit=expected), ingesting
+
+
 def test_a_range_run_loads_everything_once(generated, tmp_path):
     landing, summary = generated
     tags = {

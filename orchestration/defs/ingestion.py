@@ -87,7 +87,7 @@ def landing_zone(
 ):
     dates = [date.fromisoformat(k) for k in context.partition_keys]
     entities = [e for e in ENTITIES if asset_key(e) in context.selected_asset_keys]
-    with warehouse.connect() as conn:
+    with warehouse.connect(ingesting=True) as conn:
         report = ingest(
             conn,
             landing.path,

@@ -26,13 +26,14 @@ class LandingZone(dg.ConfigurableResource):
 class Warehouse(dg.ConfigurableResource):
     """The one way into the build DuckDB database (one writer at a time).
 
-    Empty fields fall back to the settings `CDP_WAREHOUSE_DIR`, `CDP_THREADS` and
-    `CDP_MEMORY_LIMIT`.
+    Empty fields fall back to the settings `CDP_WAREHOUSE_DIR`, `CDP_THREADS`,
+    `CDP_MEMORY_LIMIT` and `CDP_INGEST_MEMORY_LIMIT`.
     """
 
     warehouse_dir: str = ""
     threads: int = 0
     memory_limit: str = ""
+    ingest_memory_limit: str = ""
 
     @property
     def build_database(self) -> Path:
@@ -40,12 +41,15 @@ class Warehouse(dg.ConfigurableResource):
         return warehouse.build_database(folder)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, *, ingesting: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the build database; `ingesting` gives it the ingestion's limit."""
         settings = Settings.from_env()
+        if ingesting:
+            memory_limit = self.ingest_memory_limit or settings.ingest_memory_limit
+        else:
+            memory_limit = self.memory_limit or settings.memory_limit
         conn = warehouse.connect(
-            self.build_database,
-            threads=self.threads or settings.threads,
-            memory_limit=self.memory_limit or settings.memory_limit,
+            self.build_database, threads=self.threads or settings.threads, memory_limit=memory_limit
         )
         try:
             yield conn
