@@ -2,8 +2,9 @@
 
 Peak RSS is the largest sum, over the samples taken every `SAMPLE_S`, of the resident set of
 the process and all its descendants (`cdp run` starts dbt as a child process), and never less
-than the kernel's own high-water mark of the largest single process (`wait4`). When a sample
-holds the peak, the seconds from the start at which it was taken say which stage reached it.
+than the kernel's own high-water mark of the largest single process (`wait4`). The seconds
+from the start to the largest sample say which stage reached the peak (the kernel's mark,
+when it is higher, comes with no time).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class Measured:
     started_at: float = 0.0
     """Wall-clock time (epoch seconds) the command started."""
     peak_at_s: float | None = None
-    """Seconds from the start to the sampled peak; None when the kernel's high-water mark of
-    one process was higher than every sample."""
+    """Seconds from the start to the largest sample; None when the command ended before the
+    first sample."""
 
     @property
     def peak_rss_gb(self) -> float:
@@ -90,5 +91,5 @@ def measure(command: list[str], *, env: dict[str, str], log: Path) -> Measured:
         seconds=seconds,
         peak_rss_bytes=max(peak, highest),
         started_at=started_at,
-        peak_at_s=round(peak_at, 1) if peak >= highest else None,
+        peak_at_s=round(peak_at, 1) if peak else None,
     )

@@ -67,8 +67,7 @@ class SizeResult:
     peak_rss_full_gb: float
     peak_rss_nightly_gb: float
     peak_rss_full_step: str | None
-    """The Dagster step running when the full build's sampled peak was taken (None when the
-    kernel's high-water mark of one process was higher)."""
+    """The Dagster step running at the full build's largest memory sample."""
     peak_rss_nightly_step: str | None
     full_build_stages: dict[str, float]
     nightly_stages: dict[str, float]
