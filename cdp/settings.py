@@ -8,7 +8,7 @@
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads |
 | `CDP_DBT_THREADS` | `1` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
-| `CDP_INGEST_MEMORY_LIMIT` | `3GB` | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
+| `CDP_INGEST_MEMORY_LIMIT` | `3GB`, or `CDP_MEMORY_LIMIT` when that is set | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
@@ -41,8 +41,8 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 """DuckDB's memory limit unless CDP_MEMORY_LIMIT says otherwise: the nightly run at 1M customers
 stays within 6 GB of RAM (docs/benchmark.md)."""
 DEFAULT_INGEST_MEMORY_LIMIT = "3GB"
-"""DuckDB's memory limit while ingesting unless CDP_INGEST_MEMORY_LIMIT says otherwise. The
-ingestion step holds up to two batches of files in the same process, and DuckDB only caches
+"""DuckDB's memory limit while ingesting unless CDP_INGEST_MEMORY_LIMIT (or, without it,
+CDP_MEMORY_LIMIT) says otherwise. The ingestion step holds up to two batches of files in the same process, and DuckDB only caches
 written blocks there: ingesting a year at 1M customers peaked at 5.77 GB with 4 GB and
 4.68 GB with 3 GB, in the same time (docs/benchmark.md)."""
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
@@ -165,7 +165,11 @@ class Settings:
             as_of=parse_date(as_of, "CDP_AS_OF") if as_of else today_local(),
             threads=int(threads) if threads else None,
             memory_limit=env.get("CDP_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
-            ingest_memory_limit=env.get("CDP_INGEST_MEMORY_LIMIT") or DEFAULT_INGEST_MEMORY_LIMIT,
+            ingest_memory_limit=(
+                env.get("CDP_INGEST_MEMORY_LIMIT")
+                or env.get("CDP_MEMORY_LIMIT")
+                or DEFAULT_INGEST_MEMORY_LIMIT
+            ),
             partitions_start=(
                 parse_date(start, "CDP_PARTITIONS_START") if start else DEFAULT_PARTITIONS_START
             ),

@@ -133,19 +133,31 @@ def test_one_partition_loads_that_extract_date(generated, tmp_path):
     assert materialized == {asset_key(e) for e in ENTITIES}
 
 
-def test_ingestion_connects_with_its_own_memory_limit(tmp_path, monkeypatch):
-    monkeypatch.setenv("CDP_MEMORY_LIMIT", "2GB")
-    monkeypatch.setenv("CDP_INGEST_MEMORY_LIMIT", "1GB")
+@pytest.mark.parametrize(
+    ("environment", "ingesting", "other"),
+    [
+        ({"CDP_MEMORY_LIMIT": "2GB", "CDP_INGEST_MEMORY_LIMIT": "1GB"}, "1GB", "2GB"),
+        ({"CDP_MEMORY_LIMIT": "2GB"}, "2GB", "2GB"),  # a lower limit holds for ingestion too
+        ({}, "3GB", "4GB"),
+    ],
+)
+def test_ingestion_connects_with_its_own_memory_limit(
+    tmp_path, monkeypatch, environment, ingesting, other
+):
+    for name in ("CDP_MEMORY_LIMIT", "CDP_INGEST_MEMORY_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
 
-    def limit(**config) -> str:
-        with duckdb.connect(config=config) as conn:
-            return conn.execute("select current_setting('memory_limit')").fetchone()[0]
+    def limit(conn: duckdb.DuckDBPyConnection) -> str:
+        return conn.execute("select current_setting('memory_limit')").fetchone()[0]
 
     resource = Warehouse(warehouse_dir=str(tmp_path / "warehouse"))
-    for ingesting, expected in ((True, "1GB"), (False, "2GB")):
-        with resource.connect(ingesting=ingesting) as conn:
-            found = conn.execute("select current_setting('memory_limit')").fetchone()[0]
-        assert found == limit(memory_limit=expected), ingesting
+    for is_ingesting, expected in ((True, ingesting), (False, other)):
+        with resource.connect(ingesting=is_ingesting) as conn, duckdb.connect(
+            config={"memory_limit": expected}
+        ) as reference:
+            assert limit(conn) == limit(reference), (environment, is_ingesting)
 
 
 def test_a_range_run_loads_everything_once(generated, tmp_path):

@@ -45,7 +45,9 @@ class Warehouse(dg.ConfigurableResource):
         """A connection to the build database; `ingesting` gives it the ingestion's limit."""
         settings = Settings.from_env()
         if ingesting:
-            memory_limit = self.ingest_memory_limit or settings.ingest_memory_limit
+            memory_limit = (
+                self.ingest_memory_limit or self.memory_limit or settings.ingest_memory_limit
+            )
         else:
             memory_limit = self.memory_limit or settings.memory_limit
         conn = warehouse.connect(
