@@ -67,7 +67,8 @@ class SizeResult:
     peak_rss_full_gb: float
     peak_rss_nightly_gb: float
     peak_rss_full_step: str | None
-    """The Dagster step running at the full build's largest memory sample."""
+    """The Dagster step running at the full build's largest memory sample ("between steps"
+    when none was: Dagster's start-up or bookkeeping)."""
     peak_rss_nightly_step: str | None
     full_build_stages: dict[str, float]
     nightly_stages: dict[str, float]
