@@ -107,7 +107,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else settings.landing_dir
     say(f"generating {args.customers:,} customers x {args.days} days (seed {args.seed}) into {out}")
     try:
-        summary = generate(
+        generate(
             out,
             customers=args.customers,
             days=args.days,
@@ -122,8 +122,6 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"{out} is not empty: pass --overwrite to replace it") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for line in summary.lines():
-        say(line)
     return EXIT_OK
 
 
@@ -185,11 +183,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     landing = settings.landing_dir
     if not discover(landing):
         say(f"no extracts under {landing}: generating the sample landing zone")
-        summary = generate(
-            landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say
-        )
-        for line in summary.lines():
-            say(line)
+        generate(landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say)
     from cdp.run import run_nightly  # after generating: the partitions start at the first folder
 
     last = max(f.extract_date for f in discover(landing))

@@ -33,6 +33,8 @@ def sample(tmp_path_factory) -> Path:
     done = cdp("generate", "--customers", "150", "--days", "5", "--seed", "3", "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
     assert "miniprogram/orders" in done.stdout
+    totals = [line for line in done.stdout.splitlines() if line.startswith("total ")]
+    assert len(totals) == 1, done.stdout  # the summary is said once
     return out
 
 
