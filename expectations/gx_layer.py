@@ -151,6 +151,7 @@ class GxRun:
                     ).validate(part.suite, result_format=result_format)
                     for part in parts
                 ]
+                self._forget_batches()
                 result = _joined(suite, parts, results)
                 merged = result if merged is None else _merge(merged, result)
                 rows += len(frame)
@@ -176,6 +177,14 @@ class GxRun:
             rows=rows,
             seconds=time.perf_counter() - started,
         )
+
+    def _forget_batches(self) -> None:
+        """Drop the frames GX's execution engine keeps after validating them (one per
+        suite part, for the life of the context): without this a gate run holds the last
+        frame of every suite it has validated."""
+        batches = self._datasource.get_execution_engine().batch_manager
+        batches.reset_batch_cache()
+        batches.batch_data_cache.clear()
 
     def _parts(
         self, suite: gx.ExpectationSuite, id_columns: Sequence[str], first: pd.DataFrame

@@ -6,6 +6,7 @@ test breaks the data inside a transaction that is rolled back)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import sys
@@ -742,6 +743,29 @@ def test_a_wide_frame_validated_in_parts_gives_the_results_of_the_whole(tmp_path
     assert found["whole order"] == [e.expectation_type for e in expectations()]
     assert "t: expect_column_values_to_not_match_regex c1 /13800138000/: 1 of 20 rows matching" \
         " (e.g. tel 13800138000 (c0=v0-3))" in parts.failures
+
+
+def test_no_validated_frame_stays_in_memory(tmp_path: Path) -> None:
+    """GX's execution engine keeps the last frame of every batch it validated; a gate run
+    would hold a frame of every table. The run drops them after each validation."""
+
+    def held() -> list[pd.DataFrame]:
+        gc.collect()
+        return [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "held_v" in o]
+
+    for label, split_min_rows in (("whole", 10**9), ("parts", 1)):
+        run = GxRun(tmp_path / "docs", label, split_min_rows=split_min_rows)
+        frames = [pd.DataFrame({f"held_{c}": range(n, n + 5) for c in "stuvwxyz"}) for n in (0, 5)]
+        suite = gx.ExpectationSuite(
+            name=label,
+            expectations=[
+                gxe.ExpectColumnValuesToBeUnique(column="held_u"),
+                gxe.ExpectColumnValuesToBeBetween(column="held_v", min_value=0),
+            ],
+        )
+        assert run.validate("t", iter(frames), suite).passed
+        del frames
+        assert held() == [], label
 
 
 def test_data_docs_keep_the_last_runs(tmp_path: Path) -> None:
