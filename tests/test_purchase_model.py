@@ -16,7 +16,7 @@ import pytest
 from scipy.optimize import check_grad
 from scipy.special import gammaln, hyp2f1, logsumexp
 
-from cdp.purchase_model import bgnbd, gamma_gamma, model
+from cdp.purchase_model import bgnbd, gamma_gamma, model, optimise
 from cdp.purchase_model.bgnbd import BgNbdParams
 from cdp.purchase_model.gamma_gamma import GammaGammaParams
 from cdp.purchase_model.summary import customer_summary
@@ -148,6 +148,21 @@ def test_non_converging_fit_keeps_the_previous_parameters(cdnow_summary, cdnow_f
     assert not frame[["value", "log_likelihood"]].isna().any().any()
     assert all("fit did not converge" in line for line in model.report(result))
     assert np.isfinite(model.predict(degenerate(cdnow_summary), result).iloc[:, 1:]).all().all()
+
+
+def test_a_stop_far_from_the_maximum_is_not_a_convergence():
+    """L-BFGS-B also stops, and calls it success, when a step lowers the function by less
+    than a relative 1e-12: on a function this large that happens with a gradient of 3.
+    The equal spends of `test_a_likelihood_without_a_maximum_does_not_converge` reach that
+    stop on some CPUs (with a gradient of 0.5), before the walk to the edge of the box."""
+
+    def far(y: np.ndarray) -> tuple[float, np.ndarray]:
+        d = y - 1.0
+        return 1e13 + d[0] ** 2 + 100 * d[1] ** 2, np.array([2 * d[0], 200 * d[1]])
+
+    optimum = optimise.maximise(far, np.exp([-3.0, -3.0]), np.ones(2), ["a", "b"], n=10)
+    assert not optimum.converged
+    assert optimum.message.startswith("optimiser stopped short of a maximum")
 
 
 def test_one_model_can_fall_back_while_the_other_converges(cdnow_summary, cdnow_fit):

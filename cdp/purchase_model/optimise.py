@@ -1,7 +1,8 @@
 """Maximum likelihood on log-parameters, shared by both models of rules §7, and the checks
-that decide whether a fit converged: the optimiser's verdict, finite parameters and
-log-likelihood, and no parameter run off to the edge of its box (a likelihood whose maximum
-lies at zero or infinity, e.g. on too little or degenerate data)."""
+that decide whether a fit converged: a gradient near zero (whatever the optimiser's
+verdict), finite parameters and log-likelihood, and no parameter run off to the edge of its
+box (a likelihood whose maximum lies at zero or infinity, e.g. on too little or degenerate
+data)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ BOX = 1e6
 the optimum on the edge of that box means the likelihood has no maximum inside it."""
 
 GRADIENT_TOLERANCE = 1e-5
-"""A line search that gives up with every gradient component (of the mean log-likelihood
-per customer, in log-parameters) below this is at the maximum to machine precision."""
+"""A fit is at a maximum only with every gradient component (of the mean log-likelihood per
+customer, in log-parameters) below this, whatever the optimiser says: L-BFGS-B also stops
+when one step no longer lowers the function by a relative 1e-12, which on a likelihood
+without a maximum (a ridge towards infinity) can happen far from any maximum."""
+
+RESTARTS = 5
+"""Times L-BFGS-B is started again from where it stopped with a gradient above the
+tolerance (a fresh start forgets its curvature estimate and can walk on along a ridge)."""
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -49,22 +56,28 @@ def maximise(
     over log-parameters) with L-BFGS-B from `start`, within the box around `default`; `n`
     customers turn the mean back into a total."""
     low, high = np.log(default) - np.log(BOX), np.log(default) + np.log(BOX)
-    with np.errstate(all="ignore"):
-        result = minimize(
-            objective, np.clip(np.log(start), low, high), jac=True, method="L-BFGS-B",
-            bounds=list(zip(low, high)), options={"maxiter": 1000, "ftol": 1e-12, "gtol": 1e-7},
-        )
+    x = np.clip(np.log(start), low, high)
+    for _ in range(1 + RESTARTS):
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective, x, jac=True, method="L-BFGS-B", bounds=list(zip(low, high)),
+                options={"maxiter": 1000, "ftol": 1e-12, "gtol": 1e-7},
+            )
+        at_edge = [f"{name} -> {'0' if v - lo < hi - v else 'infinity'}"
+                   for name, v, lo, hi in zip(names, result.x, low, high)
+                   if min(v - lo, hi - v) < 1e-6]
+        steep = not np.max(np.abs(result.jac)) < GRADIENT_TOLERANCE
+        if at_edge or not steep or np.array_equal(result.x, x):
+            break
+        x = result.x
     theta = np.exp(result.x)
     log_likelihood = -float(result.fun) * n
     if not (np.all(np.isfinite(theta)) and np.isfinite(log_likelihood)):
         return Optimum.failed("non-finite parameters or log-likelihood")
-    at_edge = [f"{name} -> {'0' if v - lo < hi - v else 'infinity'}"
-               for name, v, lo, hi in zip(names, result.x, low, high)
-               if min(v - lo, hi - v) < 1e-6]
     if at_edge:
         return Optimum.failed(f"the likelihood has no maximum: {', '.join(at_edge)}")
-    if not (result.success or np.max(np.abs(result.jac)) < GRADIENT_TOLERANCE):
-        return Optimum.failed(f"optimiser stopped: {result.message}")
+    if steep:
+        return Optimum.failed(f"optimiser stopped short of a maximum: {result.message}")
     return Optimum(
         True, "converged", theta=theta, log_likelihood=log_likelihood, n_customers=n
     )
