@@ -207,7 +207,14 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.bench.scale import DEFAULT_SIZES, DETAIL_SIZE, Bench, BenchFailed, write_results
+    from cdp.bench.scale import (
+        DEFAULT_SIZES,
+        DETAIL_SIZE,
+        Bench,
+        BenchFailed,
+        NoRoom,
+        write_results,
+    )
 
     sizes = sorted(set(args.sizes or DEFAULT_SIZES))
     detail = args.detail or (sizes[0] if len(sizes) == 1 else DETAIL_SIZE)
@@ -218,15 +225,23 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     )
     say(f"benchmark of the nightly path: {', '.join(f'{n:,}' for n in sizes)} customers, "
         f"{args.history_days} days of extracts, details at {detail:,}; work in {workdir}")
-    results = []
+    results, not_measured = [], []
     day = datetime.now(LOCAL_TIME_ZONE).date()
     try:
         for customers in sizes:
-            results.append(bench.size(customers, detail=customers == detail))
-            # Written after every size: the smaller sizes' figures survive a failed larger one.
-            data, table = write_results(results, Path(args.results), day)
+            try:
+                results.append(bench.size(customers, detail=customers == detail))
+            except NoRoom as exc:
+                say(f"  {exc}")
+                not_measured.append(str(exc))
+            if results:
+                # Written after every size: the smaller sizes' figures survive a failed larger one.
+                data, table = write_results(results, Path(args.results), day, not_measured)
     except BenchFailed as exc:
         print(f"cdp bench: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not results:
+        print(f"cdp bench: no size measured: {'; '.join(not_measured)}", file=sys.stderr)
         return EXIT_FAILED
     for line in table.read_text(encoding="utf-8").splitlines():
         say(line)

@@ -26,9 +26,11 @@ REQUIRED = (
 
 
 def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
+    """10k customers measured; a size far beyond the disk reported as not measured."""
     env = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
     done = subprocess.run(
-        [CDP, "bench", "--customers", "10000", "--days", "30", "--repeats", "1",
+        [CDP, "bench", "--customers", "10000,100000000000", "--detail", "10000", "--days", "30",
+         "--repeats", "1",
          "--workdir", str(tmp_path / "bench"), "--results", str(tmp_path / "results")],
         capture_output=True, text=True, env=env, timeout=540,
     )
@@ -39,6 +41,9 @@ def test_bench_smoke_at_10k_customers_writes_every_figure(tmp_path: Path):
     assert data.stem.endswith("-30d")  # not a year: never overwrites the day's figures over a year
     table = (tmp_path / "results" / f"{data.stem}.md").read_text(encoding="utf-8")
     assert table in done.stdout and "History: 30 days of extracts" in table
+    # a size the disk cannot hold is said and skipped before anything is generated for it
+    assert "\n100,000,000,000 customers over 30 days not measured: they need about" in table
+    assert [p.name for p in (tmp_path / "bench").iterdir()] == ["landing-10000-30d-every7-seed1"]
     (size,) = json.loads(data.read_text(encoding="utf-8"))
     assert set(REQUIRED) <= set(size)
     assert size["customers"] == 10_000 and size["machine"]["cores"] == os.cpu_count()

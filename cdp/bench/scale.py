@@ -1,8 +1,9 @@
 """`cdp bench` (`make bench`): the whole nightly path at a retailer's scale, beside the
 alternatives a team would otherwise use. docs/benchmark.md explains every figure.
 
-For each size (customers), on a landing zone of `days` extract dates generated once and
-reused:
+For each size (customers) the disk can hold (estimated first: a size it cannot is reported
+as not measured, and the benchmark goes on), on a landing zone of `days` extract dates
+generated once and reused:
 
 3. the full build: one `cdp run` as of the day before the last extract date over a fresh
    warehouse (the documented first-run path), as a child process: wall time, peak RSS of its
@@ -31,7 +32,7 @@ import platform
 import shutil
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from importlib.metadata import version
@@ -55,8 +56,35 @@ MEDIAN_BELOW_S = 60.0
 Say = Callable[[str], None]
 
 
+LANDING_BYTES_PER_CUSTOMER_DAY = 65
+"""Landing-zone bytes per customer and extract date with weekly snapshots (22.35 GB for 1M
+customers over a year, 17.57 GB for 3M over 90 days), of which SNAPSHOT_SHARE is the
+snapshots (3M over a year: about 67 GB weekly, 37 GB with a snapshot every 28 days)."""
+SNAPSHOT_SHARE = 0.6
+WAREHOUSE_PER_LANDING = 1.0
+"""A run's build database, published copy and files take about the disk of its landing
+zone (20 GB for the 22.35 GB at 1M over a year) while the night rewrites its tables."""
+
+
 class BenchFailed(RuntimeError):
     """A run of the benchmark did not succeed (its log names the cause)."""
+
+
+class NoRoom(RuntimeError):
+    """The disk cannot hold a size's landing zone and warehouse: it is not measured."""
+
+
+def landing_bytes(customers: int, days: int, snapshot_every: int) -> int:
+    """The estimated size of a generated landing zone (LANDING_BYTES_PER_CUSTOMER_DAY)."""
+    share = 1 - SNAPSHOT_SHARE + SNAPSHOT_SHARE * 7 / snapshot_every
+    return int(LANDING_BYTES_PER_CUSTOMER_DAY * share * customers * days)
+
+
+def free_bytes(path: Path) -> int:
+    """Free disk under `path`, or under its nearest existing parent."""
+    while not path.exists():
+        path = path.parent
+    return shutil.disk_usage(path).free
 
 
 @dataclass
@@ -138,10 +166,12 @@ class Bench:
     def full_as_of(self) -> date:
         return self.end - timedelta(days=1)
 
+    def _landing_name(self, customers: int) -> str:
+        return f"landing-{customers}-{self.days}d-every{self.snapshot_every}-seed{self.seed}"
+
     def landing(self, customers: int) -> tuple[Path, dict]:
         """The landing zone of this size, generated when absent."""
-        name = f"landing-{customers}-{self.days}d-every{self.snapshot_every}-seed{self.seed}"
-        path = self.workdir / name
+        path = self.workdir / self._landing_name(customers)
         if not (path / "member").exists():
             self.say(f"generating {customers:,} customers x {self.days} days into {path}")
             generate(
@@ -197,8 +227,24 @@ class Bench:
         )
         return measured, stages, peak_step
 
+    def check_room(self, customers: int) -> None:
+        """Raise NoRoom unless the disk holds this size's landing zone (unless already
+        generated) and its warehouse: a benchmark that fills the disk halfway through a run
+        measures nothing."""
+        landing = landing_bytes(customers, self.days, self.snapshot_every)
+        generated = (self.workdir / self._landing_name(customers) / "member").exists()
+        needed = landing * WAREHOUSE_PER_LANDING + (0 if generated else landing)
+        free = free_bytes(self.workdir)
+        if needed > free:
+            raise NoRoom(
+                f"{customers:,} customers over {self.days} days not measured: they need about "
+                f"{needed / 1e9:,.0f} GB of disk ({'' if generated else 'the landing zone and '}"
+                f"the warehouse), {free / 1e9:,.0f} GB free under {self.workdir}"
+            )
+
     def size(self, customers: int, *, detail: bool) -> SizeResult:
         self.say(f"== {customers:,} customers ==")
+        self.check_room(customers)
         landing, landing_info = self.landing(customers)
         run_dir = self.workdir / f"run-{customers}"
         base = self.workdir / f"run-{customers}.full"
@@ -325,7 +371,7 @@ TABLE_ROWS = (
 )
 
 
-def markdown(results: list[SizeResult]) -> str:
+def markdown(results: list[SizeResult], not_measured: Sequence[str] = ()) -> str:
     def cell(value, fmt: str) -> str:
         return "—" if value is None else fmt.format(value)
 
@@ -346,16 +392,20 @@ def markdown(results: list[SizeResult]) -> str:
     lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}; "
                  f"Python {m['python']}, DuckDB {m['duckdb']}, dbt-core {m['dbt_core']}, "
                  f"Dagster {m['dagster']}.")
+    lines += [f"{reason}." for reason in not_measured]
     return "\n".join(lines) + "\n"
 
 
-def write_results(results: list[SizeResult], folder: Path, day: date) -> tuple[Path, Path]:
+def write_results(
+    results: list[SizeResult], folder: Path, day: date, not_measured: Sequence[str] = ()
+) -> tuple[Path, Path]:
     """`<date>.json` and `.md`; `<date>-<days>d.*` when the history is not a year, so such a
-    run never overwrites the day's figures over a year."""
+    run never overwrites the day's figures over a year. The table ends with the sizes not
+    measured and why (the JSON holds the measured ones)."""
     folder.mkdir(parents=True, exist_ok=True)
     days = results[0].landing["days"]
     stem = day.isoformat() if days == HISTORY_DAYS else f"{day.isoformat()}-{days}d"
     data, table = folder / f"{stem}.json", folder / f"{stem}.md"
     data.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
-    table.write_text(markdown(results), encoding="utf-8")
+    table.write_text(markdown(results, not_measured), encoding="utf-8")
     return data, table
