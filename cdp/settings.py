@@ -42,9 +42,9 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 stays within 6 GB of RAM (docs/benchmark.md)."""
 DEFAULT_INGEST_MEMORY_LIMIT = "3GB"
 """DuckDB's memory limit while ingesting unless CDP_INGEST_MEMORY_LIMIT (or, without it,
-CDP_MEMORY_LIMIT) says otherwise. The ingestion step holds up to two batches of files in the same process, and DuckDB only caches
-written blocks there: ingesting a year at 1M customers peaked at 5.77 GB with 4 GB and
-4.68 GB with 3 GB, in the same time (docs/benchmark.md)."""
+CDP_MEMORY_LIMIT) says otherwise. The ingestion step holds up to two batches of files in the
+same process, and DuckDB only caches written blocks there: ingesting a year at 1M customers
+peaked at 5.77 GB with 4 GB and 4.68 GB with 3 GB, in the same time (docs/benchmark.md)."""
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
 
 

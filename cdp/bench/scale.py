@@ -166,13 +166,16 @@ class Bench:
     def full_as_of(self) -> date:
         return self.end - timedelta(days=1)
 
-    def _landing_name(self, customers: int) -> str:
-        return f"landing-{customers}-{self.days}d-every{self.snapshot_every}-seed{self.seed}"
+    def _landing_path(self, customers: int) -> tuple[Path, bool]:
+        """Where this size's landing zone is, and whether it is generated already."""
+        name = f"landing-{customers}-{self.days}d-every{self.snapshot_every}-seed{self.seed}"
+        path = self.workdir / name
+        return path, (path / "member").exists()
 
     def landing(self, customers: int) -> tuple[Path, dict]:
         """The landing zone of this size, generated when absent."""
-        path = self.workdir / self._landing_name(customers)
-        if not (path / "member").exists():
+        path, generated = self._landing_path(customers)
+        if not generated:
             self.say(f"generating {customers:,} customers x {self.days} days into {path}")
             generate(
                 path, customers=customers, days=self.days, seed=self.seed, end=self.end,
@@ -232,7 +235,7 @@ class Bench:
         generated) and its warehouse: a benchmark that fills the disk halfway through a run
         measures nothing."""
         landing = landing_bytes(customers, self.days, self.snapshot_every)
-        generated = (self.workdir / self._landing_name(customers) / "member").exists()
+        _, generated = self._landing_path(customers)
         needed = landing * WAREHOUSE_PER_LANDING + (0 if generated else landing)
         free = free_bytes(self.workdir)
         if needed > free:
