@@ -88,6 +88,7 @@ def _key(*names: str) -> tuple[Column, ...]:
 
 
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "cancelled", "refunded")
+COUPON_GRANT_STATUSES = ("unused", "used", "expired")
 
 ENTITIES: tuple[Entity, ...] = (
     Entity(
@@ -137,6 +138,26 @@ ENTITIES: tuple[Entity, ...] = (
             Column("category"),
             Column("quantity", "integer", required=True, non_negative=True),
             Column("unit_price", "money", required=True, non_negative=True),
+        ),
+    ),
+    Entity(
+        "miniprogram",
+        "coupon_grants",
+        "csv",
+        INCREMENT,
+        ("grant_id",),
+        (
+            *_key("grant_id"),
+            Column("openid", required=True),
+            Column("coupon_id", required=True),
+            Column("coupon_name"),
+            Column("face_value", "money", required=True, non_negative=True),
+            Column("min_spend", "money", non_negative=True),
+            Column("granted_at", "timestamp", required=True),
+            Column("expires_at", "timestamp", required=True),
+            Column("status", required=True, values=COUPON_GRANT_STATUSES),
+            Column("used_order_id"),
+            Column("updated_at", "timestamp", required=True),
         ),
     ),
     Entity(

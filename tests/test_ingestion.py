@@ -20,6 +20,10 @@ ORDERS_HEADER = (
     "order_id,openid,order_status,total_amount,discount_amount,paid_amount,coupon_id,"
     "created_at,paid_at,updated_at\n"
 )
+COUPON_GRANTS_HEADER = (
+    "grant_id,openid,coupon_id,coupon_name,face_value,min_spend,granted_at,expires_at,status,"
+    "used_order_id,updated_at\n"
+)
 EVENT = (
     '{"event_id":"e%d","openid":"o1","event_name":"share","event_at":"2026-01-01 10:00:00",'
     '"properties":{"share_to":"friend"}}\n'
@@ -34,11 +38,12 @@ def quarantine(conn):
     return rows(conn, "select file, line, reason from raw._quarantine order by file, line")
 
 
-def test_contract_lists_the_ten_entities():
+def test_contract_lists_the_eleven_entities():
     assert sorted(e.label for e in ENTITIES) == [
         "member/members",
         "member/offline_orders",
         "member/points_ledger",
+        "miniprogram/coupon_grants",
         "miniprogram/events",
         "miniprogram/order_items",
         "miniprogram/orders",
@@ -158,6 +163,31 @@ def test_bad_rows_go_to_quarantine_with_line_and_reason(conn, landing):
     ]
     assert rows(conn, "select paid_amount, paid_at from raw.miniprogram__orders limit 1") == [
         (100, datetime(2026, 1, 1, 10, 1))
+    ]
+
+
+def test_coupon_grants_quarantine_a_bad_status_and_a_negative_face_value(conn, landing):
+    content = (
+        COUPON_GRANTS_HEADER
+        + "G1,o1,CP202601F010,满69减10,10.00,69.00,2026-01-01 10:00:00,2026-01-15 10:00:00,"
+        "used,MO2026010100000001,2026-01-03 12:00:00\n"
+        + "G2,o1,CP202601F010,满69减10,10.00,69.00,2026-01-01 10:00:00,2026-01-15 10:00:00,"
+        "claimed,,2026-01-01 10:00:00\n"
+        + "G3,o2,CP202601F005,5元无门槛券,-5.00,,2026-01-01 11:00:00,2026-01-08 11:00:00,"
+        "unused,,2026-01-01 11:00:00\n"
+    )
+    landing.write("miniprogram", "2026-01-03", "coupon_grants.csv", content)
+    report = ingest(conn, landing.root)
+    assert (report.rows, report.quarantined) == (1, 2)
+    assert rows(
+        conn,
+        "select grant_id, status, face_value, min_spend, expires_at, used_order_id, _line "
+        "from raw.miniprogram__coupon_grants",
+    ) == [("G1", "used", 10, 69, datetime(2026, 1, 15, 10), "MO2026010100000001", 2)]
+    file = "miniprogram/2026-01-03/coupon_grants.csv"
+    assert quarantine(conn) == [
+        (file, 3, "unknown status: claimed"),
+        (file, 4, "negative face_value: -5.00"),
     ]
 
 
