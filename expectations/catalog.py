@@ -56,3 +56,22 @@ def labelled(*group_names: str) -> list[str]:
 def label_sql(group: str, value: str, label: str) -> str:
     """SQL building the `group:value:label` text from three SQL expressions."""
     return f"{group} || ':' || {value} || ':' || {label}"
+
+
+def rank_sql(group: str, value: str) -> str:
+    """SQL giving the rank (0, 1, …) of the code `value` (an SQL expression) within `group`,
+    in catalog order; null for any other value."""
+    ranks = " ".join(f"when {_literal(v)} then {i}" for i, v in enumerate(values(group)))
+    return f"(case {value} {ranks} end)"
+
+
+def next_sql(group: str, value: str) -> str:
+    """SQL giving the code after `value` within `group` in catalog order (null for the last
+    code and for any other value), e.g. gold after silver for `value_tier`."""
+    codes = values(group)
+    steps = " ".join(f"when {_literal(a)} then {_literal(b)}" for a, b in zip(codes, codes[1:]))
+    return f"(case {value} {steps} end)" if steps else "cast(null as varchar)"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -586,17 +586,21 @@ def _outcome(kind: str, result: ExpectationValidationResult, unit: str) -> str:
     if data.get("unexpected_count") is not None and data.get("element_count") is not None:
         verb = _VERBS.get(kind, "unexpected")
         line = f"{data['unexpected_count']:,} of {data['element_count']:,} {unit} {verb}"
-        examples = [] if kind in _NO_EXAMPLES else _examples(data)
+        examples = [] if kind in _NO_EXAMPLES else _examples(data, result.expectation_config.kwargs)
         return f"{line} (e.g. {', '.join(examples)})" if examples else line
     if "observed_value" in data:
         return f"observed {_show(data['observed_value'])}"
     return "column missing" if kind == "expect_column_to_exist" else "failed"
 
 
-def _examples(data: dict[str, Any]) -> list[str]:
+def _examples(data: dict[str, Any], kwargs: dict[str, Any]) -> list[str]:
     values = list(data.get("partial_unexpected_list") or [])[:EXAMPLES]
     ids = list(data.get("partial_unexpected_index_list") or [])
     id_columns = list(data.get("unexpected_index_column_names") or [])
+    if not id_columns and ids and isinstance(ids[0], dict):
+        # GX leaves the names out for some expectations (expect_column_values_to_be_null)
+        # but still gives each example's id columns, beside the checked column itself.
+        id_columns = [c for c in ids[0] if c != kwargs.get("column")]
     shown = []
     for i, value in enumerate(values):
         where = ""

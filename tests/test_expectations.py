@@ -126,21 +126,65 @@ create table marts.customer_lifecycle as
 select
     c.customer_id, date '2026-01-01' + (c.i % 60)::integer as joined_date,
     (date '{AS_OF}' - (date '2026-01-01' + (c.i % 60)::integer))::integer as journey_day,
-    j.value as journey_stage, date '2026-03-01' as last_order_date,
+    j.value as journey_stage,
+    case when c.i % 4 > 0 then date '{AS_OF}' - (c.i % 45)::integer end as first_order_date,
+    case when c.i % 4 > 0 then (c.i % 45)::integer end as purchase_journey_day,
+    case
+        when c.i % 4 = 0 then null
+        when c.i % 45 >= 31 then 'T>30'
+        when c.i % 45 >= 21 then 'T+21'
+        when c.i % 45 >= 7 then 'T+7'
+        when c.i % 45 >= 1 then 'T+1'
+        else 'T+0'
+    end as purchase_journey_stage,
+    case when c.i % 4 > 0 then date '{AS_OF}' end as last_order_date,
     date '2026-03-20' as last_active_date, (c.i % 4)::bigint as order_count,
     l.value as lifecycle_stage, l.label as lifecycle_stage_zh, date '{AS_OF}' as as_of_date
 from customers as c
 inner join codes as l on l.grp = 'lifecycle' and l.n = c.i % l.k
 inner join codes as j on j.grp = 'journey_stage' and j.n = c.i % j.k;
 
-create table marts.customer_tier as
+create table tier_spend as
 select
-    c.customer_id, (c.i * 15)::decimal(18, 2) as spend_365d, v.value as value_tier,
-    case when c.i % 2 = 0 then upper(v.value) end as member_system_tier,
-    false as tier_mismatch, v.value as previous_value_tier, 'same' as tier_change,
+    customer_id, i, (i * 15)::decimal(18, 2) as spend_365d,
+    (case when i % 5 = 0 then i * 7.5 when i % 7 = 0 then 20 else 0 end)::decimal(18, 2)
+        as spend_leaving_30d
+from customers;
+
+create table marts.customer_tier as
+with tiered as (
+    select
+        *,
+        case
+            when spend_365d >= 1500 then 'platinum' when spend_365d >= 1000 then 'gold'
+            when spend_365d >= 500 then 'silver' else 'normal'
+        end as value_tier,
+        case
+            when spend_365d - spend_leaving_30d >= 1500 then 'platinum'
+            when spend_365d - spend_leaving_30d >= 1000 then 'gold'
+            when spend_365d - spend_leaving_30d >= 500 then 'silver' else 'normal'
+        end as projected_value_tier_30d
+    from tier_spend
+),
+ranked as (
+    select
+        *, v.n as tier_rank, p.n as projected_rank,
+        case value_tier when 'normal' then 'silver' when 'silver' then 'gold'
+            when 'gold' then 'platinum' end as next_value_tier
+    from tiered
+    inner join codes as v on v.grp = 'value_tier' and v.value = value_tier
+    inner join codes as p on p.grp = 'value_tier' and p.value = projected_value_tier_30d
+)
+select
+    customer_id, spend_365d, value_tier,
+    case when i % 2 = 0 then upper(value_tier) end as member_system_tier,
+    false as tier_mismatch, value_tier as previous_value_tier, 'same' as tier_change,
+    next_value_tier,
+    (case next_value_tier when 'silver' then 500 when 'gold' then 1000 when 'platinum' then 1500
+        end - spend_365d)::decimal(18, 2) as spend_to_next_tier,
+    spend_leaving_30d, projected_value_tier_30d, projected_rank < tier_rank as downgrade_risk,
     date '{AS_OF}' as as_of_date
-from customers as c
-inner join codes as v on v.grp = 'value_tier' and v.n = c.i % v.k;
+from ranked;
 
 create table marts.customer_tier_history as
 select
@@ -187,6 +231,100 @@ from (values ('bgnbd', 'r', 0.5), ('bgnbd', 'alpha', 10.0), ('bgnbd', 'a', 0.1),
     ('bgnbd', 'b', 2.0), ('gamma_gamma', 'p', 6.0), ('gamma_gamma', 'q', 4.0),
     ('gamma_gamma', 'gamma', 100.0)) as v(model, parameter, value);
 
+create table marts.customer_replenishment as
+with rows as (
+    select
+        c.customer_id, c.i, cat.category, cat.cycle,
+        (1 + c.i % 3)::integer as purchases,
+        date '{AS_OF}' - (c.i % 40)::integer as last_purchase_date
+    from customers as c
+    cross join (values (0, '面霜', 30), (1, '纸巾', 14)) as cat(n, category, cycle)
+    where c.i <= 60 and (c.i + cat.n) % 3 <> 0
+),
+due as (
+    select
+        *, cycle - i % 40 as days_until_due,
+        case when cycle - i % 40 > 7 then 'stocked' when cycle - i % 40 >= 0 then 'due_soon'
+            else 'run_out' end as replenishment_status
+    from rows
+)
+select
+    due.customer_id, due.category, due.purchases, due.last_purchase_date,
+    due.cycle::integer as category_cycle_days,
+    due.last_purchase_date + due.cycle::integer as due_date,
+    due.days_until_due::integer as days_until_due, due.replenishment_status,
+    r.label as replenishment_status_zh, date '{AS_OF}' as as_of_date
+from due
+inner join codes as r on r.grp = 'replenishment' and r.value = due.replenishment_status;
+
+create table marts.customer_points as
+with balances as (
+    select customer_id, i, (i * 20 - 100)::bigint as points_balance from customers where i <= 50
+)
+select
+    customer_id, points_balance,
+    case when i % 5 = 0 then null when i % 7 = 0 then points_balance + 10
+        else points_balance end::bigint as member_system_balance,
+    i % 7 = 0 and i % 5 <> 0 as balance_mismatch, (i * 3)::bigint as earned_90d,
+    (i % 4 * 10)::bigint as redeemed_90d,
+    least(greatest(points_balance, 0), i * 5)::bigint as expiring_30d,
+    case
+        when least(greatest(points_balance, 0), i * 5) > 0
+            then date '{AS_OF}' + (1 + i % 30)::integer
+        when i % 2 = 0 then date '{AS_OF}' + 90
+    end as next_expiry_date,
+    date '{AS_OF}' as as_of_date
+from balances;
+
+create table marts.customer_coupons as
+with counts as (
+    select customer_id, i, i % 4 as unused, least(i % 4, i % 3) as expiring, i % 5 as granted,
+        least(i % 5, i % 3) as used
+    from customers where i <= 40
+)
+select
+    customer_id, unused::integer as unused_coupons, expiring::integer as expiring_7d,
+    case
+        when expiring > 0 then date '{AS_OF}' + (i % 7)::integer
+        when unused > 0 then date '{AS_OF}' + 10
+    end as next_coupon_expiry,
+    (unused * 10)::decimal(18, 2) as unused_face_value, granted::integer as granted_180d,
+    used::integer as used_180d, (used / nullif(granted, 0))::double as redemption_rate_180d,
+    date '{AS_OF}' as as_of_date
+from counts;
+
+create table marts.mart_ltv_monthly as
+with counts as (
+    select * from (values
+        (date '2026-01-01', 40, 20, 2000.00, 15, 0, 3, 30, 10, 2),
+        (date '2026-02-01', 40, 30, 3300.00, 25, 10, 5, 20, 12, 3),
+        (date '2026-03-01', 40, 50, 5500.00, 40, 20, 10, 15, 9, 1))
+        as v(month, new_customers, orders, revenue, buyers, returning_buyers, repeat_buyers,
+            converted, wecom_adds, wecom_removals)
+),
+ratios as (
+    select
+        *, sum(new_customers) over (order by month) as customer_base,
+        revenue::double / nullif(orders, 0) as average_order_value,
+        orders::double / nullif(sum(new_customers) over (order by month), 0)
+            as orders_per_customer
+    from counts
+)
+select
+    month, month = date '2026-03-01' as is_month_to_date, customer_base::bigint as customer_base,
+    new_customers::bigint as new_customers, orders::bigint as orders,
+    revenue::decimal(18, 2) as revenue, buyers::bigint as buyers,
+    returning_buyers::bigint as returning_buyers, average_order_value, orders_per_customer,
+    repeat_buyers::double / buyers as repurchase_rate,
+    converted::double / new_customers / 2 as first_order_conversion_30d,
+    wecom_adds::bigint as wecom_adds, wecom_removals::bigint as wecom_removals,
+    ln(customer_base / lag(customer_base) over (order by month)) as base_log_change,
+    ln(average_order_value / lag(average_order_value) over (order by month)) as aov_log_change,
+    ln(orders_per_customer / lag(orders_per_customer) over (order by month))
+        as frequency_log_change,
+    date '{AS_OF}' as as_of_date
+from ratios;
+
 create table marts.customer_tags as
 select customer_id, 'lifecycle' as tag_group, lifecycle_stage as tag_value,
     lifecycle_stage_zh as tag_label_zh, 'rule' as tag_source, as_of_date
@@ -202,6 +340,38 @@ inner join codes as v on v.grp = 'value_tier' and v.value = t.value_tier
 union all
 select customer_id, 'rfm_segment', rfm_segment, rfm_segment_zh, 'rule', as_of_date
 from marts.customer_rfm
+union all
+select l.customer_id, 'purchase_journey', l.purchase_journey_stage, p.label, 'rule', l.as_of_date
+from marts.customer_lifecycle as l
+inner join codes as p on p.grp = 'purchase_journey' and p.value = l.purchase_journey_stage
+union all
+select r.customer_id, 'replenishment', r.replenishment_status, any_value(c.label), 'rule',
+    any_value(r.as_of_date)
+from (
+    select customer_id, as_of_date,
+        case when bool_or(replenishment_status = 'run_out') then 'run_out'
+            when bool_or(replenishment_status = 'due_soon') then 'due_soon' end
+            as replenishment_status
+    from marts.customer_replenishment group by customer_id, as_of_date
+) as r
+inner join codes as c on c.grp = 'replenishment' and c.value = r.replenishment_status
+group by r.customer_id, r.replenishment_status
+union all
+select p.customer_id, 'points', 'expiring_soon', c.label, 'rule', p.as_of_date
+from marts.customer_points as p
+inner join codes as c on c.grp = 'points' and c.value = 'expiring_soon'
+where p.expiring_30d >= 100
+union all
+select p.customer_id, 'coupon', 'expiring_soon', c.label, 'rule', p.as_of_date
+from marts.customer_coupons as p
+inner join codes as c on c.grp = 'coupon' and c.value = 'expiring_soon'
+where p.expiring_7d >= 1
+union all
+select t.customer_id, 'tier_watch', w.value, w.label, 'rule', t.as_of_date
+from marts.customer_tier as t
+inner join codes as w on w.grp = 'tier_watch' and w.value = case
+    when t.downgrade_risk then 'downgrade_risk'
+    when t.spend_to_next_tier <= 100 then 'near_upgrade' end
 union all
 select customer_id, '客户等级', 'VIP', 'VIP', 'wecom', date '{AS_OF}'
 from customers where i % 10 = 0;
@@ -312,7 +482,7 @@ def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -
     assert report.passed, report.failure_lines()
     assert report.failure_lines() == []
     kinds = [r.kind for r in report.results]
-    assert kinds == ["input"] * len(ENTITIES) + ["identity"] + ["published"] * 14
+    assert kinds == ["input"] * len(ENTITIES) + ["identity"] + ["published"] * 18
     assert [r.target for r in report.results if r.kind == "published"] == list(PUBLISHED_TABLES)
     assert report.results[0].target == "miniprogram/users"
     assert all(r.evaluated > 0 for r in report.results)
@@ -342,7 +512,10 @@ def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
         kinds=("input",),
     )
     assert report.passed and [r.kind for r in report.results] == ["input"] * len(ENTITIES)
-    assert said[0].startswith("gate inputs (extracts > 2026-03-30, ≤ 2026-03-31): 10 of 10")
+    entities = len(ENTITIES)
+    assert said[0].startswith(
+        f"gate inputs (extracts > 2026-03-30, ≤ 2026-03-31): {entities} of {entities} passed"
+    )
     with pytest.raises(ValueError, match="unknown suite kinds"):
         run_gate(
             build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
@@ -354,7 +527,8 @@ def test_published_tables() -> None:
     assert set(PUBLISHED_TABLES) == {
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_tier_history", "customer_predictions", "model_parameters",
-        "customer_tags", "customer_merges", "mart_lifecycle_daily", "mart_retention_cohort",
+        "customer_tags", "customer_merges", "customer_replenishment", "customer_points",
+        "customer_coupons", "mart_lifecycle_daily", "mart_retention_cohort", "mart_ltv_monthly",
         "identity_graph_stats", "wecom_tag_sync",
     }  # fmt: skip
 
@@ -529,6 +703,563 @@ def test_one_stage_and_one_tier_per_customer(run, conn) -> None:
         "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_between "
         "value_tier_tags [1, 1]: 1 of 120 rows outside (e.g. 0 (customer_id=cus_0011))"
     )
+
+
+PLAYBOOK_TABLES = (
+    "customer_replenishment", "customer_points", "customer_coupons", "mart_ltv_monthly",
+    "customer_lifecycle", "customer_tier", "customer_tags",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("table", PLAYBOOK_TABLES)
+def test_the_playbook_suites_pass_on_good_data(run, conn, table: str) -> None:
+    result = published(run, conn, table)
+    assert result.passed, result.failures
+    assert result.evaluated > 0
+
+
+# Playbook §9-§14: each change breaks one rule of a suite; the failures name the table (or the
+# tables a check joins) and the expectation, and where a check has an id, the row.
+PLAYBOOK_BREAKS = [
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set due_date = due_date + 1 where "
+            "customer_id = 'cus_0001' and category = '面霜'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_in_set "
+            "due_date_is_last_purchase_plus_cycle {True}: 1 of 80 rows outside (e.g. False)",
+            "customer_replenishment: expect_column_values_to_be_in_set "
+            "days_until_due_is_due_date_minus_as_of {True}: 1 of 80 rows outside (e.g. False)",
+        ],
+        id="due_date",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set category_cycle_days = 31, due_date = "
+            "due_date + 1, days_until_due = days_until_due + 1 where customer_id = "
+            "'cus_0001' and category = '面霜'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_between cycles [1, 1]: 1 of "
+            "2 categories outside (e.g. 2 (category=面霜))",
+        ],
+        id="two_cycles",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set replenishment_status = 'run_out', "
+            "replenishment_status_zh = '已用完' where customer_id = 'cus_0001' and category = '面霜'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_in_set run_out_iff_past_due "
+            "{True}: 1 of 80 rows outside (e.g. False)",
+            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
+            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. no tag, expected "
+            "run_out (customer_id=cus_0001))",
+        ],
+        id="status",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set replenishment_status = 'due_soon', "
+            "replenishment_status_zh = '即将补货' where customer_id = 'cus_0004' and category = "
+            "'纸巾'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_between "
+            "due_soon_not_before_stocked [0, 0]: 1 of 2 categories outside (e.g. 1 "
+            "(category=纸巾))",
+            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
+            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. no tag, expected "
+            "due_soon (customer_id=cus_0004))",
+        ],
+        id="notice_threshold",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set replenishment_status_zh = '已用完' where "
+            "customer_id = 'cus_0001' and category = '面霜'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_in_set "
+            "replenishment_status_label {replenishment:stocked:库存充足, "
+            "replenishment:due_soon:即将补货, replenishment:run_out:已用完}: 1 of 80 rows outside "
+            "(e.g. replenishment:stocked:已用完)",
+        ],
+        id="label",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "update marts.customer_replenishment set category = ' 面霜' where customer_id = "
+            "'cus_0001' and category = '面霜'",
+        ],
+        [
+            "customer_replenishment: expect_column_values_to_be_in_set category_is_trimmed "
+            "{True}: 1 of 80 rows outside (e.g. False)",
+        ],
+        id="untrimmed",
+    ),
+    pytest.param(
+        "customer_replenishment",
+        [
+            "insert into marts.customer_tags values ('cus_0001', 'replenishment', 'stocked', "
+            "'库存充足', 'rule', date '2026-03-31')",
+        ],
+        [
+            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
+            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. stocked, expected "
+            "no tag (customer_id=cus_0001))",
+        ],
+        id="stocked_tag_vs_table",
+    ),
+    pytest.param(
+        "customer_tags",
+        [
+            "insert into marts.customer_tags values ('cus_0100', 'tier_watch', "
+            "'near_upgrade', '即将升级', 'rule', date '2026-03-31')",
+        ],
+        [
+            "customer_tags: expect_column_values_to_be_between customers_with_several [0, "
+            "0]: 1 of 9 tag groups outside (e.g. 1 (tag_group=tier_watch))",
+        ],
+        id="two_tier_watch_tags",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "update marts.customer_points set expiring_30d = 10 where customer_id = 'cus_0003'",
+        ],
+        [
+            "customer_points: expect_column_values_to_be_in_set expiring_within_balance "
+            "{True}: 1 of 50 rows outside (e.g. False)",
+            "customer_points: expect_column_values_to_be_in_set expiring_has_expiry_date "
+            "{True}: 1 of 50 rows outside (e.g. False)",
+        ],
+        id="expiring_over_balance",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "update marts.customer_points set balance_mismatch = false where customer_id = "
+            "'cus_0007'",
+        ],
+        [
+            "customer_points: expect_column_values_to_be_in_set "
+            "balance_mismatch_follows_balances {True}: 1 of 50 rows outside (e.g. False)",
+        ],
+        id="balance_mismatch",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "update marts.customer_points set next_expiry_date = date '2026-03-31' where "
+            "customer_id = 'cus_0010'",
+        ],
+        [
+            "customer_points: expect_column_values_to_be_in_set next_expiry_after_as_of "
+            "{True}: 1 of 50 rows outside (e.g. False)",
+        ],
+        id="expiry_on_d",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "update marts.customer_points set next_expiry_date = null where customer_id = "
+            "'cus_0010'",
+        ],
+        [
+            "customer_points: expect_column_values_to_be_in_set expiring_has_expiry_date "
+            "{True}: 1 of 50 rows outside (e.g. False)",
+        ],
+        id="expiry_missing",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "insert into marts.customer_tags values ('cus_0003', 'points', 'expiring_soon', "
+            "'积分即将过期', 'rule', date '2026-03-31')",
+        ],
+        [
+            "customer_points/customer_tags: expect_column_values_to_be_null "
+            "points_tag_mismatch: 1 of 50 customers not null (e.g. expiring_soon at 0, "
+            "untagged at 95 (customer_id=cus_0003))",
+        ],
+        id="points_tag_below",
+    ),
+    pytest.param(
+        "customer_points",
+        [
+            "delete from marts.customer_points where customer_id = 'cus_0050'",
+        ],
+        [
+            "customer_points/customer_tags: expect_column_values_to_be_null "
+            "points_tag_mismatch: 1 of 50 customers not null (e.g. expiring_soon without a "
+            "row in customer_points (customer_id=cus_0050))",
+        ],
+        id="points_tag_without_points",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "update marts.customer_coupons set expiring_7d = 3 where customer_id = 'cus_0005'",
+        ],
+        [
+            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
+            "unused_coupons, expiring_7d (A ≥ B): 1 of 40 rows failing (e.g. (1, 3))",
+        ],
+        id="expiring_over_unused",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "update marts.customer_coupons set used_180d = 5 where customer_id = 'cus_0004'",
+        ],
+        [
+            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
+            "granted_180d, used_180d (A ≥ B): 1 of 40 rows failing (e.g. (4, 5))",
+            "customer_coupons: expect_column_values_to_be_in_set rate_is_used_over_granted "
+            "{True}: 1 of 40 rows outside (e.g. False)",
+        ],
+        id="used_over_granted",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "update marts.customer_coupons set redemption_rate_180d = null where customer_id "
+            "= 'cus_0004'",
+        ],
+        [
+            "customer_coupons: expect_column_values_to_be_in_set rate_is_used_over_granted "
+            "{True}: 1 of 40 rows outside (e.g. False)",
+        ],
+        id="rate_null",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "update marts.customer_coupons set next_coupon_expiry = date '2026-03-30' where "
+            "customer_id = 'cus_0005'",
+        ],
+        [
+            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
+            "next_coupon_expiry, as_of_date (A ≥ B): 1 of 40 rows failing (e.g. (2026-03-30, "
+            "2026-03-31))",
+        ],
+        id="coupon_expiry_before_d",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "update marts.customer_coupons set next_coupon_expiry = null where customer_id = "
+            "'cus_0005'",
+        ],
+        [
+            "customer_coupons: expect_column_values_to_be_in_set next_expiry_iff_unused "
+            "{True}: 1 of 40 rows outside (e.g. False)",
+        ],
+        id="coupon_expiry_missing",
+    ),
+    pytest.param(
+        "customer_coupons",
+        [
+            "delete from marts.customer_tags where customer_id = 'cus_0005' and tag_group = "
+            "'coupon'",
+        ],
+        [
+            "customer_coupons/customer_tags: expect_column_values_to_be_null "
+            "coupon_tag_mismatch: 1 of 40 customers not null (e.g. no tag, expected "
+            "expiring_soon (customer_id=cus_0005))",
+        ],
+        id="coupon_tag_missing",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set is_month_to_date = true where month = date "
+            "'2026-02-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_between month_to_date_rows [1, 1]: "
+            "3 of 3 months outside (e.g. 2 (month=2026-01-01), 2 (month=2026-02-01), 2 "
+            "(month=2026-03-01))",
+            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 1 of 3 "
+            "months not null (e.g. month to date iff the as-of month (month=2026-02-01))",
+        ],
+        id="two_months_to_date",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set revenue = 3400 where month = date '2026-02-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_null ratio_mismatch: 1 of 3 rows "
+            "not null (e.g. average_order_value,revenue)",
+            "mart_ltv_monthly: expect_column_values_to_be_null log_change_mismatch: 2 of 3 "
+            "months not null (e.g. sum (month=2026-02-01), sum (month=2026-03-01))",
+        ],
+        id="revenue",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set month = date '2025-12-01' where month = date "
+            "'2026-01-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 1 of 3 "
+            "months not null (e.g. month after the previous (month=2026-02-01))",
+        ],
+        id="month_gap",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set month = date '2026-02-15' where month = date "
+            "'2026-02-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_in_set month_is_first_day {True}: "
+            "1 of 3 rows outside (e.g. False)",
+            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 2 of 3 "
+            "months not null (e.g. month after the previous (month=2026-02-15), month after "
+            "the previous (month=2026-03-01))",
+        ],
+        id="mid_month",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set new_customers = 39 where month = date "
+            "'2026-02-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 2 of 3 "
+            "months not null (e.g. customer_base the running sum of new_customers "
+            "(month=2026-02-01), customer_base the running sum of new_customers "
+            "(month=2026-03-01))",
+        ],
+        id="running_base",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set base_log_change = 0.5 where month = date "
+            "'2026-01-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_null log_change_mismatch: 1 of 3 "
+            "months not null (e.g. base_log_change (month=2026-01-01))",
+        ],
+        id="first_log_change",
+    ),
+    pytest.param(
+        "mart_ltv_monthly",
+        [
+            "update marts.mart_ltv_monthly set returning_buyers = 30, repurchase_rate = 1.5 "
+            "where month = date '2026-02-01'",
+        ],
+        [
+            "mart_ltv_monthly: expect_column_values_to_be_between repurchase_rate [0, 1]: 1 "
+            "of 3 rows outside (e.g. 1.5)",
+            "mart_ltv_monthly: expect_column_pair_values_a_to_be_greater_than_b buyers, "
+            "returning_buyers (A ≥ B): 1 of 3 rows failing (e.g. (25, 30))",
+        ],
+        id="returning_over_buyers",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set next_value_tier = 'gold' where customer_id = "
+            "'cus_0031'",
+        ],
+        [
+            "customer_tier: expect_column_values_to_be_in_set next_tier_follows_tier {True}: "
+            "1 of 120 rows outside (e.g. False)",
+            "customer_tier: expect_column_values_to_be_between thresholds [1, 1]: 1 of 3 "
+            "tiers outside (e.g. 2 (tier=gold, threshold=500))",
+            "customer_tier: expect_column_values_to_be_between tier_off_threshold [0, 0]: 1 "
+            "of 3 tiers outside (e.g. 33 (tier=gold, threshold=500))",
+            "customer_tier: expect_column_values_to_be_between projected_tier_off_threshold "
+            "[0, 0]: 1 of 3 tiers outside (e.g. 37 (tier=gold, threshold=500))",
+        ],
+        id="next_tier",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set spend_to_next_tier = spend_to_next_tier + 1 "
+            "where customer_id = 'cus_0031'",
+        ],
+        [
+            "customer_tier: expect_column_values_to_be_between thresholds [1, 1]: 1 of 3 "
+            "tiers outside (e.g. 2 (tier=silver, threshold=500))",
+        ],
+        id="two_thresholds",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set spend_to_next_tier = null where customer_id = "
+            "'cus_0031'",
+        ],
+        [
+            "customer_tier: expect_column_values_to_be_in_set spend_to_next_iff_next_tier "
+            "{True}: 1 of 120 rows outside (e.g. False)",
+            "customer_tier/customer_tags: expect_column_values_to_be_null "
+            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. near_upgrade without "
+            "a next tier (customer_id=cus_0031))",
+        ],
+        id="spend_to_next_null",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set projected_value_tier_30d = 'normal' where "
+            "customer_id = 'cus_0100'",
+        ],
+        [
+            "customer_tier: expect_column_values_to_be_between projected_tier_off_threshold "
+            "[0, 0]: 1 of 3 tiers outside (e.g. 1 (tier=silver, threshold=500))",
+        ],
+        id="projected_tier",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set downgrade_risk = false where customer_id = "
+            "'cus_0100'",
+        ],
+        [
+            "customer_tier: expect_column_values_to_be_in_set "
+            "downgrade_risk_iff_projected_below {True}: 1 of 120 rows outside (e.g. False)",
+            "customer_tier/customer_tags: expect_column_values_to_be_null "
+            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. downgrade_risk, "
+            "expected near_upgrade or no tag (customer_id=cus_0100))",
+        ],
+        id="downgrade_risk",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "update marts.customer_tier set spend_leaving_30d = spend_365d + 1 where "
+            "customer_id = 'cus_0031'",
+        ],
+        [
+            "customer_tier: expect_column_pair_values_a_to_be_greater_than_b spend_365d, "
+            "spend_leaving_30d (A ≥ B): 1 of 120 rows failing (e.g. (465, 466))",
+        ],
+        id="leaving_over_spend",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "insert into marts.customer_tags values ('cus_0001', 'tier_watch', "
+            "'near_upgrade', '即将升级', 'rule', date '2026-03-31')",
+        ],
+        [
+            "customer_tier/customer_tags: expect_column_values_to_be_null "
+            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. near_upgrade at "
+            "485.00, untagged at 105.00 (customer_id=cus_0001))",
+        ],
+        id="near_upgrade_far",
+    ),
+    pytest.param(
+        "customer_tier",
+        [
+            "delete from marts.customer_tags where customer_id = 'cus_0100' and tag_group = "
+            "'tier_watch'",
+        ],
+        [
+            "customer_tier/customer_tags: expect_column_values_to_be_null "
+            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. no tag, expected "
+            "downgrade_risk (customer_id=cus_0100))",
+        ],
+        id="downgrade_tag_missing",
+    ),
+    pytest.param(
+        "customer_lifecycle",
+        [
+            "update marts.customer_lifecycle set purchase_journey_day = 9 where customer_id "
+            "= 'cus_0007'",
+        ],
+        [
+            "customer_lifecycle: expect_column_values_to_be_in_set "
+            "purchase_journey_day_since_first_order {True}: 1 of 120 rows outside (e.g. False)",
+        ],
+        id="purchase_journey_day",
+    ),
+    pytest.param(
+        "customer_lifecycle",
+        [
+            "update marts.customer_lifecycle set purchase_journey_stage = 'T+21' where "
+            "customer_id = 'cus_0007'",
+        ],
+        [
+            "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_null "
+            "purchase_journey_tag_mismatch: 1 of 120 rows not null (e.g. T+7, expected T+21 "
+            "(customer_id=cus_0007))",
+            "customer_lifecycle: expect_column_values_to_be_in_set after_earlier_stages "
+            "{True}: 1 of 5 stages outside (e.g. False (purchase_journey_stage=T+21, "
+            "first_day=7))",
+        ],
+        id="purchase_journey_stage",
+    ),
+    pytest.param(
+        "customer_lifecycle",
+        [
+            "update marts.customer_lifecycle set first_order_date = null where customer_id = "
+            "'cus_0007'",
+        ],
+        [
+            "customer_lifecycle: expect_column_values_to_be_in_set first_order_iff_orders "
+            "{True}: 1 of 120 rows outside (e.g. False)",
+            "customer_lifecycle: expect_column_values_to_be_in_set "
+            "purchase_journey_iff_first_order {True}: 1 of 120 rows outside (e.g. False)",
+        ],
+        id="first_order_missing",
+    ),
+    pytest.param(
+        "customer_lifecycle",
+        [
+            "delete from marts.customer_tags where customer_id = 'cus_0007' and tag_group = "
+            "'purchase_journey'",
+        ],
+        [
+            "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_null "
+            "purchase_journey_tag_mismatch: 1 of 120 rows not null (e.g. no tag, expected "
+            "T+7 (customer_id=cus_0007))",
+        ],
+        id="purchase_journey_tag_missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "changes", "expected"), PLAYBOOK_BREAKS)
+def test_the_playbook_suites_fail_on_broken_rows(
+    run, conn, table: str, changes: list[str], expected: list[str]
+) -> None:
+    for change in changes:
+        conn.execute(change)
+    assert published(run, conn, table).failures == expected
+
+
+def test_stocked_is_a_replenishment_status_never_a_tag(run, conn) -> None:
+    assert "replenishment:stocked:库存充足" in catalog.labelled("replenishment")
+    conn.execute(
+        "insert into marts.customer_tags values "
+        f"('cus_0001', 'replenishment', 'stocked', '库存充足', 'rule', date '{AS_OF}')"
+    )
+    line = only_failure(published(run, conn, "customer_tags"))
+    assert line.startswith("customer_tags: expect_column_values_to_be_in_set rule_tag {")
+    assert line.endswith(" rows outside (e.g. replenishment:stocked:库存充足)")
 
 
 def test_column_pairs_fail_when_reversed(run, conn) -> None:

@@ -1,20 +1,65 @@
-"""customer_tags: every tag of every customer (rules §8). A rule tag's group, code and label
-come from the tag catalog (`rule_tag` = `group:value:label`); WeCom tags pass through."""
+"""customer_tags: every tag of every customer (rules §8, playbook §9–§13). A rule tag's group,
+code and label come from the tag catalog (`rule_tag` = `group:value:label`), except the codes
+that are statuses only, never tags (`replenishment` `stocked`); WeCom tags pass through.
+
+Across rows: at most one rule tag per customer in every group but `behavior` (a customer may
+have several behaviours); `customers_with_several` counts, per group, those with more."""
 
 from __future__ import annotations
 
 from great_expectations.expectations.expectation import Expectation
 
 from expectations import catalog
-from expectations.checks import in_set, not_null
+from expectations.checks import FrameCheck, between, in_set, not_null
 from expectations.published.common import TableSuite
+
+STATUS_ONLY = (("replenishment", "stocked"),)
+"""Catalog codes that label a status column and are never a tag."""
+SEVERAL_PER_CUSTOMER = ("behavior",)
+"""The rule tag groups a customer may hold several values of."""
+
+SEVERAL_TAGS = f"""
+    select
+        tag_group,
+        count(*) filter (where tags > 1) as customers_with_several
+    from (
+        select customer_id, tag_group, count(*) as tags
+        from marts.customer_tags
+        where
+            tag_source = 'rule'
+            and tag_group not in ({", ".join(f"'{g}'" for g in SEVERAL_PER_CUSTOMER)})
+        group by customer_id, tag_group
+    )
+    group by tag_group
+"""
+
+
+def rule_tags() -> list[str]:
+    """`group:value:label` of every catalog tag a rule may put on a customer."""
+    return [
+        t.labelled for t in catalog.tags() if (t.group, t.value) not in set(STATUS_ONLY)
+    ]
 
 
 def expectations() -> list[Expectation]:
     return [
         *not_null("tag_label_zh", "tag_source"),
         in_set("tag_source", ["rule", "wecom"]),
-        in_set("rule_tag", catalog.labelled()),
+        in_set("rule_tag", rule_tags()),
+    ]
+
+
+def one_per_group() -> list[FrameCheck]:
+    """Per rule tag group (but behaviour): no customer with two of its tags."""
+    return [
+        FrameCheck(
+            name="published.customer_tags__one_per_group",
+            label="customer_tags",
+            expectations=(between("customers_with_several", 0, 0),),
+            sql=SEVERAL_TAGS,
+            id_columns=("tag_group",),
+            unit="tag groups",
+        )
     ]
 
 
@@ -27,4 +72,5 @@ SUITE = TableSuite(
         + catalog.label_sql("tag_group", "tag_value", "tag_label_zh")
         + " end"
     },
+    extra=one_per_group,
 )

@@ -1,0 +1,96 @@
+"""customer_points: the points ledger of every customer with points, all its member ids pooled
+(playbook §11).
+
+Per row: balances and flags never null; earned_90d and expiring_30d ≥ 0; expiring_30d at most
+the positive part of the balance; points expiring only with a next expiry date, which is after
+D; balance_mismatch exactly when the member system's balance is known and differs.
+
+Across tables (no dbt var is read): the `points` tag (`expiring_soon`) goes to customers of
+this table only, at most one each, and every tagged customer has more expiring_30d than every
+untagged one (one threshold for everyone, whatever `points_expiring_min` is; a tagged
+customer at or below an untagged one is named with the untagged customer's figure).
+"""
+
+from __future__ import annotations
+
+from great_expectations.expectations.expectation import Expectation
+
+from expectations.checks import FrameCheck, between, in_set, not_null, null
+from expectations.published.common import TableSuite
+
+TAG_PER_CUSTOMER = """
+    with
+    tagged as (
+        select customer_id, string_agg(tag_value, ',' order by tag_value) as tag
+        from marts.customer_tags
+        where tag_source = 'rule' and tag_group = 'points'
+        group by customer_id
+    ),
+    joined as (
+        select
+            coalesce(points.customer_id, tagged.customer_id) as customer_id,
+            points.customer_id is not null as has_points,
+            points.expiring_30d,
+            tagged.tag
+        from marts.customer_points as points
+        full join tagged on points.customer_id = tagged.customer_id
+    ),
+    bound as (
+        select max(expiring_30d) as largest_untagged from joined where tag is null
+    )
+    select
+        joined.customer_id,
+        case
+            when joined.tag is not null and not joined.has_points
+                then joined.tag || ' without a row in customer_points'
+            when joined.tag is not null and joined.tag <> 'expiring_soon'
+                then joined.tag || ', expected expiring_soon'
+            when joined.tag is not null and joined.expiring_30d <= bound.largest_untagged
+                then 'expiring_soon at ' || joined.expiring_30d
+                    || ', untagged at ' || bound.largest_untagged
+        end as points_tag_mismatch
+    from joined, bound
+"""
+
+
+def expectations() -> list[Expectation]:
+    return [
+        *not_null("points_balance", "balance_mismatch", "earned_90d", "redeemed_90d"),
+        *not_null("expiring_30d"),
+        between("earned_90d", 0),
+        between("expiring_30d", 0),
+        in_set("expiring_within_balance", [True]),
+        in_set("next_expiry_after_as_of", [True]),
+        in_set("expiring_has_expiry_date", [True]),
+        in_set("balance_mismatch_follows_balances", [True]),
+    ]
+
+
+def tag() -> list[FrameCheck]:
+    """The customers' points tag against expiring_30d."""
+    return [
+        FrameCheck(
+            name="published.customer_points__tag",
+            label="customer_points/customer_tags",
+            expectations=(null("points_tag_mismatch"),),
+            sql=TAG_PER_CUSTOMER,
+            id_columns=("customer_id",),
+            unit="customers",
+        )
+    ]
+
+
+SUITE = TableSuite(
+    table="customer_points",
+    key=("customer_id",),
+    expectations=expectations,
+    derived={
+        "expiring_within_balance": "expiring_30d <= greatest(points_balance, 0)",
+        "next_expiry_after_as_of": "next_expiry_date > as_of_date",
+        "expiring_has_expiry_date": "expiring_30d = 0 or next_expiry_date is not null",
+        "balance_mismatch_follows_balances": (
+            "balance_mismatch = coalesce(member_system_balance <> points_balance, false)"
+        ),
+    },
+    extra=tag,
+)

@@ -1,0 +1,180 @@
+"""mart_ltv_monthly: the LTV levers per calendar month, from the month of the earliest
+joined_date to D's (playbook §14). A small table (one row per month): its row count is
+compared with the last publish like every table's, which in practice never happens (fewer
+than 100 months); the month sequence is checked instead.
+
+Per row: `month` a first day; counts and revenue never null and ≥ 0; buyers at most the
+customer base and the orders, returning buyers at most the buyers, new customers at most the
+base; rates in [0, 1]; the ratios follow their counts (`ratio_mismatch` names those that do
+not): average_order_value = revenue / orders, orders_per_customer = orders / customer_base,
+each null exactly when its denominator is 0, repurchase_rate null exactly without buyers,
+first_order_conversion_30d null exactly without new customers, and revenue = customer_base ×
+average_order_value × orders_per_customer.
+
+Across rows (`sequence_mismatch`, `log_change_mismatch`): consecutive months, exactly one
+month to date and it is D's month (the last), customer_base the running sum of
+new_customers, no returning buyer in the first month, and each log change ln of this
+month's value over the previous month's (null where either is null or 0, so in the first
+month), the three summing to ln of the revenue ratio.
+"""
+
+from __future__ import annotations
+
+from great_expectations.expectations.expectation import Expectation
+
+from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
+from expectations.published.common import TableSuite
+
+COUNTS = (
+    "customer_base",
+    "new_customers",
+    "orders",
+    "buyers",
+    "returning_buyers",
+    "wecom_adds",
+    "wecom_removals",
+)
+LEVERS = {
+    "base_log_change": "customer_base",
+    "aov_log_change": "average_order_value",
+    "frequency_log_change": "orders_per_customer",
+}
+TOLERANCE = 1e-9
+
+
+def _close(actual: str, expected: str) -> str:
+    """SQL: `actual` is within a relative TOLERANCE of `expected`, both not null."""
+    return (
+        f"coalesce(abs(({actual}) - ({expected})) "
+        f"<= {TOLERANCE} * greatest(1, abs({expected})), false)"
+    )
+
+
+def _ratio(column: str, numerator: str, denominator: str) -> str:
+    """SQL: `column` is numerator / denominator, null exactly when the denominator is 0."""
+    expected = f"cast({numerator} as double) / {denominator}"
+    return (
+        f"case when {denominator} = 0 then {column} is null "
+        f"else {_close(column, expected)} end"
+    )
+
+
+RATIO_CHECKS = {
+    "average_order_value": _ratio("average_order_value", "revenue", "orders"),
+    "orders_per_customer": _ratio("orders_per_customer", "orders", "customer_base"),
+    "repurchase_rate": "(repurchase_rate is null) = (buyers = 0)",
+    "first_order_conversion_30d": "(first_order_conversion_30d is null) = (new_customers = 0)",
+    "revenue": (
+        "case when orders = 0 then revenue = 0 else "
+        + _close(
+            "cast(revenue as double)",
+            "customer_base * average_order_value * orders_per_customer",
+        )
+        + " end"
+    ),
+}
+
+
+def _failing(checks: dict[str, str]) -> str:
+    """SQL: the names of the checks whose condition is not true, comma-separated, or null."""
+    flags = ", ".join(
+        f"case when not coalesce({sql}, false) then '{name}' end" for name, sql in checks.items()
+    )
+    return f"nullif(concat_ws(',', {flags}), '')"
+
+
+def _log_change(column: str, value: str) -> str:
+    previous = f"lag({value}) over by_month"
+    expected = f"case when {value} > 0 and {previous} > 0 then ln({value} / {previous}) end"
+    return (
+        f"case when ({expected}) is null then {column} is null "
+        f"else {_close(column, expected)} end"
+    )
+
+
+SEQUENCE_CHECKS = {
+    "month after the previous": (
+        "lag(month) over by_month is null "
+        "or month = cast(lag(month) over by_month + interval 1 month as date)"
+    ),
+    "month to date iff the as-of month": (
+        "is_month_to_date = (month = cast(date_trunc('month', as_of_date) as date))"
+    ),
+    "not after the as-of month": "month <= as_of_date",
+    "customer_base the running sum of new_customers": (
+        "customer_base = sum(new_customers) over by_month"
+    ),
+    "no returning buyer in the first month": (
+        "lag(month) over by_month is not null or returning_buyers = 0"
+    ),
+}
+
+LOG_CHECKS = {
+    **{column: _log_change(column, value) for column, value in LEVERS.items()},
+    "sum": (
+        "base_log_change is null or aov_log_change is null or frequency_log_change is null "
+        "or lag(revenue) over by_month = 0 or "
+        + _close(
+            "base_log_change + aov_log_change + frequency_log_change",
+            "ln(cast(revenue as double) / lag(revenue) over by_month)",
+        )
+    ),
+}
+
+SEQUENCE = f"""
+    select
+        cast(month as varchar) as month,
+        count(*) filter (where is_month_to_date) over () as month_to_date_rows,
+        {_failing(SEQUENCE_CHECKS)} as sequence_mismatch,
+        {_failing(LOG_CHECKS)} as log_change_mismatch
+    from marts.mart_ltv_monthly
+    window by_month as (order by month)
+"""
+
+
+def expectations() -> list[Expectation]:
+    return [
+        *not_null("is_month_to_date", *COUNTS, "revenue"),
+        *(between(column, 0) for column in COUNTS),
+        between("revenue", 0),
+        between("average_order_value", 0),
+        between("orders_per_customer", 0),
+        between("repurchase_rate", 0, 1),
+        between("first_order_conversion_30d", 0, 1),
+        at_least("customer_base", "new_customers"),
+        at_least("customer_base", "buyers"),
+        at_least("orders", "buyers"),
+        at_least("buyers", "returning_buyers"),
+        in_set("month_is_first_day", [True]),
+        null("ratio_mismatch"),
+    ]
+
+
+def sequence() -> list[FrameCheck]:
+    """The months in order: one month to date, the running base, the log changes."""
+    return [
+        FrameCheck(
+            name="published.mart_ltv_monthly__sequence",
+            label="mart_ltv_monthly",
+            expectations=(
+                between("month_to_date_rows", 1, 1),
+                null("sequence_mismatch"),
+                null("log_change_mismatch"),
+            ),
+            sql=SEQUENCE,
+            id_columns=("month",),
+            unit="months",
+        )
+    ]
+
+
+SUITE = TableSuite(
+    table="mart_ltv_monthly",
+    key=("month",),
+    expectations=expectations,
+    derived={
+        "month_is_first_day": "month = cast(date_trunc('month', month) as date)",
+        "ratio_mismatch": _failing(RATIO_CHECKS),
+    },
+    extra=sequence,
+)
