@@ -24,6 +24,8 @@ CSV_COLUMNS = {
                                "paid_amount", "coupon_id", "created_at", "paid_at", "updated_at"],
     "miniprogram/order_items.csv": ["order_id", "line_no", "sku_id", "product_name", "category", "quantity",
                                     "unit_price"],
+    "miniprogram/coupon_grants.csv": ["grant_id", "openid", "coupon_id", "coupon_name", "face_value", "min_spend",
+                                      "granted_at", "expires_at", "status", "used_order_id", "updated_at"],
     "wecom/interactions.csv": ["interaction_id", "external_userid", "userid", "channel", "direction",
                                "occurred_at"],
     "member/members.csv": ["member_id", "mobile", "unionid", "name", "gender", "birthday", "registered_at",
@@ -45,6 +47,7 @@ FOLLOW_KEYS = ["userid", "remark", "description", "createtime", "remark_mobiles"
 
 STATUSES = {
     ("miniprogram/orders.csv", "order_status"): {"created", "paid", "shipped", "completed", "cancelled", "refunded"},
+    ("miniprogram/coupon_grants.csv", "status"): {"unused", "used", "expired"},
     ("member/members.csv", "status"): {"active", "frozen", "cancelled"},
     ("member/offline_orders.csv", "order_status"): {"paid", "refunded"},
     ("member/points_ledger.csv", "reason"): {"purchase", "checkin", "redeem", "expire", "adjust"},
@@ -53,11 +56,17 @@ STATUSES = {
 }
 KEYS = {
     "miniprogram/users.csv": "openid", "miniprogram/orders.csv": "order_id", "miniprogram/order_items.csv": "order_id",
+    "miniprogram/coupon_grants.csv": "grant_id",
     "wecom/interactions.csv": "interaction_id", "member/members.csv": "member_id",
     "member/offline_orders.csv": "order_id", "member/points_ledger.csv": "entry_id",
 }
-TIMESTAMPS = {"registered_at", "created_at", "paid_at", "updated_at", "occurred_at", "expires_at"}
-AMOUNTS = {"total_amount", "discount_amount", "paid_amount", "unit_price"}
+TIMESTAMPS = {"registered_at", "created_at", "paid_at", "updated_at", "occurred_at", "expires_at", "granted_at"}
+AMOUNTS = {"total_amount", "discount_amount", "paid_amount", "unit_price", "face_value", "min_spend"}
+# The playbook's rules (docs/playbook.md) on a zone ending on the demo's last day.
+PLAYBOOK_END = DEFAULT_END
+CYCLES = {"奶粉": 30, "纸尿裤": 20, "护肤": 60}
+COUPONS = {5: 0, 10: 69, 20: 129, 30: 199, 50: 299, 100: 599}
+QUALIFYING = {"paid", "shipped", "completed"}
 
 
 def make(root: Path, **overrides) -> GenerateSummary:
@@ -75,6 +84,12 @@ def zone(tmp_path_factory) -> tuple[Path, GenerateSummary]:
 def noisy(tmp_path_factory) -> tuple[Path, GenerateSummary]:
     root = tmp_path_factory.mktemp("noisy") / "landing"
     return root, make(root, customers=600, days=60, bad_row_rate=0.02)
+
+
+@pytest.fixture(scope="module")
+def playbook(tmp_path_factory) -> tuple[Path, GenerateSummary]:
+    root = tmp_path_factory.mktemp("playbook") / "landing"
+    return root, make(root, customers=2000, days=150, end=PLAYBOOK_END, bad_row_rate=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -385,12 +400,125 @@ def test_events_and_ledger_realism(noisy):
     ledger = [r for _, r in rows(root, "member/points_ledger.csv")
               if not csv_violations("member/points_ledger.csv", r)]
     reasons = {r["reason"] for r in ledger}
-    assert {"purchase", "checkin", "redeem", "adjust"} <= reasons
+    assert {"purchase", "checkin", "redeem", "expire", "adjust"} <= reasons
     assert all(int(r["points_delta"]) < 0 for r in ledger if r["reason"] in ("redeem", "expire"))
     assert any(r["expires_at"] == "" for r in ledger) and any(r["expires_at"] for r in ledger)
     interactions = [r for _, r in rows(root, "wecom/interactions.csv")]
     assert {"inbound", "outbound"} <= {r["direction"] for r in interactions}
     assert {"private_chat", "group_chat", "moments"} <= {r["channel"] for r in interactions}
+
+
+def latest(versions: list[tuple[str, dict[str, str]]], key: str) -> dict[str, dict[str, str]]:
+    """The latest version of each key of an increment: latest `updated_at`, then folder."""
+    out: dict[str, tuple[tuple[str, str], dict[str, str]]] = {}
+    for day, row in versions:
+        rank = (row["updated_at"], day)
+        if row[key] not in out or rank >= out[row[key]][0]:
+            out[row[key]] = (rank, row)
+    return {k: row for k, (_, row) in out.items()}
+
+
+def stamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+
+
+def test_coupon_grants_are_granted_then_used_or_expired(playbook):
+    root, _ = playbook
+    versions = rows(root, "miniprogram/coupon_grants.csv")
+    by_grant = defaultdict(list)
+    for day, row in versions:
+        assert day == row["updated_at"][:10]  # a version lands in the folder of its day
+        by_grant[row["grant_id"]].append(row)
+    orders = latest(rows(root, "miniprogram/orders.csv"), "order_id")
+    for grant, history in by_grant.items():
+        history.sort(key=lambda r: r["updated_at"])
+        first, last = history[0], history[-1]
+        assert len(history) <= 2 and first["status"] == "unused" and first["updated_at"] == first["granted_at"]
+        assert all({k: v for k, v in r.items() if k not in ("status", "used_order_id", "updated_at")}
+                   == {k: v for k, v in first.items() if k not in ("status", "used_order_id", "updated_at")}
+                   for r in history)
+        granted, expires = stamp(first["granted_at"]), stamp(first["expires_at"])
+        assert timedelta(days=7) <= expires - granted <= timedelta(days=30), grant
+        face, minimum = round(float(first["face_value"])), round(float(first["min_spend"]))
+        assert COUPONS[face] == minimum
+        assert first["coupon_id"] == f"CP{first['granted_at'][:7].replace('-', '')}F{face:03d}"
+        assert (last["used_order_id"] != "") == (last["status"] == "used")
+        if last["status"] == "used":
+            order = orders[last["used_order_id"]]
+            assert (order["openid"], order["coupon_id"]) == (first["openid"], first["coupon_id"])
+            assert float(order["total_amount"]) >= minimum
+            assert granted <= stamp(last["updated_at"]) <= expires
+        elif last["status"] == "expired":
+            assert stamp(last["updated_at"]).date() == expires.date() + timedelta(days=1)
+    states = latest(versions, "grant_id").values()
+    assert {r["status"] for r in states} == {"unused", "used", "expired"}
+    unused = [stamp(r["expires_at"]).date() for r in states if r["status"] == "unused"]
+    assert all(d >= PLAYBOOK_END for d in unused)
+    soon = sum(1 for d in unused if d <= PLAYBOOK_END + timedelta(days=6))
+    assert 0 < soon < len(unused)  # some expire within 7 days of the last day, some later
+    used_coupons = {r["coupon_id"] for r in orders.values() if r["coupon_id"] and r["order_status"] != "cancelled"}
+    assert used_coupons <= {r["coupon_id"] for r in states if r["status"] == "used"}
+
+
+def purchase_dates(root: Path) -> dict[tuple[str, str], list[date]]:
+    """Playbook §10: the distinct local dates each openid bought each (trimmed) category on."""
+    orders = latest(rows(root, "miniprogram/orders.csv"), "order_id")
+    dates = defaultdict(set)
+    for _, item in rows(root, "miniprogram/order_items.csv"):
+        order = orders.get(item["order_id"])  # none for an order paid just after the last day
+        if order and order["order_status"] in QUALIFYING and item["category"].strip():
+            dates[(order["openid"], item["category"].strip())].add(date.fromisoformat(order["created_at"][:10]))
+    return {key: sorted(days) for key, days in dates.items()}
+
+
+def test_replenishable_categories_repeat_at_their_cycle(playbook):
+    root, _ = playbook
+    items = [r for _, r in rows(root, "miniprogram/order_items.csv")]
+    odd = [r["category"] for r in items if r["category"] != r["category"].strip() or not r["category"]]
+    assert odd and len(odd) < 0.02 * len(items)  # a few padded or empty, rarely
+    bought = purchase_dates(root)
+    gaps = defaultdict(list)
+    for (_, category), days in bought.items():
+        gaps[category] += [(b - a).days for a, b in zip(days, days[1:])]
+    for category, cycle in CYCLES.items():
+        found = sorted(gaps[category])
+        assert len(found) >= 10, category
+        median = found[len(found) // 2]
+        assert 0.8 * cycle <= median <= 1.15 * cycle, (category, median)
+        regulars = [days for (_, c), days in bought.items() if c == category and len(days) >= 3]
+        assert len(regulars) >= 5, category
+        status = defaultdict(int)
+        for (_, c), days in bought.items():
+            if c == category:
+                due = (days[-1] + timedelta(days=cycle) - PLAYBOOK_END).days
+                status["stocked" if due > 7 else "due_soon" if due >= 0 else "run_out"] += 1
+        assert min(status[s] for s in ("stocked", "due_soon", "run_out")) > 0, (category, dict(status))
+    assert len(gaps["玩具"]) < 10  # bought once: no cycle
+
+
+def test_the_ledger_earns_redeems_and_expires_and_mostly_matches_the_balance(playbook):
+    root, _ = playbook
+    ledger = [r for _, r in rows(root, "member/points_ledger.csv")]
+    by_reason = defaultdict(list)
+    for r in ledger:
+        by_reason[r["reason"]].append(r)
+    assert all(int(r["points_delta"]) > 0 for reason in ("purchase", "checkin") for r in by_reason[reason])
+    assert by_reason["redeem"] and all(int(r["points_delta"]) < 0 for r in by_reason["redeem"])
+    assert by_reason["expire"] and all(int(r["points_delta"]) < 0 for r in by_reason["expire"])
+    earned = by_reason["purchase"] + by_reason["checkin"]
+    assert sum(1 for r in earned if r["expires_at"]) > len(earned) / 2
+    window = (PLAYBOOK_END + timedelta(days=1), PLAYBOOK_END + timedelta(days=30))
+    expiring = defaultdict(int)
+    for r in earned:
+        if r["expires_at"] and window[0] <= stamp(r["expires_at"]).date() <= window[1]:
+            expiring[r["member_id"]] += int(r["points_delta"])
+    assert sum(1 for points in expiring.values() if points >= 100) >= 5
+    total = defaultdict(int)
+    for r in ledger:
+        total[r["member_id"]] += int(r["points_delta"])
+    members = read_csv(files(root, "member/members.csv")[-1])
+    mismatched = sum(1 for m in members if int(m["points_balance"]) != total[m["member_id"]])
+    assert 0 < mismatched < 0.05 * len(members)
 
 
 def test_bad_rows_at_about_the_rate(noisy):

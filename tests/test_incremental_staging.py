@@ -30,6 +30,7 @@ MODELS = [
     "stg_miniprogram__events",
     "stg_miniprogram__orders",
     "stg_miniprogram__order_items",
+    "stg_miniprogram__coupon_grants",
     "stg_wecom__external_contact_versions",
     "stg_wecom__follow_user_versions",
     "stg_wecom__interactions",

@@ -1,8 +1,9 @@
 """Fixed vocabularies the synthetic world draws from.
 
 Chinese surnames (with pinyin for staff user ids) and given-name characters, WeChat-style
-nicknames, the shop's product catalog, mini-program pages, coupon faces, WeCom tag groups and
-remark labels. Everything here is constant: the seed only decides who gets what.
+nicknames, the shop's product catalog (with the categories people replenish on a cycle, those
+they buy whenever and those they buy once), mini-program pages, coupon faces and thresholds,
+WeCom tag groups and remark labels. Everything here is constant: the seed only decides who gets what.
 """
 
 import hashlib
@@ -45,22 +46,36 @@ NICKNAME_STEMS = [
 NICKNAME_MARKS = ["", "", "", "🌸", "🍀", "☀️", "~", "💕", "👶", "_", "😊"]
 NICKNAME_ODD = ["吃货,一枚", "Tina, 宝妈", "Amy\"小窝\"", "乐乐,妈妈", "\"晴天\""]
 
-CATEGORIES = ["母婴", "美妆", "个护", "食品", "保健", "家居"]
+CATEGORIES = ["奶粉", "纸尿裤", "护肤", "个护", "美妆", "食品", "保健", "家居", "玩具"]
+# Replenishable categories and the days a purchase lasts: the customers on a routine buy again
+# about this long after the last time.
+CYCLE_DAYS = {"奶粉": 30, "纸尿裤": 20, "护肤": 60}
+# Bought again whenever: a customer's favourite and most other lines come from these.
+EVERYDAY = ["个护", "美妆", "食品", "保健"]
+# Bought once: the share of a customer's later lines of the category that are not turned into
+# an everyday category (a stroller is bought once; a second home item now and then).
+ONE_OFF_REPEATS = {"家居": 0.05, "玩具": 0.005}
 PRODUCTS = {
-    "母婴": [("婴儿纸尿裤 L码 52片", 129), ("拉拉裤 XL码 38片", 139), ("婴儿配方奶粉 3段 800g", 328),
-             ("婴儿湿巾 80抽x6包", 49), ("宝宝辅食米粉", 68), ("婴儿洗护套装", 159), ("儿童保温杯", 119),
-             ("婴儿推车", 1299), ("宽口径奶瓶 240ml", 89), ("孕妇叶酸片", 98)],
-    "美妆": [("玻尿酸精华液 30ml", 299), ("保湿面霜 50g", 259), ("氨基酸洗面奶", 89), ("防晒霜 SPF50", 139),
-             ("丝绒口红", 199), ("补水面膜 10片", 99), ("紧致眼霜", 329), ("温和卸妆水", 79),
-             ("持妆粉底液", 259), ("淡香水 50ml", 599)],
+    "奶粉": [("婴儿配方奶粉 1段 800g", 358), ("婴儿配方奶粉 2段 800g", 338), ("婴儿配方奶粉 3段 800g", 328),
+             ("儿童成长奶粉 4段 800g", 268), ("婴儿配方奶粉 3段 400g", 178), ("羊奶粉 3段 800g", 398),
+             ("奶粉便携装 25gx10条", 69)],
+    "纸尿裤": [("婴儿纸尿裤 S码 72片", 119), ("婴儿纸尿裤 M码 62片", 129), ("婴儿纸尿裤 L码 52片", 129),
+               ("拉拉裤 XL码 38片", 139), ("夜用纸尿裤 L码 40片", 149), ("纸尿裤 试用装 S码 10片", 29)],
+    "护肤": [("玻尿酸精华液 30ml", 299), ("保湿面霜 50g", 259), ("氨基酸洗面奶", 89), ("防晒霜 SPF50", 139),
+             ("补水面膜 10片", 99), ("紧致眼霜", 329), ("温和卸妆水", 79), ("保湿爽肤水 200ml", 159)],
     "个护": [("控油洗发水 500ml", 69), ("香氛沐浴露", 59), ("美白牙膏", 29), ("电动牙刷", 299),
              ("滋润身体乳", 79), ("护手霜", 39), ("漱口水", 35), ("电动剃须刀", 399)],
+    "美妆": [("丝绒口红", 199), ("持妆粉底液", 259), ("淡香水 50ml", 599), ("大地色眼影盘", 299),
+             ("纤长睫毛膏", 129), ("气垫BB霜", 229), ("控油散粉", 159), ("眉笔", 59)],
     "食品": [("每日坚果礼盒", 168), ("有机大米 5kg", 89), ("进口纯牛奶 1Lx12", 109), ("挂耳咖啡", 69),
-             ("新疆红枣", 49), ("即食燕麦片", 45), ("椴树蜂蜜", 88), ("零食大礼包", 99), ("特级橄榄油", 128)],
+             ("新疆红枣", 49), ("即食燕麦片", 45), ("椴树蜂蜜", 88), ("零食大礼包", 99), ("特级橄榄油", 128),
+             ("宝宝辅食米粉", 68)],
     "保健": [("维生素C片", 99), ("深海鱼油软胶囊", 199), ("液体钙", 129), ("益生菌粉", 239),
-             ("乳清蛋白粉", 299), ("胶原蛋白肽", 359)],
+             ("乳清蛋白粉", 299), ("胶原蛋白肽", 359), ("孕妇叶酸片", 98)],
     "家居": [("收纳箱", 59), ("纯棉四件套", 399), ("乳胶枕", 259), ("纯棉毛巾", 39), ("不锈钢保温杯", 149),
              ("空气炸锅", 459), ("静音加湿器", 199)],
+    "玩具": [("婴儿推车", 1299), ("儿童安全座椅", 1599), ("益智积木", 199), ("毛绒玩具", 89),
+             ("儿童滑板车", 299), ("儿童绘本套装", 159), ("学步车", 399)],
 }
 PRODUCT_VARIANTS = [("", 1.0), (" 两件装", 1.9), (" 体验装", 0.45)]
 
@@ -71,6 +86,8 @@ PAGES = [
 SHARE_TARGETS = ["friend", "moments", "group"]
 SEARCH_WORDS = ["纸尿裤", "奶粉", "面霜", "防晒", "坚果", "益生菌", "保温杯", "口红"]
 COUPON_FACES = [5, 10, 20, 30, 50, 100]
+# The order total (yuan) a coupon of each face needs: 满69减10; the 5-yuan one has none (无门槛).
+COUPON_MIN_SPEND = [0, 69, 129, 199, 299, 599]
 
 REMARK_LABELS = ["宝妈", "孕妈", "老客户", "VIP", "新客", "团购", "同事推荐", "门店会员", "高意向"]
 ADD_WAYS = [(1, 45), (2, 15), (3, 10), (0, 5), (202, 10), (201, 15)]

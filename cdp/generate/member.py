@@ -6,7 +6,10 @@ spend and the current points balance. About 1% registered twice with the same mo
 store phones were typed into dozens of records, and a few records are frozen or cancelled. Old
 member systems export GB18030, so every third snapshot is GB18030. In-store orders are paid at
 the till (a few refunded days later); the ledger earns a point per yuan, plus check-ins, and
-spends them on redemptions and expiry.
+spends them on redemptions and expiry. The first extract also holds the entries the opening
+balance was earned by (in the year before; they last to the end of the month a year later),
+so the balance a member snapshot shows is its ledger's sum, except for a few members the
+member system corrected outside the ledger.
 """
 
 from dataclasses import dataclass
@@ -33,6 +36,10 @@ REASONS = ["purchase", "checkin", "redeem", "expire", "adjust"]
 PURCHASE, CHECKIN, REDEEM, EXPIRE, ADJUST = range(5)
 NO_EXPIRY = -1
 KEY_SHIFT = 1 << 34
+HISTORY_DAYS = 365  # the opening balance was earned in the year before the first extract date
+HISTORY_VALID_MONTHS = 12  # points earned then last to the end of the month a year later
+EXPIRED_SHARE = 30  # percent of purchase points still unspent when they expire
+BALANCE_DRIFT = 0.02  # members whose balance in the member system differs from their ledger
 
 
 @dataclass
@@ -171,6 +178,7 @@ def write_offline(zone: Zone, period: Period, members: Members, offline: Offline
 
 @dataclass
 class Ledger:
+    drift: np.ndarray
     record: np.ndarray
     delta: np.ndarray
     reason: np.ndarray
@@ -189,6 +197,31 @@ def _running_points(record: np.ndarray, at: np.ndarray, points: np.ndarray) -> t
     key = record.astype(np.int64) * KEY_SHIFT + at
     order = np.argsort(key, kind="stable")
     return key[order], np.concatenate([[0], np.cumsum(points[order])])
+
+
+def _month_end(t: np.ndarray, months_ahead: int) -> np.ndarray:
+    """23:59:59 on the last day of the month `months_ahead` months after the month of `t`."""
+    month = (t // DAY).astype("datetime64[D]").astype("datetime64[M]")
+    return ((month + months_ahead + 1).astype("datetime64[D]").astype(np.int64)) * DAY - 1
+
+
+def _expiries(rng: np.random.Generator, period: Period, parts: list) -> tuple:
+    """The `expire` entries of the points earned so far whose expiry passed before the end.
+
+    One entry per member and expiry time, early the next morning, taking what is left of
+    those points: every check-in point, and of purchase points the share not spent before.
+    """
+    earned = [p for p in parts if p[2] in (PURCHASE, CHECKIN)]
+    record = np.concatenate([np.broadcast_to(p[0], p[0].shape) for p in earned])
+    points = np.concatenate([np.broadcast_to(p[1], p[0].shape) for p in earned])
+    reason = np.concatenate([np.broadcast_to(p[2], p[0].shape) for p in earned])
+    expires = np.concatenate([np.broadcast_to(p[4], p[0].shape) for p in earned])
+    left = np.where(reason == CHECKIN, points, points * EXPIRED_SHARE // 100)
+    passed = (expires != NO_EXPIRY) & ((expires // DAY + 1) * DAY + 2 * 3600 <= period.end) & (left > 0)
+    key, index = np.unique(record[passed].astype(np.int64) * KEY_SHIFT + expires[passed], return_inverse=True)
+    total = np.bincount(index, weights=left[passed], minlength=len(key)).astype(np.int64)
+    at = (key % KEY_SHIFT // DAY + 1) * DAY + rng.integers(300, 2 * 3600, len(key))
+    return key // KEY_SHIFT, -total, EXPIRE, at, np.full(len(key), NO_EXPIRY)
 
 
 def build_ledger(period: Period, pop: Population, members: Members, offline: Offline) -> Ledger:
@@ -225,12 +258,12 @@ def build_ledger(period: Period, pop: Population, members: Members, offline: Off
     fits = redeemed <= available * 0.7
     parts.append((who[fits], spend[fits], REDEEM, at[fits], np.full(fits.sum(), NO_EXPIRY)))
 
-    lapse = np.flatnonzero((members.opening > 0) & (rng.random(n) < 0.05))
-    month_starts = np.array([(d - period.first).days for d in period.dates() if d.day == 1] or [0])
-    day = period.first_day + month_starts[rng.integers(0, len(month_starts), len(lapse))]
-    at = np.maximum(day * DAY + 5, members.registered[lapse] + 60)
-    ok = at <= period.end
-    parts.append((lapse[ok], -(members.opening[lapse[ok]] * 3 // 10), EXPIRE, at[ok], np.full(ok.sum(), NO_EXPIRY)))
+    history = period.rng("points_history")
+    held = np.flatnonzero(members.opening > 0)
+    earliest = np.maximum(members.registered[held], period.start - HISTORY_DAYS * DAY)
+    at = earliest + (history.random(len(held)) * (period.start - 1 - earliest)).astype(np.int64)
+    parts.append((held, members.opening[held], PURCHASE, at, _month_end(at, HISTORY_VALID_MONTHS)))
+    parts.append(_expiries(history, period, parts))
 
     goodwill = np.flatnonzero(rng.random(n) < 0.005)
     at = begin[goodwill] + (rng.random(len(goodwill)) * np.maximum(period.end - begin[goodwill], 0)).astype(np.int64)
@@ -239,7 +272,9 @@ def build_ledger(period: Period, pop: Population, members: Members, offline: Off
     record = np.concatenate([p[0] for p in parts])
     at = np.concatenate([p[3] for p in parts])
     order = np.argsort(at, kind="stable")
+    drift = np.where(history.random(n) < BALANCE_DRIFT, 10 * history.integers(-20, 21, n), 0)
     return Ledger(
+        drift=drift.astype(np.int64),
         record=record[order],
         delta=np.concatenate([np.broadcast_to(p[1], p[0].shape) for p in parts])[order].astype(np.int64),
         reason=np.concatenate([np.broadcast_to(p[2], p[0].shape) for p in parts])[order].astype(np.int8),
@@ -267,8 +302,8 @@ def write_ledger(zone: Zone, period: Period, members: Members, ledger: Ledger, r
         bad_rows.missing("entry_id"), bad_rows.unknown("reason", ("unknown", "bonus")),
         bad_rows.timestamp("occurred_at"),
     ])
-    write_increment(zone, SOURCE, "points_ledger.csv", csv_header(LEDGER), ledger.at // DAY, render, csv_lines,
-                    faults)
+    folder = np.maximum(ledger.at // DAY, period.first_day)  # the first extract holds the earlier history
+    write_increment(zone, SOURCE, "points_ledger.csv", csv_header(LEDGER), folder, render, csv_lines, faults)
 
 
 def write_members(zone: Zone, period: Period, members: Members, offline: Offline, ledger: Ledger,
@@ -277,7 +312,7 @@ def write_members(zone: Zone, period: Period, members: Members, offline: Offline
     statics = text.join(*members.cells.values(), sep=",")
     statics_gb = text.join(*{**members.cells, "name": members.name_gb18030}.values(), sep=",")
     tiers, statuses = text.strings(TIERS), text.strings(STATUSES)
-    balance, spent = members.opening.copy(), members.history.copy()
+    balance, spent = np.zeros(n, np.int64), members.history.copy()
     ledger_day, paid_day = ledger.at // DAY, offline.paid_at // DAY
     registered_day = members.registered // DAY
     seen_ledger = seen_paid = 0
@@ -295,7 +330,8 @@ def write_members(zone: Zone, period: Period, members: Members, offline: Offline
         count = int(np.searchsorted(registered_day, d, side="right"))
         tier = np.searchsorted(TIER_FROM_FEN, spent[:count], side="right") - 1
         status = np.where(members.status_day[:count] <= d, members.status[:count], 0)
-        dynamic = {"tier_code": text.take(tiers, tier), "points_balance": text.integers(balance[:count]),
+        shown = balance[:count] + ledger.drift[:count]
+        dynamic = {"tier_code": text.take(tiers, tier), "points_balance": text.integers(shown),
                    "status": text.take(statuses, status)}
         gb = k % 3 == 0
         lines = text.lines([(statics_gb if gb else statics).slice(0, count), *dynamic.values()])

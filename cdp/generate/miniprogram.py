@@ -4,9 +4,14 @@ Users register (about half authorise their mobile) and are dumped whole on snaps
 order is created, usually paid within minutes (the first row is already `paid`), sometimes
 shipped, often completed days later, occasionally cancelled before paying or refunded after;
 each change is a new row in the folder of the day it happened. Lines come from the catalog and
-add up to the order total, less any coupon. Events are browsing sessions (page and product
-views, carts, shares, coupons, check-ins, live streams, searches) on the days people are active,
-and just before each order.
+add up to the order total, less any coupon (one whose threshold the total reaches). Some buyers
+replenish a category on a routine (formula every month, diapers every three weeks, skincare
+every two months); most other lines are everyday categories, and one-off ones are rarely bought
+twice. Events are browsing sessions (page and product views, carts, shares, coupons, check-ins,
+live streams, searches) on the days people are active, and just before each order. Coupon
+grants come from the coupon claims among the events and before each order that used a coupon:
+a grant is `unused`, then `used` (in the folder of the day its order was paid) or `expired`
+(the morning after it expired).
 """
 
 from dataclasses import dataclass
@@ -25,6 +30,11 @@ SOURCE = "miniprogram"
 USERS = ["openid", "unionid", "mobile", "nickname", "registered_at"]
 ORDERS = ["order_id", "openid", "order_status", "total_amount", "discount_amount", "paid_amount",
           "coupon_id", "created_at", "paid_at", "updated_at"]
+GRANTS = ["grant_id", "openid", "coupon_id", "coupon_name", "face_value", "min_spend", "granted_at", "expires_at",
+          "status", "used_order_id", "updated_at"]
+GRANT_STATUSES = ["unused", "used", "expired"]
+UNUSED, USED, EXPIRED = range(3)
+GRANT_DAYS, GRANT_DAYS_WEIGHTS = [7, 14, 30], [0.3, 0.4, 0.3]
 ITEMS = ["order_id", "line_no", "sku_id", "product_name", "category", "quantity", "unit_price"]
 STATUSES = ["created", "paid", "shipped", "completed", "cancelled", "refunded"]
 CREATED, PAID, SHIPPED, COMPLETED, CANCELLED, REFUNDED = range(6)
@@ -32,6 +42,11 @@ EVENTS = ["page_view", "product_view", "add_to_cart", "share", "coupon_claim", "
 FIRST_EVENT = [0.55, 0.10, 0.0, 0.0, 0.06, 0.20, 0.05, 0.04]
 LATER_EVENT = [0.20, 0.47, 0.12, 0.06, 0.05, 0.0, 0.03, 0.07]
 LIVE_ROOMS = 30
+ROUTINE_SHARE = 0.5
+ROUTINE_WEIGHTS = [0.35, 0.35, 0.30]  # of catalog.CYCLE_DAYS, in its order
+LINE_FAVOURITE, LINE_EVERYDAY, LINE_TRIAL = 0.55, 0.32, 0.03  # the rest: one-off categories
+CATEGORY_STYLES = ["{}", " {}", "{} ", ""]  # how an item's category is exported: a few padded or empty
+CATEGORY_STYLE_WEIGHTS = [0.994, 0.002, 0.002, 0.002]
 
 
 @dataclass
@@ -51,10 +66,25 @@ class Orders:
     line_sku: np.ndarray
     line_quantity: np.ndarray
     line_price: np.ndarray
+    line_category: np.ndarray
+    line_style: np.ndarray
 
     def id_pieces(self, order: np.ndarray) -> list:
         serial = text.digits(text.scrambled(order, 10**8, self.salt), 8)
         return ["MO", text.compact_dates(self.created[order] // DAY), serial]
+
+
+@dataclass
+class Grants:
+    person: np.ndarray
+    granted: np.ndarray
+    expires: np.ndarray
+    face: np.ndarray
+    order: np.ndarray
+    salt: int
+    row_grant: np.ndarray
+    row_status: np.ndarray
+    row_updated: np.ndarray
 
 
 def coupon_ids(day: np.ndarray, face_yuan: np.ndarray) -> pa.Array:
@@ -79,12 +109,74 @@ def _pick_skus(rng: np.random.Generator, category: np.ndarray, target_cents: np.
     return np.clip(pos, lo, hi)
 
 
+def _routines(period: Period, pop: Population, who: np.ndarray, rate: np.ndarray,
+              stop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Who replenishes a category on a routine, and those purchases.
+
+    About half the buyers who order at least once per cycle of a replenishable category (drawn
+    for them) are on a routine of it; their other orders keep the rest of their rate, so the
+    number of orders stays the same. Returns (person, time) of the routine orders, each
+    person's routine category (-1 for none) and the rate of the other orders of `who`.
+    """
+    rng = period.rng("routines")
+    names = list(catalog.CYCLE_DAYS)
+    category = np.array([catalog.CATEGORIES.index(c) for c in names])
+    cycle = np.array([catalog.CYCLE_DAYS[c] for c in names], float)
+    pick = rng.choice(len(names), len(who), p=ROUTINE_WEIGHTS)
+    on = (rng.random(len(who)) < ROUTINE_SHARE) & (rate * cycle[pick] >= 1)
+    begin = np.maximum(pop.mini_at[who], period.start)
+    person, at = purchases.routine(rng, who[on], begin[on], stop[on], cycle[pick[on]], ONLINE_HOURS)
+    routine_of = np.full(pop.n, -1, np.int64)
+    routine_of[who[on]] = category[pick[on]]
+    return person, at, routine_of, np.where(on, rate - 1 / cycle[pick], rate)
+
+
+def _categories(rng: np.random.Generator, pop: Population, owner: np.ndarray, first_of_routine: np.ndarray,
+                routine_of: np.ndarray) -> np.ndarray:
+    """The category of each order line (lines in time order, `owner` the buyer of each).
+
+    A routine order's first line is the routine's category. The other lines are mostly the
+    buyer's favourite everyday category or another everyday one, sometimes a one-off category
+    (a later line of a one-off category the buyer already had mostly becomes an everyday one)
+    and now and then a replenishable category tried once.
+    """
+    index = {c: i for i, c in enumerate(catalog.CATEGORIES)}
+    everyday = np.array([index[c] for c in catalog.EVERYDAY])
+    one_off = np.array([index[c] for c in catalog.ONE_OFF_REPEATS])
+    replenish = np.array([index[c] for c in catalog.CYCLE_DAYS])
+    n = len(owner)
+    u = rng.random(n)
+    other = everyday[rng.integers(0, len(everyday), n)]
+    category = np.select(
+        [u < LINE_FAVOURITE, u < LINE_FAVOURITE + LINE_EVERYDAY, u < 1 - LINE_TRIAL],
+        [everyday[pop.favourite[owner] % len(everyday)], other, one_off[rng.integers(0, len(one_off), n)]],
+        replenish[rng.integers(0, len(replenish), n)],
+    )
+    category = np.where(first_of_routine, routine_of[owner], category)
+    lines = np.flatnonzero(np.isin(category, one_off))
+    key = owner[lines].astype(np.int64) * len(index) + category[lines]
+    by_key = np.argsort(key, kind="stable")  # each buyer's lines of a category, earliest first
+    lines, key = lines[by_key], key[by_key]
+    again = np.concatenate([[False], key[1:] == key[:-1]])
+    repeats = np.zeros(len(index))
+    repeats[one_off] = list(catalog.ONE_OFF_REPEATS.values())
+    turned = lines[again & (rng.random(len(lines)) >= repeats[category[lines]])]
+    category[turned] = other[turned]
+    return category
+
+
 def build_orders(period: Period, pop: Population) -> Orders:
     rng = period.rng("orders")
     who = np.flatnonzero(pop.in_mini & (pop.rate > 0))
     stop = np.minimum(pop.leaves[who], period.end)
-    person, created = purchases.orders(rng, who, pop.mini_at[who], period.start, stop,
-                                       pop.rate[who] * pop.mini_share[who], ONLINE_HOURS)
+    routine_person, routine_at, routine_of, rate = _routines(period, pop, who, pop.rate[who] * pop.mini_share[who],
+                                                             stop)
+    person, created = purchases.orders(rng, who, pop.mini_at[who], period.start, stop, rate, ONLINE_HOURS)
+    person = np.concatenate([person, routine_person])
+    created = np.concatenate([created, routine_at])
+    routine = np.arange(len(person)) >= len(person) - len(routine_person)
+    order = np.argsort(created, kind="stable")
+    person, created, routine = person[order], created[order], routine[order]
     n = len(person)
 
     lines_rng = period.rng("order_items")
@@ -94,17 +186,18 @@ def build_orders(period: Period, pop: Population) -> Orders:
     target = purchases.amounts(lines_rng, pop.level[person])
     quantity = lines_rng.choice([1, 2, 3], len(line_order), p=[0.72, 0.20, 0.08])
     unit_target = target[line_order] / k[line_order] / quantity * lines_rng.lognormal(0, 0.25, len(line_order))
-    category = np.where(lines_rng.random(len(line_order)) < 0.6, pop.favourite[person[line_order]],
-                        lines_rng.integers(0, len(catalog.CATEGORIES), len(line_order)))
+    category = _categories(lines_rng, pop, person[line_order], routine[line_order] & (line_no == 1), routine_of)
     sku = _pick_skus(lines_rng, category, unit_target.astype(np.int64))
     price = np.array([p.price_cents for p in _products()[0]], np.int64)[sku]
     price = np.where(lines_rng.random(len(sku)) < 0.1, np.round(price * 0.9 / 10).astype(np.int64) * 10, price)
     total = np.bincount(line_order, weights=quantity * price, minlength=n).astype(np.int64)
+    style = lines_rng.choice(len(CATEGORY_STYLES), len(line_order), p=CATEGORY_STYLE_WEIGHTS)
 
     faces = np.array(catalog.COUPON_FACES)
-    face = faces[rng.choice(len(faces), n, p=[0.25, 0.3, 0.2, 0.12, 0.09, 0.04])]
-    cap = total * 3 // 10 // 100 * 100
-    discount = np.where(rng.random(n) < 0.2, np.minimum(face * 100, cap), 0)
+    face = rng.choice(len(faces), n, p=[0.25, 0.3, 0.2, 0.12, 0.09, 0.04])
+    reachable = np.searchsorted(np.array(catalog.COUPON_MIN_SPEND) * 100, total, side="right") - 1
+    face = faces[np.minimum(face, reachable)]
+    discount = np.where(rng.random(n) < 0.2, face * 100, 0)
     coupon = np.where(discount > 0, face, 0)
 
     cancelled = rng.random(n) < 0.05
@@ -130,6 +223,7 @@ def build_orders(period: Period, pop: Population) -> Orders:
         salt=int(rng.integers(0, 10**8)), row_order=row_order[keep][order], row_status=row_status[keep][order],
         row_updated=row_updated[keep][order], line_order=line_order.astype(np.int32), line_no=line_no.astype(np.int8),
         line_sku=sku.astype(np.int16), line_quantity=quantity.astype(np.int8), line_price=price.astype(np.int32),
+        line_category=category.astype(np.int8), line_style=style.astype(np.int8),
     )
 
 
@@ -194,8 +288,7 @@ def write_items(zone: Zone, period: Period, orders: Orders, rate: float) -> None
     items = catalog.products()
     sku_text = text.strings(p.sku_id for p in items)
     names = text.strings(text.csv_cell([p.name for p in items]))
-    category_of = np.array([p.category for p in items])
-    categories = text.strings(catalog.CATEGORIES)
+    categories = text.strings(style.format(c) for c in catalog.CATEGORIES for style in CATEGORY_STYLES)
 
     def render(lo: int, hi: int) -> dict[str, list]:
         sku = orders.line_sku[lo:hi]
@@ -204,7 +297,8 @@ def write_items(zone: Zone, period: Period, orders: Orders, rate: float) -> None
             "line_no": text.integers(orders.line_no[lo:hi]),
             "sku_id": text.take(sku_text, sku),
             "product_name": text.take(names, sku),
-            "category": text.take(categories, category_of[sku]),
+            "category": text.take(categories, orders.line_category[lo:hi].astype(np.int64) * len(CATEGORY_STYLES)
+                                  + orders.line_style[lo:hi]),
             "quantity": text.integers(orders.line_quantity[lo:hi]),
             "unit_price": text.money(orders.line_price[lo:hi]),
         }
@@ -261,7 +355,16 @@ def _sessions(rng: np.random.Generator, period: Period, pop: Population, orders:
     return person[order], at[order], shopping[order]
 
 
-def write_events(zone: Zone, period: Period, pop: Population, orders: Orders, rate: float) -> None:
+@dataclass
+class Claims:
+    """The coupon claims among the events: who, when, and the index of the face claimed."""
+
+    person: np.ndarray
+    at: np.ndarray
+    face: np.ndarray
+
+
+def write_events(zone: Zone, period: Period, pop: Population, orders: Orders, rate: float) -> Claims:
     rng = period.rng("events")
     session_person, session_at, shopping = _sessions(rng, period, pop, orders)
     size = np.where(shopping, 2 + rng.poisson(1.2, len(shopping)), 1 + rng.poisson(1.0, len(shopping)))
@@ -283,6 +386,7 @@ def write_events(zone: Zone, period: Period, pop: Population, orders: Orders, ra
     month_of_day = np.array([months[d.strftime("%Y%m")] for d in period.dates()], np.int32)
     opening = first[kind] + (rng.random(n) * count[kind]).astype(np.int32)
     coupon = kind == 4
+    claims = Claims(person=person[coupon], at=at[coupon], face=opening[coupon] - first[4])
     opening[coupon] += month_of_day[at[coupon] // DAY - period.first_day] * len(catalog.COUPON_FACES)
     number = np.zeros(n, np.int16)
     for k, low, high in ((2, 1, 4), (5, 1, 60), (6, 30, 3600)):
@@ -306,6 +410,89 @@ def write_events(zone: Zone, period: Period, pop: Population, orders: Orders, ra
         bad_rows.missing("event_id"), bad_rows.timestamp("event_at", wrap=',"event_at":"{}"'),
     ], truncate=True)
     write_increment(zone, SOURCE, "events.jsonl", b"", at // DAY, render, json_lines, faults)
+    return claims
+
+
+def _grants(period: Period, pop: Population, orders: Orders, claims: Claims) -> Grants:
+    """Every coupon grant: one per coupon claimed, and one before each order that used a coupon.
+
+    A grant lasts 7, 14 or 30 days (a grant for an order at least until the order). The grant
+    an order used was given in the order's month (a coupon id names its month), up to 20 days
+    before it; it is used when the order is paid (a cancelled order gives it back). A claimed
+    coupon is never used here: it expires, or is still unused at the end.
+    """
+    rng = period.rng("coupon_grants")
+    faces = np.array(catalog.COUPON_FACES)
+    with_coupon = np.flatnonzero(orders.coupon > 0)
+    created = orders.created[with_coupon]
+    paid = orders.paid_at[with_coupon]
+    month_start = (created // DAY).astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]")
+    earliest = np.maximum.reduce([month_start.astype(np.int64) * DAY, pop.mini_at[orders.person[with_coupon]],
+                                  np.full(len(with_coupon), period.start)])
+    granted = created - rng.integers(600, 20 * DAY, len(with_coupon))
+    granted = np.where(granted >= earliest, granted,
+                       earliest + (rng.random(len(with_coupon)) * (created - earliest)).astype(np.int64))
+    needed = (np.maximum(paid, created) - granted) // DAY + 1
+    person = np.concatenate([orders.person[with_coupon], claims.person])
+    granted = np.concatenate([granted, claims.at])
+    n = len(person)
+    days = np.array(GRANT_DAYS)[rng.choice(len(GRANT_DAYS), n, p=GRANT_DAYS_WEIGHTS)]
+    days[: len(with_coupon)] = np.maximum(days[: len(with_coupon)], needed)
+    face = np.concatenate([np.searchsorted(faces, orders.coupon[with_coupon]), claims.face])
+    order = np.concatenate([np.where(paid >= 0, with_coupon, -1), np.full(len(claims.person), -1)])
+    expires = granted + days * DAY
+    used_at = np.where(order >= 0, orders.paid_at[np.maximum(order, 0)], -1)
+    expired_at = (expires // DAY + 1) * DAY + rng.integers(300, 2 * 3600, n)
+    by_time = np.argsort(granted, kind="stable")
+    person, granted, face, order, expires, used_at, expired_at = (
+        a[by_time] for a in (person, granted, face, order, expires, used_at, expired_at)
+    )
+
+    used = np.flatnonzero((order >= 0) & (used_at <= period.end))
+    expired = np.flatnonzero((order < 0) & (expired_at <= period.end))
+    row_grant = np.concatenate([np.arange(n), used, expired])
+    row_status = np.concatenate([np.full(n, UNUSED), np.full(len(used), USED), np.full(len(expired), EXPIRED)])
+    row_updated = np.concatenate([granted, used_at[used], expired_at[expired]])
+    rows = np.argsort(row_updated, kind="stable")
+    return Grants(person=person, granted=granted, expires=expires, face=face, order=order,
+                  salt=int(rng.integers(0, 10**10)), row_grant=row_grant[rows],
+                  row_status=row_status[rows].astype(np.int8), row_updated=row_updated[rows])
+
+
+def write_coupon_grants(zone: Zone, period: Period, pop: Population, orders: Orders, claims: Claims,
+                        rate: float) -> None:
+    grants = _grants(period, pop, orders, claims)
+    faces = np.array(catalog.COUPON_FACES)
+    minimum = np.array(catalog.COUPON_MIN_SPEND)
+    names = text.strings(f"满{m}减{f}" if m else f"{f}元无门槛券" for f, m in zip(faces, minimum))
+    status_text = text.strings(GRANT_STATUSES)
+
+    def render(lo: int, hi: int) -> dict[str, list]:
+        g = grants.row_grant[lo:hi]
+        status = grants.row_status[lo:hi]
+        face = grants.face[g]
+        return {
+            "grant_id": ["CG", text.compact_dates(grants.granted[g] // DAY),
+                         text.digits(text.scrambled(g, 10**10, grants.salt), 10)],
+            "openid": pop.openid.take(pa.array(grants.person[g])),
+            "coupon_id": coupon_ids(grants.granted[g] // DAY, faces[face]),
+            "coupon_name": text.take(names, face),
+            "face_value": text.money(faces[face] * 100),
+            "min_spend": text.money(minimum[face] * 100),
+            "granted_at": text.timestamp_pieces(grants.granted[g]),
+            "expires_at": text.timestamp_pieces(grants.expires[g]),
+            "status": text.take(status_text, status),
+            "used_order_id": text.choose(status == USED, text.join(*orders.id_pieces(np.maximum(grants.order[g], 0))),
+                                         ""),
+            "updated_at": text.timestamp_pieces(grants.row_updated[lo:hi]),
+        }
+
+    faults = bad_rows.Faults(period.rng("bad.coupon_grants"), rate, [
+        bad_rows.missing("grant_id"), bad_rows.negative("face_value"),
+        bad_rows.unknown("status", ("claimed", "unknown")), bad_rows.timestamp("expires_at"),
+    ])
+    write_increment(zone, SOURCE, "coupon_grants.csv", csv_header(GRANTS), grants.row_updated // DAY, render,
+                    csv_lines, faults)
 
 
 def write(zone: Zone, period: Period, pop: Population, rate: float) -> None:
@@ -313,4 +500,5 @@ def write(zone: Zone, period: Period, pop: Population, rate: float) -> None:
     orders = build_orders(period, pop)
     write_orders(zone, period, pop, orders, rate)
     write_items(zone, period, orders, rate)
-    write_events(zone, period, pop, orders, rate)
+    claims = write_events(zone, period, pop, orders, rate)
+    write_coupon_grants(zone, period, pop, orders, claims, rate)

@@ -21,6 +21,7 @@ STREAMS = [
     "bad.users", "bad.orders", "bad.order_items", "bad.events",
     "bad.external_contacts", "bad.contact_events", "bad.interactions",
     "bad.members", "bad.offline_orders", "bad.points_ledger",
+    "routines", "coupon_grants", "bad.coupon_grants", "points_history",
 ]
 
 ONLINE_HOURS = np.array([

@@ -4,7 +4,8 @@ Each person acts as a Poisson process at their own rate (gamma-distributed acros
 a few buy very often) from the moment they can (registration, or the first extract date) until
 they drift away for good (an exponential lifetime: the dropout process), so purchase counts have
 a heavy tail and some customers go quiet. New customers often buy right after they register.
-Order amounts are lognormal around each person's own level.
+Some also replenish a product on a routine: a renewal process with a cycle (noisy, a purchase
+skipped now and then). Order amounts are lognormal around each person's own level.
 """
 
 import numpy as np
@@ -40,6 +41,33 @@ def orders(rng: np.random.Generator, who: np.ndarray, registered: np.ndarray, st
     t = np.concatenate([t, first[new]])
     order = np.argsort(t, kind="stable")
     return person[order], t[order]
+
+
+def routine(rng: np.random.Generator, who: np.ndarray, start: np.ndarray, stop: np.ndarray, cycle: np.ndarray,
+            hours: np.ndarray, noise: float = 0.15, skip: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
+    """(person, time) of purchases about every `cycle` days per person in [start, stop], by time.
+
+    A renewal process: the first purchase falls anywhere in the first cycle (people were
+    already on it), each gap is the cycle times lognormal noise, and now and then a purchase is
+    skipped (the gap doubles).
+    """
+    span = np.maximum(stop - start, 0) / DAY
+    count = np.where(span > 0, np.floor(span / (cycle * 0.6)).astype(np.int64) + 1, 0)
+    n = int(count.sum())
+    idx = np.repeat(np.arange(len(who)), count)
+    first = np.cumsum(count) - count
+    gap = cycle[idx] * np.clip(rng.lognormal(0, noise, n), 0.6, 1.8) * np.where(rng.random(n) < skip, 2, 1)
+    gap[first[count > 0]] = rng.random(int((count > 0).sum())) * cycle[count > 0]
+    total = np.cumsum(gap)
+    base = np.zeros(len(who))
+    base[count > 0] = total[first[count > 0]] - gap[first[count > 0]]
+    offset = total - base[idx]
+    at = start[idx] + (offset * DAY).astype(np.int64)
+    keep = at <= stop[idx]
+    idx, at = idx[keep], at[keep]
+    t = np.clip(clock(rng, at // DAY, hours), start[idx], stop[idx])
+    order = np.argsort(t, kind="stable")
+    return who[idx][order], t[order]
 
 
 def amounts(rng: np.random.Generator, level: np.ndarray) -> np.ndarray:
