@@ -22,3 +22,30 @@
 {% macro tier_rank(value) -%}
     {{ tag_rank('value_tier', value) }}
 {%- endmacro %}
+
+{#- The value tier (rules §6) of a spend in yuan: `normal` below var `tier_silver_from`,
+    `silver`, `gold` from `tier_gold_from`, `platinum` from `tier_platinum_from`, each
+    threshold included. -#}
+{% macro value_tier(spend) -%}
+    case
+        when {{ spend }} >= {{ var('tier_platinum_from') }} then 'platinum'
+        when {{ spend }} >= {{ var('tier_gold_from') }} then 'gold'
+        when {{ spend }} >= {{ var('tier_silver_from') }} then 'silver'
+        else 'normal'
+    end
+{%- endmacro %}
+
+{#- The tier above a value tier (playbook §13), null at `platinum`. -#}
+{% macro next_value_tier(tier) -%}
+    case {{ tier }} when 'normal' then 'silver' when 'silver' then 'gold' when 'gold' then 'platinum' end
+{%- endmacro %}
+
+{#- The spend threshold of a value tier, in yuan (0 for `normal`, null for null). -#}
+{% macro value_tier_from(tier) -%}
+    case {{ tier }}
+        when 'normal' then 0
+        when 'silver' then {{ var('tier_silver_from') }}
+        when 'gold' then {{ var('tier_gold_from') }}
+        when 'platinum' then {{ var('tier_platinum_from') }}
+    end
+{%- endmacro %}

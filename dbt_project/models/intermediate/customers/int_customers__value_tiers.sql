@@ -4,6 +4,10 @@
 -- from `tier_platinum_from`; each threshold included). member_system_tier is the member
 -- system's own `tier_code`, the highest over the customer's members in the newest members
 -- snapshot (tiers ranked as in var `tag_catalog`), null for non-members.
+-- Tier keeping (playbook §13): the next tier and the spend to reach it (null at platinum);
+-- spend_leaving_30d, the qualifying spend dated in the first var `tier_watch_days` (30) days
+-- of the window ([D - 364, D - 335]), which leaves it within those days; the tier of what
+-- stays (projected_value_tier_30d), and downgrade_risk when it is below value_tier.
 with
 
 joined_dates as (
@@ -25,7 +29,14 @@ members as (
 spend as (
     select
         customer_id,
-        sum(amount) as spend_365d
+        sum(amount) as spend_365d,
+        coalesce(
+            sum(amount) filter (
+                where order_date <= {{ as_of_date() }}
+                - ({{ var('rfm_window_days') }} - {{ var('tier_watch_days') }})
+            ),
+            0
+        ) as spend_leaving_30d
     from orders
     where order_date >= {{ as_of_date() }} - ({{ var('rfm_window_days') }} - 1)
     group by customer_id
@@ -48,6 +59,7 @@ population as (
     select
         joined_dates.customer_id,
         cast(coalesce(spend.spend_365d, 0) as decimal(18, 2)) as spend_365d,
+        cast(coalesce(spend.spend_leaving_30d, 0) as decimal(18, 2)) as spend_leaving_30d,
         member_tiers.member_system_tier
     from joined_dates
     left join spend on joined_dates.customer_id = spend.customer_id
@@ -55,18 +67,30 @@ population as (
     where joined_dates.joined_date <= {{ as_of_date() }}
 ),
 
+tiered as (
+    select
+        *,
+        {{ value_tier('spend_365d') }} as value_tier,
+        {{ value_tier('spend_365d - spend_leaving_30d') }} as projected_value_tier_30d
+    from population
+),
+
 final as (
     select
         customer_id,
         spend_365d,
-        case
-            when spend_365d >= {{ var('tier_platinum_from') }} then 'platinum'
-            when spend_365d >= {{ var('tier_gold_from') }} then 'gold'
-            when spend_365d >= {{ var('tier_silver_from') }} then 'silver'
-            else 'normal'
-        end as value_tier,
-        member_system_tier
-    from population
+        value_tier,
+        member_system_tier,
+        {{ next_value_tier('value_tier') }} as next_value_tier,
+        cast(
+            {{ value_tier_from(next_value_tier('value_tier')) }} - spend_365d
+            as decimal(18, 2)
+        ) as spend_to_next_tier,
+        spend_leaving_30d,
+        projected_value_tier_30d,
+        {{ tier_rank('projected_value_tier_30d') }} < {{ tier_rank('value_tier') }}
+            as downgrade_risk
+    from tiered
 )
 
 select * from final

@@ -1,9 +1,12 @@
 -- The behaviour tags (rules §8), one row per (customer, tag): each window is the last N days
 -- ending with D (D - (N - 1) ... D) and each threshold is included.
--- high_frequency: ≥ `tag_high_frequency_min_orders` qualifying orders in `tag_high_frequency_days`;
+-- high_frequency: more than `tag_high_frequency_more_than` qualifying orders in
+-- `tag_high_frequency_days` (the seed's 「一月內訂單超3筆」);
 -- big_spender: ≥ `tag_big_spender_min_spend` yuan of qualifying orders in `tag_big_spender_days`;
 -- promo_sensitive: ≥ `tag_promo_sensitive_min_orders` qualifying orders with a coupon in
--- `tag_promo_sensitive_days`; koc: ≥ `tag_koc_min_shares` `share` events in `tag_koc_days`.
+-- `tag_promo_sensitive_days`; koc: ≥ `tag_koc_min_shares` `share` events in `tag_koc_days`;
+-- activity_sensitive: ≥ `tag_activity_sensitive_min` check-in and coupon-claim events and
+-- inbound group-chat interactions in `tag_activity_sensitive_days`, each counting one.
 with
 
 orders as (
@@ -12,6 +15,10 @@ orders as (
 
 events as (
     select * from {{ ref('stg_miniprogram__events') }}
+),
+
+interactions as (
+    select * from {{ ref('stg_wecom__interactions') }}
 ),
 
 identifiers as (
@@ -47,7 +54,7 @@ order_tags as (
         customer_id,
         'high_frequency' as tag_value
     from counted
-    where recent_orders >= {{ var('tag_high_frequency_min_orders') }}
+    where recent_orders > {{ var('tag_high_frequency_more_than') }}
     union all
     select
         customer_id,
@@ -76,6 +83,35 @@ share_tags as (
     having count(*) >= {{ var('tag_koc_min_shares') }}
 ),
 
+participations as (
+    select identifiers.customer_id
+    from events
+    inner join identifiers
+        on {{ customer_of('identifiers', 'openid', 'events.openid') }}
+    where
+        events.event_name in ('checkin', 'coupon_claim')
+        and events.event_date > {{ as_of_date() }} - {{ var('tag_activity_sensitive_days') }}
+    union all
+    select identifiers.customer_id
+    from interactions
+    inner join identifiers
+        on {{ customer_of('identifiers', 'external_userid', 'interactions.external_userid') }}
+    where
+        interactions.channel = 'group_chat'
+        and interactions.direction = 'inbound'
+        and interactions.occurred_date
+        > {{ as_of_date() }} - {{ var('tag_activity_sensitive_days') }}
+),
+
+activity_tags as (
+    select
+        customer_id,
+        'activity_sensitive' as tag_value
+    from participations
+    group by customer_id
+    having count(*) >= {{ var('tag_activity_sensitive_min') }}
+),
+
 final as (
     select
         customer_id,
@@ -86,6 +122,11 @@ final as (
         customer_id,
         tag_value
     from share_tags
+    union all
+    select
+        customer_id,
+        tag_value
+    from activity_tags
 )
 
 select * from final

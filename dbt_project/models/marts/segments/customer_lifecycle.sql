@@ -3,7 +3,9 @@
 -- qualifying order, `introduction` while the last activity is at most `churned_after_days`
 -- ago, else `churned`; with orders, by days since the last one: at most
 -- `dormant_after_days` → `growth` (one order ever) or `mature` (two or more); up to
--- `churned_after_days` → `dormant`; more → `churned`.
+-- `churned_after_days` → `dormant`; more → `churned`. The purchase journey (playbook §9) is
+-- anchored on the first qualifying order instead: purchase_journey_day = D -
+-- first_order_date, staged by var `purchase_journey_stages`; all three null without one.
 with
 
 joined_dates as (
@@ -23,6 +25,8 @@ population as (
         joined_dates.customer_id,
         joined_dates.joined_date,
         {{ as_of_date() }} - joined_dates.joined_date as journey_day,
+        order_summary.first_order_date,
+        {{ as_of_date() }} - order_summary.first_order_date as purchase_journey_day,
         order_summary.last_order_date,
         coalesce(order_summary.order_count, 0) as order_count,
         coalesce(
@@ -51,6 +55,8 @@ staged as (
     select
         *,
         {{ journey_stage('journey_day') }} as journey_stage,
+        {{ journey_stage('purchase_journey_day', 'purchase_journey_stages') }}
+            as purchase_journey_stage,
         case
             when order_count = 0 and days_since_active <= {{ var('churned_after_days') }}
                 then 'introduction'
@@ -70,6 +76,9 @@ final as (
         joined_date,
         cast(journey_day as integer) as journey_day,
         journey_stage,
+        first_order_date,
+        cast(purchase_journey_day as integer) as purchase_journey_day,
+        purchase_journey_stage,
         last_order_date,
         last_active_date,
         order_count,

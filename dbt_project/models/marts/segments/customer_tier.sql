@@ -3,7 +3,8 @@
 -- case-insensitively; never for a non-member), and the change against the tier the
 -- customer held in the last published run before this one. customer_tier_history decides:
 -- the interval this run opened says `new`, `upgrade` or `downgrade` and the tier before it;
--- without one the tier is the `same` as before.
+-- without one the tier is the `same` as before. Tier keeping (playbook §13) comes from
+-- int_customers__value_tiers.
 with
 
 current_tiers as (
@@ -37,6 +38,11 @@ final as (
             else opened_today.previous_value_tier
         end as previous_value_tier,
         coalesce(opened_today.tier_change, 'same') as tier_change,
+        current_tiers.next_value_tier,
+        current_tiers.spend_to_next_tier,
+        current_tiers.spend_leaving_30d,
+        current_tiers.projected_value_tier_30d,
+        current_tiers.downgrade_risk,
         {{ as_of_date() }} as as_of_date
     from current_tiers
     left join opened_today on current_tiers.customer_id = opened_today.customer_id

@@ -1,6 +1,8 @@
 -- Every tag of every customer as of D (rules §8), one row per (customer, tag group, tag
 -- value): the rule tags (lifecycle stage, T+ journey stage, RFM segment, value tier, churn
--- risk, behaviour, channel preference) labelled from var `tag_catalog`, and the tags
+-- risk, behaviour, channel preference, and the playbook's purchase journey, replenishment
+-- (the most urgent category: run_out before due_soon), points, coupon and tier watch
+-- (downgrade_risk, else near_upgrade)) labelled from var `tag_catalog`, and the tags
 -- WeCom staff put on the customer in the newest contact snapshot, passed through with the
 -- WeCom group name as `tag_group`, the tag name as value and label, `tag_source` = `wecom`.
 with
@@ -27,6 +29,18 @@ behavior as (
 
 channel_preference as (
     select * from {{ ref('int_tags__channel_preference') }}
+),
+
+replenishment as (
+    select * from {{ ref('customer_replenishment') }}
+),
+
+points as (
+    select * from {{ ref('customer_points') }}
+),
+
+coupons as (
+    select * from {{ ref('customer_coupons') }}
 ),
 
 contact_tags as (
@@ -79,6 +93,46 @@ rule_tags as (
         'channel_preference' as tag_group,
         tag_value
     from channel_preference
+    union all
+    select
+        customer_id,
+        'purchase_journey' as tag_group,
+        purchase_journey_stage as tag_value
+    from lifecycle
+    where purchase_journey_stage is not null
+    union all
+    select
+        customer_id,
+        'replenishment' as tag_group,
+        case
+            when bool_or(replenishment_status = 'run_out') then 'run_out' else 'due_soon'
+        end as tag_value
+    from replenishment
+    where replenishment_status in ('due_soon', 'run_out')
+    group by customer_id
+    union all
+    select
+        customer_id,
+        'points' as tag_group,
+        'expiring_soon' as tag_value
+    from points
+    where expiring_30d >= {{ var('points_expiring_min') }}
+    union all
+    select
+        customer_id,
+        'coupon' as tag_group,
+        'expiring_soon' as tag_value
+    from coupons
+    where expiring_7d >= 1
+    union all
+    select
+        customer_id,
+        'tier_watch' as tag_group,
+        case when downgrade_risk then 'downgrade_risk' else 'near_upgrade' end as tag_value
+    from value_tiers
+    where
+        downgrade_risk
+        or spend_to_next_tier <= {{ var('tier_near_upgrade_spend') }}
 ),
 
 labelled_rule_tags as (
