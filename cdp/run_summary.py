@@ -60,7 +60,8 @@ def _counts(conn: duckdb.DuckDBPyConnection, relation: str, column: str) -> str 
 
 
 def figures(warehouse_dir: Path, as_of: date) -> list[str]:
-    """Customers (new and merged by this run), lifecycle stages and RFM segments as built."""
+    """Customers (new and merged by this run), lifecycle stages, RFM segments and what the
+    playbook's tags give operators to act on, as built."""
     lines: list[str] = []
     with _build_database(warehouse_dir) as conn:
         if conn is None or not warehouse.has_table(conn, "marts.customer_profile"):
@@ -83,7 +84,24 @@ def figures(warehouse_dir: Path, as_of: date) -> list[str]:
             counts = _counts(conn, relation, column)
             if counts is not None:
                 lines.append(f"{label}: {counts}")
+        if warehouse.has_table(conn, "marts.customer_tags"):
+            lines.append(f"to act on: {_playbook_counts(conn)}")
     return lines
+
+
+PLAYBOOK_TAG_GROUPS = ("replenishment", "points", "coupon", "tier_watch")
+"""The playbook's tag groups (playbook §10-§13) the summary counts, in this order."""
+
+
+def _playbook_counts(conn: duckdb.DuckDBPyConnection) -> str:
+    """Customers per playbook tag, e.g. `replenishment run_out 937 · points expiring_soon 20`."""
+    rows = conn.execute(
+        "select tag_group, tag_value, count(*) from marts.customer_tags "
+        "where tag_source = 'rule' and list_contains(?, tag_group) group by tag_group, tag_value "
+        "order by list_position(?, tag_group), 3 desc, 2",
+        [list(PLAYBOOK_TAG_GROUPS), list(PLAYBOOK_TAG_GROUPS)],
+    ).fetchall()
+    return " · ".join(f"{group} {value} {count:,}" for group, value, count in rows) or "none"
 
 
 def verdict(warehouse_dir: Path, run_id: str, published_now: bool) -> list[str]:
