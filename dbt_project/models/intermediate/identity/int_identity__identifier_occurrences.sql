@@ -20,6 +20,7 @@
 {%- set dated = {
     'user_versions': ['registered_date'],
     'orders': [local_date('updated_at')],
+    'coupon_grants': [local_date('updated_at')],
     'events': ['event_date'],
     'contact_versions': [],
     'follow_user_versions': ['created_date'],
@@ -52,6 +53,10 @@ orders as (
     select * from {{ ref('stg_miniprogram__orders') }}
 ),
 
+coupon_grants as (
+    select * from {{ ref('stg_miniprogram__coupon_grants') }}
+),
+
 events as (
     select * from {{ ref('stg_miniprogram__events') }}
 ),
@@ -78,6 +83,7 @@ seen as (
         ('user_versions', 'miniprogram', 'unionid', 'extract_date', none),
         ('user_versions', 'miniprogram', 'mobile', 'extract_date', none),
         ('orders', 'miniprogram', 'openid', 'first_extract_date', none),
+        ('coupon_grants', 'miniprogram', 'openid', 'first_extract_date', none),
         ('events', 'miniprogram', 'openid', 'first_extract_date', none),
         ('contact_versions', 'wecom', 'external_userid', 'extract_date', none),
         ('contact_versions', 'wecom', 'unionid', 'extract_date', none),
