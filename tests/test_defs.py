@@ -267,7 +267,8 @@ def test_publish_copies_the_dbt_models_tagged_published_behind_blocking_checks()
     assert names >= {
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
-        "customer_merges", "wecom_tag_sync",
+        "customer_merges", "customer_replenishment", "customer_points", "customer_coupons",
+        "mart_ltv_monthly", "wecom_tag_sync",
     }
     assert names == set(PUBLISHED_TABLES)  # every published table has its GX suite
     graph = defs.resolve_asset_graph()

@@ -92,7 +92,8 @@ def test_the_first_day_publishes_every_table_with_its_manifest(days):
     spec_tables = {
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
-        "customer_merges", "wecom_tag_sync",
+        "customer_merges", "customer_replenishment", "customer_points", "customer_coupons",
+        "mart_ltv_monthly", "wecom_tag_sync",
     }
     assert spec_tables <= set(manifest["tables"])
     for name in manifest["tables"]:
@@ -182,7 +183,7 @@ def readme_questions() -> list[str]:
 def test_the_readme_questions_run_on_the_published_file(days):
     warehouse_dir, _ = days
     questions = readme_questions()
-    assert len(questions) == 5
+    assert len(questions) == 8
     for sql in questions:
         published_query(warehouse_dir, sql)
     segments = published_query(warehouse_dir, questions[0])
