@@ -1,10 +1,13 @@
-"""A fake WeCom (企业微信) API for tests: the corp tag endpoints, strict about request shapes.
+"""A fake WeCom (企业微信) API for tests: the corp tag endpoints and the 1:1 group-send task,
+strict about request shapes.
 
-`FakeWecom` serves gettoken, get_corp_tag_list, add_corp_tag and mark_tag on 127.0.0.1 (a
-free port) from a thread, keeps their state (tag groups, tags with ids, the tags of each
-known staff/customer relationship), records every request, and can be told to fail: the
-next N calls with an errcode or an HTTP status, every mark_tag after the Kth, or the access
-tokens expiring after some calls.
+`FakeWecom` serves gettoken, get_corp_tag_list, add_corp_tag, mark_tag and add_msg_template
+on 127.0.0.1 (a free port) from a thread, keeps their state (tag groups, tags with ids, the
+tags of each known staff/customer relationship, the group-send tasks created), records every
+request, and can be told to fail: the next N calls with an errcode or an HTTP status, the
+next N calls carried out but answered with an HTTP status (the answer lost), every mark_tag
+or add_msg_template after the Kth, some customers refused in a task's `fail_list`, or the
+access tokens expiring after some calls.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ GETTOKEN = "/cgi-bin/gettoken"
 GET_CORP_TAG_LIST = "/cgi-bin/externalcontact/get_corp_tag_list"
 ADD_CORP_TAG = "/cgi-bin/externalcontact/add_corp_tag"
 MARK_TAG = "/cgi-bin/externalcontact/mark_tag"
+ADD_MSG_TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
+MSG_TEMPLATE_MAX_EXTERNAL_USERIDS = 10_000
+"""WeCom's limit of customers per add_msg_template call."""
+TEXT_MAX_BYTES = 4000
+"""WeCom's limit of a text message's content, in UTF-8 bytes."""
 CREATE_TIME = 1_700_000_000
 
 OK = (0, "ok")
@@ -45,6 +53,17 @@ class _Failure:
     endpoint: str | None
     errcode: int | None
     status: int | None
+
+
+@dataclass(frozen=True)
+class MsgTemplate:
+    """One group-send task the fake created."""
+
+    msgid: str
+    sender: str
+    external_userids: tuple[str, ...]
+    content: str
+    fail_list: tuple[str, ...]
 
 
 @dataclass
@@ -83,6 +102,11 @@ class FakeWecom:
         self._failures: list[_Failure] = []
         self._mark_tag_fail_after: tuple[int, int] | None = None
         self._mark_tag_done = 0
+        self.msg_templates: list[MsgTemplate] = []
+        self.max_external_userids = MSG_TEMPLATE_MAX_EXTERNAL_USERIDS
+        self._refused_recipients: set[str] = set()
+        self._msg_template_fail_after: tuple[int, int] | None = None
+        self._lost_answers: list[_Failure] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -126,6 +150,16 @@ class FakeWecom:
     def calls(self, path: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if path is None or r.path == path]
 
+    def received(self) -> list[tuple[str, str, str]]:
+        """(sender, external_userid, content) of every customer of every task created, in
+        order; the customers of a task's fail_list left out."""
+        return [
+            (task.sender, external_userid, task.content)
+            for task in self.msg_templates
+            for external_userid in task.external_userids
+            if external_userid not in task.fail_list
+        ]
+
     def clear_requests(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -144,6 +178,20 @@ class FakeWecom:
         """After `successes` more successful mark_tag calls, refuse every mark_tag."""
         self._mark_tag_fail_after = (self._mark_tag_done + successes, errcode)
 
+    def fail_add_msg_template_after(self, successes: int, errcode: int = 41048) -> None:
+        """After `successes` more tasks created, refuse every add_msg_template with `errcode`
+        (default 41048: the sender may not use customer contact)."""
+        self._msg_template_fail_after = (len(self.msg_templates) + successes, errcode)
+
+    def lose_answer_next(self, count: int, status: int = 502, *, endpoint: str | None = None):
+        """Carry out the next `count` calls (to `endpoint`, or any), then answer HTTP `status`
+        instead of their answer: the caller cannot know the call was done."""
+        self._lost_answers.append(_Failure(count, endpoint, None, status))
+
+    def refuse_recipients(self, *external_userids: str) -> None:
+        """add_msg_template lists these customers in `fail_list` (e.g. no longer contacts)."""
+        self._refused_recipients |= set(external_userids)
+
     def expire_tokens(self, after_calls: int = 0) -> None:
         """Expire every token issued so far (42001) once `after_calls` more calls are made."""
         self._expire_after = after_calls
@@ -155,6 +203,8 @@ class FakeWecom:
     def clear_failures(self) -> None:
         self._failures.clear()
         self._mark_tag_fail_after = None
+        self._msg_template_fail_after = None
+        self._lost_answers.clear()
         self._expire_after = None
 
     # -- serving ----------------------------------------------------------------------------
@@ -202,12 +252,14 @@ class FakeWecom:
                         raise _Refused(INVALID_PARAMETER, "invalid parameter: body not an object")
                 elif raw:
                     raise _Refused(INVALID_PARAMETER, "invalid parameter: gettoken has no body")
-                return 200, {"errcode": 0, "errmsg": "ok", **endpoint(self, query, body)}
+                answer = {"errcode": 0, "errmsg": "ok", **endpoint(self, query, body)}
             except _Refused as refused:
-                return 200, _answer(refused.errcode, refused.errmsg)
+                answer = _answer(refused.errcode, refused.errmsg)
+            lost = self._injected(parts.path, self._lost_answers)
+            return (lost.status, None) if lost else (200, answer)
 
-    def _injected(self, path: str) -> _Failure | None:
-        for failure in self._failures:
+    def _injected(self, path: str, failures: list[_Failure] | None = None) -> _Failure | None:
+        for failure in self._failures if failures is None else failures:
             if failure.remaining > 0 and failure.endpoint in (None, path):
                 failure.remaining -= 1
                 return failure
@@ -312,6 +364,48 @@ class FakeWecom:
         self._mark_tag_done += 1
         return {}
 
+    def _add_msg_template(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        allowed = {
+            "chat_type": str,
+            "external_userid": list,
+            "chat_id_list": list,
+            "tag_filter": dict,
+            "sender": str,
+            "allow_select": bool,
+            "text": dict,
+            "attachments": list,
+        }
+        _check_keys(body, allowed, required={"chat_type", "sender"})
+        if body["chat_type"] != "single" or "chat_id_list" in body:
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: chat_type (the fake: single)")
+        recipients = _strings(body.get("external_userid", []), "external_userid")
+        if not recipients:
+            # WeCom would send to every customer of the sender: never what the CDP means.
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: external_userid is empty")
+        if len(recipients) > self.max_external_userids:
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: too many external_userid")
+        if len(set(recipients)) != len(recipients):
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: duplicate external_userid")
+        if not body["sender"]:
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: sender")
+        text = body.get("text")
+        if text is None and not body.get("attachments"):
+            raise _Refused(INVALID_PARAMETER, "invalid parameter: text or attachments needed")
+        content = ""
+        if text is not None:
+            _check_keys(text, {"content": str}, required={"content"})
+            content = text["content"]
+            if not content.strip() or len(content.encode("utf-8")) > TEXT_MAX_BYTES:
+                raise _Refused(INVALID_PARAMETER, "invalid parameter: text.content")
+        fail_after = self._msg_template_fail_after
+        if fail_after and len(self.msg_templates) >= fail_after[0]:
+            raise _Refused(fail_after[1], "user not in customer contact range (injected)")
+        fail_list = tuple(r for r in recipients if r in self._refused_recipients)
+        msgid = f"msgFAKE{next(self._ids):06d}"
+        task = MsgTemplate(msgid, body["sender"], tuple(recipients), content, fail_list)
+        self.msg_templates.append(task)
+        return {"fail_list": list(fail_list), "msgid": msgid}
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _group_named(self, name: str) -> _Group | None:
@@ -342,6 +436,7 @@ ROUTES = {
     GET_CORP_TAG_LIST: ("POST", FakeWecom._get_corp_tag_list),
     ADD_CORP_TAG: ("POST", FakeWecom._add_corp_tag),
     MARK_TAG: ("POST", FakeWecom._mark_tag),
+    ADD_MSG_TEMPLATE: ("POST", FakeWecom._add_msg_template),
 }
 
 

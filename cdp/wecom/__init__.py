@@ -1,5 +1,9 @@
-"""`cdp sync-wecom`: push the CDP's customer tags to WeCom (企业微信) corp tags.
+"""What leaves the warehouse for WeCom (企业微信).
 
-`api` is the HTTP client, `plan` reads the published `wecom_tag_sync` table, `ledger` makes
-`--apply` idempotent per publish, `sync` runs the whole thing and `command` is the CLI entry.
+`cdp sync-wecom` pushes the CDP's customer tags to WeCom corp tags: `plan` reads the published
+`wecom_tag_sync` table, `sync` runs it and `command` is the CLI entry. `cdp push-actions`
+sends the published `issued` actions as group-send tasks and writes the mini-program's files
+(docs/wecom-push.md): `push_plan` reads `customer_actions`, `push` runs it and `push_command`
+is the CLI entry. Both use `api` (the HTTP client: token, retries, rate limit, call log) and
+`ledger` (what `--apply` already did, so a rerun does only the rest).
 """

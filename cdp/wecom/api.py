@@ -1,9 +1,16 @@
-"""A small WeCom (企业微信) API client for the customer-contact corp tag endpoints.
+"""A small WeCom (企业微信) API client for the customer-contact endpoints the CDP calls: the
+corp tags (`cdp sync-wecom`) and the 1:1 group-send task (`cdp push-actions`).
 
 It caches the access token (fetched again shortly before it expires, and when WeCom answers
 40014 or 42001), retries transient failures with exponential backoff, keeps every call under
 `calls_per_second`, and appends one JSON line per HTTP call to a call log. The corp secret
 and the access token never reach the log or an exception message.
+
+A call that is not idempotent (`add_msg_template` creates a new task each time it reaches
+WeCom) is retried only when WeCom cannot have carried it out: an errcode that says so, HTTP
+429, or a connection that failed before the request was sent. When the request may have
+reached WeCom but no answer came back (a 5xx, a dropped connection, a timeout, an unreadable
+answer), it is not sent again: the WecomError says `uncertain`.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cdp.settings import WecomSettings
+from cdp.settings import SettingsError, WecomSettings
 
 GETTOKEN = "/cgi-bin/gettoken"
 GET_CORP_TAG_LIST = "/cgi-bin/externalcontact/get_corp_tag_list"
 ADD_CORP_TAG = "/cgi-bin/externalcontact/add_corp_tag"
 MARK_TAG = "/cgi-bin/externalcontact/mark_tag"
+ADD_MSG_TEMPLATE = "/cgi-bin/externalcontact/add_msg_template"
 
 TOKEN_ERRORS = frozenset({40014, 42001})
 """invalid access_token, access_token expired: fetch a new token and send the call again."""
@@ -37,32 +45,83 @@ TOKEN_MARGIN_S = 300.0
 """A cached token is replaced this long before WeCom says it expires."""
 TIMEOUT_S = 30.0
 REDACTED = "***"
+BACKOFF_S = 0.5
+"""First retry delay of a transient failure (doubled each retry)."""
+ATTEMPTS = 5
+"""Most tries of one call on transient failures."""
+
+
+def check_credentials(wecom: WecomSettings) -> None:
+    """What an `--apply` needs before it reads anything: the corp id, the secret, a base URL."""
+    required = (("CDP_WECOM_CORP_ID", wecom.corp_id), ("CDP_WECOM_SECRET", wecom.secret))
+    missing = [name for name, value in required if not value]
+    if missing:
+        raise SettingsError(f"{' and '.join(missing)} must be set for --apply")
+    if not wecom.base_url.startswith(("https://", "http://")):
+        raise SettingsError(f"CDP_WECOM_BASE_URL: {wecom.base_url!r} is not an http(s) URL")
 
 
 class WecomError(Exception):
     """WeCom refused a call (a permanent errcode) or a call kept failing after its retries.
 
     `errcode` is WeCom's code, or None when the failure was HTTP or the network; `transient`
-    is true when the retries ran out on failures that are normally temporary.
+    is true when the retries ran out on failures that are normally temporary; `uncertain` is
+    true when a call that is not idempotent may have been carried out by WeCom although no
+    answer said so (it was not sent again).
     """
 
-    def __init__(self, endpoint: str, errcode: int | None, errmsg: str, *, transient: bool = False):
+    def __init__(
+        self,
+        endpoint: str,
+        errcode: int | None,
+        errmsg: str,
+        *,
+        transient: bool = False,
+        uncertain: bool = False,
+    ):
         self.endpoint = endpoint
         self.errcode = errcode
         self.errmsg = errmsg
         self.transient = transient
+        self.uncertain = uncertain
         code = "no errcode" if errcode is None else f"errcode {errcode}"
         retried = " (retries exhausted)" if transient else ""
+        if uncertain:
+            retried = " (no answer: WeCom may have carried it out, so it was not sent again)"
         super().__init__(f"{endpoint}: {code}: {' '.join(errmsg.split())}{retried}")
+
+    @property
+    def credentials_refused(self) -> bool:
+        """gettoken refused the corp id or the secret: a settings problem (exit 2)."""
+        return self.endpoint == GETTOKEN and self.errcode in CREDENTIAL_ERRORS
+
+    @property
+    def stops_the_run(self) -> bool:
+        """WeCom or the network is failing as a whole (not this one call): stop sending."""
+        return (
+            self.transient
+            or self.uncertain
+            or self.errcode is None
+            or self.errcode in TOKEN_ERRORS
+            or self.endpoint == GETTOKEN
+        )
+
+
+def raise_if_credentials_refused(exc: WecomError) -> None:
+    """A WecomError saying the corp id or secret is wrong becomes a SettingsError."""
+    if exc.credentials_refused:
+        raise SettingsError(f"WeCom refused CDP_WECOM_CORP_ID / CDP_WECOM_SECRET: {exc}") from None
 
 
 class _Transient(Exception):
-    """One attempt failed in a way worth retrying."""
+    """One attempt failed in a way worth retrying; `reached` when the request may have
+    reached WeCom (so a call that is not idempotent may have been carried out)."""
 
-    def __init__(self, errcode: int | None, errmsg: str):
+    def __init__(self, errcode: int | None, errmsg: str, *, reached: bool = False):
         super().__init__(errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
+        self.reached = reached
 
 
 class WecomClient:
@@ -79,8 +138,8 @@ class WecomClient:
         log_path: Path,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        backoff_s: float = 0.5,
-        attempts: int = 5,
+        backoff_s: float = BACKOFF_S,
+        attempts: int = ATTEMPTS,
         clock: Callable[[], float] = time.monotonic,
         timeout_s: float = TIMEOUT_S,
     ):
@@ -131,6 +190,25 @@ class WecomClient:
             body["remove_tag"] = list(remove_tag)
         self._call_with_token(MARK_TAG, body)
 
+    def add_msg_template(
+        self, sender: str, external_userids: Sequence[str], content: str
+    ) -> dict[str, Any]:
+        """Create a 1:1 group-send task (企业群发, `chat_type` single) of staff `sender` to
+        `external_userids` with the text `content`; returns the answer (`msgid`, `fail_list`).
+
+        The staff member confirms the task in WeCom before the customers receive it. Not
+        idempotent: a call that may have reached WeCom is never sent twice (see the module doc).
+        """
+        if not sender or not external_userids or not content:
+            raise ValueError("add_msg_template needs a sender, customers and a text")
+        body = {
+            "chat_type": "single",
+            "sender": sender,
+            "external_userid": list(external_userids),
+            "text": {"content": content},
+        }
+        return self._call_with_token(ADD_MSG_TEMPLATE, body, idempotent=False)
+
     def _access_token(self) -> str:
         """The cached token, or a new one from gettoken when it is missing or about to expire."""
         if self._token and self._clock() < self._token_valid_until:
@@ -147,24 +225,40 @@ class WecomClient:
         self._token_valid_until = self._clock() + max(lifetime - TOKEN_MARGIN_S, lifetime / 2)
         return token
 
-    def _call_with_token(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _call_with_token(
+        self, endpoint: str, body: Mapping[str, Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
         """POST `body` with the access token; once more with a new token on 40014/42001."""
         try:
-            return self._call("POST", endpoint, {"access_token": self._access_token()}, body)
+            query = {"access_token": self._access_token()}
+            return self._call("POST", endpoint, query, body, idempotent=idempotent)
         except WecomError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
         self._token = ""
-        return self._call("POST", endpoint, {"access_token": self._access_token()}, body)
+        query = {"access_token": self._access_token()}
+        return self._call("POST", endpoint, query, body, idempotent=idempotent)
 
     def _call(
-        self, method: str, endpoint: str, query: Mapping[str, str], body: Mapping[str, Any] | None
+        self,
+        method: str,
+        endpoint: str,
+        query: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+        *,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """One API call with retries on transient failures; raises WecomError otherwise."""
+        """One API call with retries on transient failures; raises WecomError otherwise.
+
+        A call that is not `idempotent` is not retried once its request may have reached
+        WeCom: it raises WecomError(uncertain=True) instead.
+        """
         for attempt in range(1, self._attempts + 1):
             try:
                 answer = self._attempt(method, endpoint, query, body, attempt)
             except _Transient as exc:
+                if exc.reached and not idempotent:
+                    raise WecomError(endpoint, exc.errcode, exc.errmsg, uncertain=True) from None
                 if attempt == self._attempts:
                     raise WecomError(endpoint, exc.errcode, exc.errmsg, transient=True) from None
                 self._sleep(self._backoff_s * 2 ** (attempt - 1))
@@ -204,20 +298,24 @@ class WecomClient:
                 status = exc.code
                 errmsg = f"HTTP {exc.code} {exc.reason}"
                 if exc.code >= 500 or exc.code == 429:
-                    raise _Transient(None, errmsg) from None
+                    raise _Transient(None, errmsg, reached=exc.code != 429) from None
                 raise WecomError(endpoint, None, errmsg) from None
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                errmsg = f"connection failed: {self._redact(str(reason))}"
+            except urllib.error.URLError as exc:
+                # urllib wraps what fails while connecting and sending: WeCom has no request.
+                errmsg = f"connection failed: {self._redact(str(exc.reason))}"
                 raise _Transient(None, errmsg) from None
+            except (http.client.HTTPException, OSError) as exc:
+                # Raised unwrapped while waiting for or reading the answer: the request was sent.
+                errmsg = f"connection failed: {self._redact(str(exc))}"
+                raise _Transient(None, errmsg, reached=True) from None
             try:
                 answer = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
                 errmsg = "the answer is not JSON"
-                raise _Transient(None, errmsg) from None
+                raise _Transient(None, errmsg, reached=True) from None
             if not isinstance(answer, dict) or not isinstance(answer.get("errcode", 0), int):
                 errmsg = "the answer is not a JSON object with an integer errcode"
-                raise _Transient(None, errmsg) from None
+                raise _Transient(None, errmsg, reached=True) from None
             errcode = answer.get("errcode", 0)
             errmsg = str(answer.get("errmsg", ""))
             if errcode in TRANSIENT_ERRORS:

@@ -113,25 +113,13 @@ def load_plan(warehouse_dir: Path, tag_prefix: str) -> Plan:
     listed both to add and to remove is only added.
     """
     publish, manifest = read_publish(warehouse_dir)
-    path = warehouse_dir / DATABASE
-    if not path.is_file():
-        raise SettingsError(f"no published database at {path}: run `cdp run` first")
-    try:
-        with duckdb.connect(str(path), read_only=True) as conn:
-            rows = conn.execute(
-                f"select userid, external_userid, customer_id, add_tags, remove_tags, as_of_date "
-                f"from {TABLE} order by userid, external_userid"
-            ).fetchall()
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SettingsError(f"cannot read {TABLE} from {path}: {first_line}") from None
-    expected = (manifest.get("tables") or {}).get(TABLE, {})
-    if isinstance(expected, dict) and isinstance(expected.get("rows"), int):
-        if expected["rows"] != len(rows):
-            raise SettingsError(
-                f"{path} has {len(rows):,} {TABLE} rows but the manifest says "
-                f"{expected['rows']:,}: the publish is inconsistent, run `cdp run` again"
-            )
+    [rows] = read_published(
+        warehouse_dir,
+        TABLE,
+        f"select userid, external_userid, customer_id, add_tags, remove_tags, as_of_date "
+        f"from {TABLE} order by userid, external_userid",
+    )
+    check_row_count(warehouse_dir, manifest, TABLE, len(rows))
     changes = []
     for userid, external_userid, customer_id, add_tags, remove_tags, as_of in rows:
         where = f"{TABLE} row {userid!r} -> {external_userid!r}"
@@ -146,6 +134,31 @@ def load_plan(warehouse_dir: Path, tag_prefix: str) -> Plan:
         remove = tuple(tag for tag in _tags(remove_tags, tag_prefix, where) if tag not in add)
         changes.append(Change(userid, external_userid, customer_id or "", add, remove))
     return Plan(publish, tuple(changes))
+
+
+def read_published(warehouse_dir: Path, table: str, *queries: str) -> list[list[tuple]]:
+    """The rows of each of `queries` on `<warehouse>/published.duckdb` (read-only, one
+    connection); a missing file or a failing query raises SettingsError naming `table`."""
+    path = warehouse_dir / DATABASE
+    if not path.is_file():
+        raise SettingsError(f"no published database at {path}: run `cdp run` first")
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            return [conn.execute(query).fetchall() for query in queries]
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SettingsError(f"cannot read {table} from {path}: {first_line}") from None
+
+
+def check_row_count(warehouse_dir: Path, manifest: dict, table: str, rows: int) -> None:
+    """`rows` must be the manifest's row count of `table` when the manifest gives one."""
+    expected = (manifest.get("tables") or {}).get(table, {})
+    if isinstance(expected, dict) and isinstance(expected.get("rows"), int):
+        if expected["rows"] != rows:
+            raise SettingsError(
+                f"{warehouse_dir / DATABASE} has {rows:,} {table} rows but the manifest says "
+                f"{expected['rows']:,}: the publish is inconsistent, run `cdp run` again"
+            )
 
 
 def _tags(values: list[str] | None, tag_prefix: str, where: str) -> tuple[str, ...]:

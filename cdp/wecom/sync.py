@@ -14,25 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cdp.settings import Settings, SettingsError, WecomSettings
+from cdp.settings import Settings, WecomSettings
 from cdp.wecom.api import (
     ADD_CORP_TAG,
-    CREDENTIAL_ERRORS,
-    GETTOKEN,
+    ATTEMPTS,
+    BACKOFF_S,
     TAG_EXISTS,
-    TOKEN_ERRORS,
     WecomClient,
     WecomError,
+    check_credentials,
+    raise_if_credentials_refused,
 )
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, Ledger, exclusive, run_dir
 from cdp.wecom.plan import Change, Plan, load_plan, split_tag
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-BACKOFF_S = 0.5
-"""First retry delay of a transient failure (doubled each retry)."""
-ATTEMPTS = 5
-"""Most tries of one call on transient failures."""
 PROGRESS_EVERY = 500
 SHOWN = 20
 """Relationship lines of a dry run, and failure lines of an apply, printed at most."""
@@ -46,14 +43,14 @@ def sync_wecom(settings: Settings, *, apply: bool, say: Say) -> int:
     """Print the plan (dry run) or apply it; returns the exit code (see the module doc)."""
     wecom = settings.wecom
     if apply:
-        _check_credentials(wecom)
+        check_credentials(wecom)
     plan = load_plan(settings.warehouse_dir, wecom.tag_prefix)
     directory = run_dir(settings.warehouse_dir, plan.publish.run_id)
     _say_plan(plan, Ledger(directory / LEDGER_FILE, plan.publish.run_id), say)
     if not apply:
         _say_dry_run(plan, wecom, say)
         return EXIT_OK
-    with exclusive(directory):
+    with exclusive(directory, "cdp sync-wecom --apply"):
         ledger = Ledger(directory / LEDGER_FILE, plan.publish.run_id)
         pending = [change for change in plan.changes if not ledger.is_done(change)]
         if not pending:
@@ -63,15 +60,6 @@ def sync_wecom(settings: Settings, *, apply: bool, say: Say) -> int:
             wecom, directory / CALL_LOG_FILE, backoff_s=BACKOFF_S, attempts=ATTEMPTS
         )
         return _apply(plan, pending, ledger, client, say)
-
-
-def _check_credentials(wecom: WecomSettings) -> None:
-    required = (("CDP_WECOM_CORP_ID", wecom.corp_id), ("CDP_WECOM_SECRET", wecom.secret))
-    missing = [name for name, value in required if not value]
-    if missing:
-        raise SettingsError(f"{' and '.join(missing)} must be set for --apply")
-    if not wecom.base_url.startswith(("https://", "http://")):
-        raise SettingsError(f"CDP_WECOM_BASE_URL: {wecom.base_url!r} is not an http(s) URL")
 
 
 def _say_plan(plan: Plan, ledger: Ledger, say: Say) -> None:
@@ -129,10 +117,7 @@ def _apply(
     try:
         tag_ids = _ensure_tags(client, plan.tags_needed(pending), tally)
     except WecomError as exc:
-        if exc.endpoint == GETTOKEN and exc.errcode in CREDENTIAL_ERRORS:
-            raise SettingsError(
-                f"WeCom refused CDP_WECOM_CORP_ID / CDP_WECOM_SECRET: {exc}"
-            ) from None
+        raise_if_credentials_refused(exc)
         say(f"cannot prepare the tags, nothing marked: {exc}")
         tally.not_attempted = len(pending)
         _say_summary(plan, skipped, tally, client, say)
@@ -170,8 +155,7 @@ def _mark(
         client.mark_tag(change.userid, change.external_userid, add_ids, remove_ids)
     except WecomError as exc:
         tally.failures.append((change, exc))
-        systemic = exc.transient or exc.errcode is None or exc.errcode in TOKEN_ERRORS
-        return exc if systemic or exc.endpoint == GETTOKEN else None
+        return exc if exc.stops_the_run else None
     ledger.record(change, "marked", add_ids, remove_ids)
     tally.updated += 1
     return None
