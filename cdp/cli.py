@@ -2,8 +2,8 @@
 
 Exit codes: 0 done; 1 the quality gate refused to publish (one line per failed expectation,
 naming table and expectation), the dbt build failed (a model error or a failing test, one
-line each), the dbt project does not parse, or WeCom refused part of a sync; 2 bad usage, bad
-settings or an unreadable extract (one line, no traceback).
+line each), the dbt project does not parse, or WeCom refused part of a sync or a push; 2 bad
+usage, bad settings or an unreadable extract (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import yaml
 from cdp.bench import HISTORY_DAYS
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from cdp.wecom import command as wecom_command
+from cdp.wecom import push_command
 from orchestration.dbt_manifest import ManifestError
 
 EXIT_OK = 0
@@ -358,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.set_defaults(handler=cmd_backfill)
 
     wecom_command.add_parser(commands)
+    push_command.add_parser(commands)
 
     bench = commands.add_parser(
         "bench",
