@@ -417,6 +417,44 @@ select
     (case when i % 2 = 0 then ['CDP-value_tier/普通'] else [] end)::varchar[] as remove_tags,
     date '{AS_OF}' as as_of_date
 from customers where i <= 20;
+
+create table marts.customer_actions as
+with placed as (
+    select
+        c.customer_id, c.i, a.action, a.action_zh, a.priority,
+        case when c.i % 10 = 0 then 'none' when c.i % 2 = 0 then 'wecom' else 'miniprogram' end
+            as channel
+    from customers as c
+    cross join (values ('welcome', '新客欢迎', 1), ('cross_sell', '搭配推荐', 11))
+        as a(action, action_zh, priority)
+    where c.i <= 40
+)
+select
+    customer_id, action, action_zh, null::varchar as subject, priority::integer as priority,
+    case
+        when channel = 'none' then 'unreachable'
+        when i % 10 = 1 then 'suppressed'
+        when action = 'cross_sell' then 'deferred'
+        when ('0x' || substr(md5(customer_id || ':' || action), 1, 8))::bigint % 100 < 10
+            then 'control'
+        else 'issued'
+    end as status,
+    channel,
+    case when channel = 'wecom' then 'staff_a' end as owner_userid,
+    case when channel = 'wecom' then 'wm' || i end as external_userid,
+    date '{AS_OF}' as as_of_date
+from placed;
+
+create table marts.mart_action_outcomes as
+select
+    date '{AS_OF}' - 20 as issue_date, 'welcome' as action, 28::bigint as issued,
+    4::bigint as control, 7::bigint as issued_converted, 1::bigint as control_converted,
+    812.50::decimal(18, 2) as issued_revenue, 99.00::decimal(18, 2) as control_revenue,
+    0.25::double as conversion_rate_issued, 0.25::double as conversion_rate_control,
+    0.0::double as uplift, date '{AS_OF}' as as_of_date
+union all
+select
+    date '{AS_OF}' - 15, 'cross_sell', 5, 0, 0, 0, 0, 0, 0.0, null, null, date '{AS_OF}';
 """
 
 
@@ -529,7 +567,7 @@ def test_published_tables() -> None:
         "customer_tier", "customer_tier_history", "customer_predictions", "model_parameters",
         "customer_tags", "customer_merges", "customer_replenishment", "customer_points",
         "customer_coupons", "mart_lifecycle_daily", "mart_retention_cohort", "mart_ltv_monthly",
-        "identity_graph_stats", "wecom_tag_sync",
+        "customer_actions", "mart_action_outcomes", "identity_graph_stats", "wecom_tag_sync",
     }  # fmt: skip
 
 
@@ -1244,6 +1282,90 @@ PLAYBOOK_BREAKS = [
 
 @pytest.mark.parametrize(("table", "changes", "expected"), PLAYBOOK_BREAKS)
 def test_the_playbook_suites_fail_on_broken_rows(
+    run, conn, table: str, changes: list[str], expected: list[str]
+) -> None:
+    for change in changes:
+        conn.execute(change)
+    assert published(run, conn, table).failures == expected
+
+
+@pytest.mark.parametrize("table", ["customer_actions", "mart_action_outcomes"])
+def test_the_action_suites_pass_on_good_data(run, conn, table: str) -> None:
+    result = published(run, conn, table)
+    assert result.passed, result.failures
+    assert result.evaluated > 0
+
+
+# Playbook §15-§16: each change breaks one rule of the daily actions' suites.
+ACTION_BREAKS = [
+    pytest.param(
+        "customer_actions",
+        [
+            "update marts.customer_actions set status = 'control' "
+            "where customer_id = 'cus_0002' and action = 'welcome'",
+        ],
+        [
+            "customer_actions: expect_column_values_to_be_in_set split_holds {True}: 1 of 1 "
+            "rows outside (e.g. False (highest_control_bucket=75, lowest_issued_bucket=17))",
+        ],
+        id="control_split",
+    ),
+    pytest.param(
+        "customer_actions",
+        [
+            "update marts.customer_actions set status = case action when 'welcome' then "
+            "'deferred' else 'issued' end where customer_id = 'cus_0003'",
+        ],
+        [
+            "customer_actions: expect_column_values_to_be_in_set "
+            "deferred_before_one_that_went_on {False}: 1 of 40 customers outside (e.g. True "
+            "(customer_id=cus_0003))",
+        ],
+        id="deferred_first",
+    ),
+    pytest.param(
+        "customer_actions",
+        [
+            "update marts.customer_actions set owner_userid = 'staff_a', external_userid = 'wm3' "
+            "where customer_id = 'cus_0003' and action = 'welcome'",
+        ],
+        [
+            "customer_actions: expect_column_values_to_be_null row_mismatch: 1 of 80 rows "
+            "not null (e.g. owner exactly for wecom)",
+        ],
+        id="owner_outside_wecom",
+    ),
+    pytest.param(
+        "customer_actions",
+        [
+            "update marts.customer_actions set status = 'deferred' "
+            "where customer_id = 'cus_0010' and action = 'cross_sell'",
+        ],
+        [
+            "customer_actions: expect_column_values_to_be_null row_mismatch: 1 of 80 rows "
+            "not null (e.g. unreachable exactly without a channel)",
+            "customer_actions: expect_column_values_to_be_between unreachable_kinds [1, 1]: "
+            "1 of 40 customers outside (e.g. 2 (customer_id=cus_0010))",
+        ],
+        id="partly_unreachable",
+    ),
+    pytest.param(
+        "mart_action_outcomes",
+        [
+            "update marts.mart_action_outcomes set conversion_rate_issued = 0.5 "
+            "where action = 'welcome'",
+        ],
+        [
+            "mart_action_outcomes: expect_column_values_to_be_null row_mismatch: 1 of 2 rows "
+            "not null (e.g. issued rate,uplift)",
+        ],
+        id="rate",
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "changes", "expected"), ACTION_BREAKS)
+def test_the_action_suites_fail_on_broken_rows(
     run, conn, table: str, changes: list[str], expected: list[str]
 ) -> None:
     for change in changes:

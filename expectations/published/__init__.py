@@ -7,6 +7,7 @@ dbt models tagged `published`.
 from __future__ import annotations
 
 from expectations.published import (
+    customer_actions,
     customer_churn_warning,
     customer_coupons,
     customer_lifecycle,
@@ -20,6 +21,7 @@ from expectations.published import (
     customer_tier,
     customer_tier_history,
     identity_graph_stats,
+    mart_action_outcomes,
     mart_lifecycle_daily,
     mart_ltv_monthly,
     mart_retention_cohort,
@@ -47,6 +49,8 @@ SUITES: dict[str, TableSuite] = {
         mart_lifecycle_daily,
         mart_retention_cohort,
         mart_ltv_monthly,
+        customer_actions,
+        mart_action_outcomes,
         identity_graph_stats,
         wecom_tag_sync,
     )

@@ -132,6 +132,16 @@ def _row_count_check(
     )
 
 
+def failing_checks(checks: Mapping[str, str]) -> str:
+    """SQL: the names of the row checks (name → SQL condition) that are not true for a row,
+    comma-separated, or null when all hold: a derived column a suite expects to be null."""
+    flags = ", ".join(
+        f"case when not coalesce({sql}, false) then {_literal(name)} end"
+        for name, sql in checks.items()
+    )
+    return f"nullif(concat_ws(',', {flags}), '')"
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from great_expectations.expectations.expectation import Expectation
 
 from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
-from expectations.published.common import TableSuite
+from expectations.published.common import TableSuite, failing_checks
 
 COUNTS = (
     "customer_base",
@@ -75,14 +75,6 @@ RATIO_CHECKS = {
 }
 
 
-def _failing(checks: dict[str, str]) -> str:
-    """SQL: the names of the checks whose condition is not true, comma-separated, or null."""
-    flags = ", ".join(
-        f"case when not coalesce({sql}, false) then '{name}' end" for name, sql in checks.items()
-    )
-    return f"nullif(concat_ws(',', {flags}), '')"
-
-
 def _log_change(column: str, value: str) -> str:
     previous = f"lag({value}) over by_month"
     expected = f"case when {value} > 0 and {previous} > 0 then ln({value} / {previous}) end"
@@ -125,8 +117,8 @@ SEQUENCE = f"""
     select
         cast(month as varchar) as month,
         count(*) filter (where is_month_to_date) over () as month_to_date_rows,
-        {_failing(SEQUENCE_CHECKS)} as sequence_mismatch,
-        {_failing(LOG_CHECKS)} as log_change_mismatch
+        {failing_checks(SEQUENCE_CHECKS)} as sequence_mismatch,
+        {failing_checks(LOG_CHECKS)} as log_change_mismatch
     from marts.mart_ltv_monthly
     window by_month as (order by month)
 """
@@ -174,7 +166,7 @@ SUITE = TableSuite(
     expectations=expectations,
     derived={
         "month_is_first_day": "month = cast(date_trunc('month', month) as date)",
-        "ratio_mismatch": _failing(RATIO_CHECKS),
+        "ratio_mismatch": failing_checks(RATIO_CHECKS),
     },
     extra=sequence,
 )
