@@ -86,7 +86,26 @@ def figures(warehouse_dir: Path, as_of: date) -> list[str]:
                 lines.append(f"{label}: {counts}")
         if warehouse.has_table(conn, "marts.customer_tags"):
             lines.append(f"to act on: {_playbook_counts(conn)}")
+        if warehouse.has_table(conn, "marts.customer_actions"):
+            lines.append(f"today's tasks: {_task_counts(conn)}")
     return lines
+
+
+def _task_counts(conn: duckdb.DuckDBPyConnection) -> str:
+    """The day's actions (playbook §15): issued per action, then the other statuses, e.g.
+    `issued 1,142 (replenishment_reminder 588 · churn_recall 376) · control 142 · …`."""
+    per_action = conn.execute(
+        "select action, count(*) from marts.customer_actions where status = 'issued' "
+        "group by action order by 2 desc, 1"
+    ).fetchall()
+    statuses = dict(
+        conn.execute("select status, count(*) from marts.customer_actions group by status").fetchall()
+    )
+    issued = " · ".join(f"{action} {count:,}" for action, count in per_action)
+    line = f"issued {statuses.get('issued', 0):,}" + (f" ({issued})" if issued else "")
+    for status in ("control", "suppressed", "deferred", "unreachable"):
+        line += f" · {status} {statuses.get(status, 0):,}"
+    return line
 
 
 PLAYBOOK_TAG_GROUPS = ("replenishment", "points", "coupon", "tier_watch")
