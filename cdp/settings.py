@@ -18,11 +18,11 @@
 | `CDP_GATE_MERGES_ALWAYS_ALLOWED` | `10` | ...or this many, when that is more |
 | `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share |
 | `CDP_PUBLISH_KEEP` | `3` | published versions kept on disk (the current one and the ones before it) |
-| `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` needs it) |
+| `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` and `cdp push-actions --apply` need it) |
 | `CDP_WECOM_SECRET` | empty | secret of the WeCom customer-contact app; never logged, never written |
 | `CDP_WECOM_BASE_URL` | `https://qyapi.weixin.qq.com` | the WeCom API |
 | `CDP_WECOM_TAG_PREFIX` | `CDP-` | the WeCom tag groups the CDP owns are named `<prefix><tag group>` |
-| `CDP_WECOM_CALLS_PER_SECOND` | `10` | rate limit of `cdp sync-wecom --apply` |
+| `CDP_WECOM_CALLS_PER_SECOND` | `10` | rate limit of `cdp sync-wecom --apply` and `cdp push-actions --apply` |
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class GateSettings:
 
 @dataclass(frozen=True)
 class WecomSettings:
-    """The WeCom API `cdp sync-wecom` talks to. `secret` never appears in a log or repr."""
+    """The WeCom API `cdp sync-wecom` and `cdp push-actions` talk to. `secret` never appears in
+    a log or repr."""
 
     corp_id: str = ""
     secret: str = field(default="", repr=False)

@@ -130,6 +130,7 @@ def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(en
     [
         (("backfill", "--from", "2026-10-31", "--to", "2026-10-30"), {}, "cdp backfill: --to 2026-10-30 is before --from 2026-10-31"),
         (("sync-wecom",), {}, "run `cdp run` first"),
+        (("push-actions",), {}, "run `cdp run` first"),
         (("run", "--reload", "2020-01-01"), {}, "cdp run: nothing to reload: no extract folder for 2020-01-01"),
         (("run",), {"CDP_AS_OF": "yesterday"}, "cdp run: CDP_AS_OF: 'yesterday' is not a date"),
         (("generate", "--days", "2"), {}, "is not empty: pass --overwrite"),
@@ -163,7 +164,7 @@ def test_bench_model_prints_timings_and_recovered_parameters(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "command", ["demo", "generate", "run", "backfill", "sync-wecom", "ui", "bench"]
+    "command", ["demo", "generate", "run", "backfill", "sync-wecom", "push-actions", "ui", "bench"]
 )
 def test_every_subcommand_has_help(command, capsys):
     from cdp.cli import build_parser

@@ -268,7 +268,7 @@ def test_publish_copies_the_dbt_models_tagged_published_behind_blocking_checks()
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
         "customer_merges", "customer_replenishment", "customer_points", "customer_coupons",
-        "mart_ltv_monthly", "wecom_tag_sync",
+        "mart_ltv_monthly", "customer_actions", "mart_action_outcomes", "wecom_tag_sync",
     }
     assert names == set(PUBLISHED_TABLES)  # every published table has its GX suite
     graph = defs.resolve_asset_graph()

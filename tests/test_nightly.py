@@ -93,7 +93,7 @@ def test_the_first_day_publishes_every_table_with_its_manifest(days):
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_predictions", "model_parameters", "customer_tags",
         "customer_merges", "customer_replenishment", "customer_points", "customer_coupons",
-        "mart_ltv_monthly", "wecom_tag_sync",
+        "mart_ltv_monthly", "customer_actions", "mart_action_outcomes", "wecom_tag_sync",
     }
     assert spec_tables <= set(manifest["tables"])
     for name in manifest["tables"]:
@@ -105,8 +105,8 @@ def test_the_first_day_publishes_every_table_with_its_manifest(days):
     )
     assert documented == [(1,)]
     summary = "\n".join(lines)
-    for words in ("customers:", "lifecycle stages:", "RFM segments:", "quality gate: passed",
-                  "data docs:", "published as of"):
+    for words in ("customers:", "lifecycle stages:", "RFM segments:", "to act on: replenishment",
+                  "today's tasks: issued", "quality gate: passed", "data docs:", "published as of"):
         assert words in summary
 
 
@@ -183,12 +183,18 @@ def readme_questions() -> list[str]:
 def test_the_readme_questions_run_on_the_published_file(days):
     warehouse_dir, _ = days
     questions = readme_questions()
-    assert len(questions) == 8
+    assert len(questions) == 10
     for sql in questions:
         published_query(warehouse_dir, sql)
     segments = published_query(warehouse_dir, questions[0])
     assert sum(row[2] for row in segments) == published_query(
         warehouse_dir, "select count(*) from customer_rfm"
+    )[0][0]
+    tasks = published_query(warehouse_dir, questions[8])
+    assert tasks and len(tasks) == published_query(
+        warehouse_dir,
+        "select count(*) from customer_actions where status = 'issued' and channel = 'wecom' "
+        "group by owner_userid order by 1 desc limit 1",
     )[0][0]
 
 
