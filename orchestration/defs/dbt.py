@@ -39,7 +39,7 @@ from packaging.version import Version
 
 from cdp.publish import last_published_as_of
 from cdp.settings import Settings, SettingsError, parse_date
-from ingestion.contracts import SOURCES, entity
+from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.warehouse import WarehouseBusy
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, prepare_manifest
 from orchestration.defs.as_of import resolve_as_of
@@ -112,7 +112,20 @@ class CdpDbtTranslator(DagsterDbtTranslator):
         return super().get_asset_key(props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return dbt_resource_props["schema"]
         return _layer(dbt_resource_props) or super().get_group_name(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """A seed (the action catalog operators edit) is read by the night's build like the
+        extracts: it comes after them, in the same `dbt build` as the models. Without upstream
+        assets Dagster would give it a step, and a dbt start-up, of its own before ingestion."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("resource_type") == "seed":
+            spec = spec.merge_attributes(deps=[asset_key(e) for e in ENTITIES])
+        return spec
 
 
 class DbtBuildConfig(dg.Config):
