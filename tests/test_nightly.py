@@ -1,13 +1,21 @@
 """The whole nightly path end to end on generated extracts, over consecutive days: ingest,
-the inputs' gate, dbt, the purchase model, the published tables' gate, publish. A day with a
-truncated member export is refused and leaves the published files byte for byte; the next
+the inputs' gate, dbt, the purchase model, the published tables' gate, publish. An early day
+publishes, then ten consecutive days, over which the daily actions are judged from the
+published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
+"once" action repeats, no cooldown is broken, the control group is the md5 split near 10% of
+each action, and the outcomes of an issue date appear once it is 14 days old. Then a day with
+a truncated member export is refused and leaves the published files byte for byte; the next
 day publishes again; a re-run of a date publishes the same tables; a corrupt file exits 2.
 Real Dagster, dbt, GX and DuckDB through `cdp run`'s own function."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
 import json
+import math
+from collections import defaultdict
 from contextlib import redirect_stderr
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,11 +28,17 @@ from cdp.generate import generate
 from cdp.run import EXIT_BAD_INPUT, EXIT_GATE_REFUSED, EXIT_OK, run_nightly
 from cdp.settings import Settings
 from cdp.wecom.sync import sync_wecom
+from orchestration.dbt_manifest import PROJECT_DIR
 
 END = date(2026, 10, 31)
 DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
 """Day 1 publishes, day 2's member export is truncated, day 3 publishes again; the last
 generated date (END) gets a corrupt file."""
+EARLY = END - timedelta(days=22)
+CONSECUTIVE = [END - timedelta(days=n) for n in range(12, 3, -1)]
+"""Before day 1: an early day, whose actions' outcomes are final by day 3 (14 days on), then
+nine consecutive days leading into day 1: ten consecutive days publish."""
+CONTROL_PERCENT = 10
 
 
 def published_bytes(warehouse_dir: Path) -> dict[str, bytes]:
@@ -51,12 +65,13 @@ def days(tmp_path_factory: pytest.TempPathFactory):
     """Runs as of each day, recording exit code, output and the published files after it."""
     root = tmp_path_factory.mktemp("nightly")
     landing = root / "landing"
-    generate(landing, customers=400, days=30, seed=11, end=END, snapshot_every=1)
+    generate(landing, customers=400, days=40, seed=11, end=END, snapshot_every=1)
     truncate(landing / "member" / DAYS[1].isoformat() / "members.csv", keep=0.6)
     (landing / "wecom" / END.isoformat() / "contact_events.jsonl").write_text(
         '{"ExternalUserID": "wm1", "UserID": "s1", "ChangeType"\n', encoding="utf-8"
     )
     outcomes = {}
+    actions: dict[date, list[tuple]] = {}
     with pytest.MonkeyPatch.context() as mp:
         (root / "dagster").mkdir()
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
@@ -64,6 +79,8 @@ def days(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("CDP_WAREHOUSE_DIR", str(root / "warehouse"))
         settings = Settings.from_env()
         for label, as_of, dbt_vars in (
+            ("early", EARLY, ""),
+            *((f"consecutive {day}", day, "") for day in CONSECUTIVE),
             ("day1", DAYS[0], ""),
             ("day2", DAYS[1], ""),
             ("day3", DAYS[2], ""),
@@ -79,7 +96,17 @@ def days(tmp_path_factory: pytest.TempPathFactory):
                 )
             lines.extend(f"stderr: {line}" for line in errors.getvalue().splitlines())
             outcomes[label] = (code, lines, published_bytes(settings.warehouse_dir))
+            if code == EXIT_OK:  # the day's list as published (a re-run replaces it)
+                actions[as_of] = published_query(
+                    settings.warehouse_dir,
+                    "select customer_id, action, status, as_of_date from customer_actions",
+                )
+    ACTIONS.update(actions)
     return settings.warehouse_dir, outcomes
+
+
+ACTIONS: dict[date, list[tuple]] = {}
+"""Each publishing day's customer_actions rows (customer, action, status, as-of date)."""
 
 
 def test_the_first_day_publishes_every_table_with_its_manifest(days):
@@ -211,3 +238,80 @@ def test_the_wecom_sync_plans_from_the_published_table(days, monkeypatch):
     plan = f"plan: {rows[0]:,} relationships to update, {rows[1]:,} tags to add, {rows[2]:,} to"
     assert any(line.startswith(plan) for line in lines), lines
     assert lines[-1].startswith("dry run: nothing sent")
+
+
+def cooldowns() -> dict[str, int | None]:
+    """The catalog seed's cooldown per action (None: once per customer, ever)."""
+    with (PROJECT_DIR / "seeds" / "action_catalog.csv").open(encoding="utf-8") as f:
+        return {
+            row["action"]: int(row["cooldown_days"]) if row["cooldown_days"] else None
+            for row in csv.DictReader(f)
+        }
+
+
+def bucket(customer_id: str, action: str) -> int:
+    return int(hashlib.md5(f"{customer_id}:{action}".encode()).hexdigest()[:8], 16) % 100
+
+
+def given() -> list[tuple]:
+    """(customer, action, status, date) of every issued or control row of every day."""
+    return [row for rows in ACTIONS.values() for row in rows if row[2] in ("issued", "control")]
+
+
+def test_every_publishing_day_publishes_its_own_action_list(days):
+    assert set(ACTIONS) == {EARLY, *CONSECUTIVE, DAYS[0], DAYS[2]}
+    for as_of, rows in ACTIONS.items():
+        assert rows and {row[3] for row in rows} == {as_of}
+
+
+def test_no_customer_gets_two_issued_actions_in_a_day(days):
+    for as_of, rows in ACTIONS.items():
+        issued = defaultdict(int)
+        for customer_id, _, status, _ in rows:
+            issued[customer_id] += status == "issued"
+        assert max(issued.values()) <= 1, as_of
+
+
+def test_no_once_action_repeats_and_no_cooldown_is_broken(days):
+    cooldown = cooldowns()
+    dates = defaultdict(list)
+    for customer_id, action, _, as_of in given():
+        dates[customer_id, action].append(as_of)
+    repeated = 0
+    for (customer_id, action), seen in dates.items():
+        seen.sort()
+        if cooldown[action] is None:
+            assert len(seen) == 1, (customer_id, action, seen)
+        for earlier, later in zip(seen, seen[1:]):
+            repeated += 1
+            assert (later - earlier).days >= cooldown[action], (customer_id, action, seen)
+    assert repeated > 0, "no action came back after its cooldown: nothing was judged"
+
+
+def test_the_control_group_is_the_md5_split_near_ten_percent(days):
+    per_action = defaultdict(lambda: [0, 0])
+    for customer_id, action, status, _ in given():
+        assert (status == "control") == (bucket(customer_id, action) < CONTROL_PERCENT)
+        per_action[action][status == "control"] += 1
+    total = sum(issued + control for issued, control in per_action.values())
+    share = sum(control for _, control in per_action.values()) / total
+    assert abs(share - CONTROL_PERCENT / 100) <= 3 * math.sqrt(0.09 / total) + 0.01, share
+    for action, (issued, control) in per_action.items():
+        n = issued + control
+        if n >= 100:
+            assert abs(control / n - 0.1) <= 3 * math.sqrt(0.09 / n) + 0.01, (action, control, n)
+
+
+def test_outcomes_appear_for_issue_dates_at_least_14_days_old(days):
+    warehouse_dir, _ = days
+    outcomes = published_query(
+        warehouse_dir,
+        "select issue_date, action, issued, control, issued_converted, control_converted "
+        "from mart_action_outcomes",
+    )
+    assert {row[0] for row in outcomes} == {EARLY}  # day 3 is 21 days after it, 11 after the rest
+    early = [row for row in ACTIONS[EARLY] if row[2] in ("issued", "control")]
+    assert sum(row[2] for row in outcomes) == sum(row[2] == "issued" for row in early) > 0
+    assert sum(row[3] for row in outcomes) == sum(row[2] == "control" for row in early) > 0
+    assert all(row[4] <= row[2] and row[5] <= row[3] for row in outcomes)
+
