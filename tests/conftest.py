@@ -25,6 +25,24 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
+LONGEST_FIRST = (
+    "test_nightly.py",
+    "test_marts.py",
+    "test_identity.py",
+    "test_bench.py",
+    "test_incremental_staging.py",
+)
+"""The modules whose runs take minutes, longest first (`pytest --durations`)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect the longest modules first: `make test` hands whole modules to two workers in
+    collection order (`--dist loadfile`), and a module of several minutes handed out last
+    leaves the other worker idle at the end."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 class Landing:
     """Writes extract files into `<root>/<source>/<date>/<file>`."""
 
