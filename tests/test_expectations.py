@@ -727,9 +727,10 @@ def test_the_row_count_against_the_last_publish(run, conn) -> None:
         "1 of 1 rows outside (e.g. -0.6 (rows=120, previous_rows=300))"
     )
     assert published(GxRun(run.docs_dir, "r2"), conn, "customer_profile", {"x": 1}).passed
-    small = {"customer_profile": 99, "wecom_tag_sync": 1000}
+    small = {"customer_profile": 99, "wecom_tag_sync": 1000, "customer_actions": 1000}
     assert published(GxRun(run.docs_dir, "r3"), conn, "customer_profile", small).passed
     assert published(run, conn, "wecom_tag_sync", small).passed
+    assert published(GxRun(run.docs_dir, "r4"), conn, "customer_actions", small).passed
 
 
 def test_one_stage_and_one_tier_per_customer(run, conn) -> None:

@@ -1,5 +1,7 @@
 """customer_actions: the day's task list, one row per (customer, proposed action) with its
-status under the contact policy (playbook §15).
+status under the contact policy (playbook §15). A day's list: its size is what the day
+brings (a wave of new members, a category coming due), so its row count is not compared
+with the last publish.
 
 Per row: an action of the catalog's names with its label, priority and a status and channel
 from their sets; an owner and external_userid exactly for the WeCom channel; `unreachable`
@@ -123,5 +125,6 @@ SUITE = TableSuite(
     key=("customer_id", "action"),
     expectations=expectations,
     derived={"row_mismatch": failing_checks(ROW_CHECKS)},
+    compare_rows=False,
     extra=across_rows,
 )
