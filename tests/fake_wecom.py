@@ -12,15 +12,20 @@ access tokens expiring after some calls.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from cdp.settings import Settings, SettingsError
 
 GETTOKEN = "/cgi-bin/gettoken"
 GET_CORP_TAG_LIST = "/cgi-bin/externalcontact/get_corp_tag_list"
@@ -429,6 +434,34 @@ class FakeWecom:
             "create_time": CREATE_TIME,
             "order": group.order,
         }
+
+
+def point_cdp_at(fake: FakeWecom, tmp_path: Path, monkeypatch: Any) -> Path:
+    """The settings of a `cdp` WeCom command (`sync-wecom`, `push-actions`) run against `fake`
+    from `tmp_path`: its corp id, secret and URL, no rate limit to speak of, a warehouse and a
+    Dagster home under `tmp_path`. Returns the warehouse folder."""
+    monkeypatch.chdir(tmp_path)
+    warehouse = tmp_path / "warehouse"
+    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(warehouse))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("CDP_WECOM_CORP_ID", fake.corp_id)
+    monkeypatch.setenv("CDP_WECOM_SECRET", fake.secret)
+    monkeypatch.setenv("CDP_WECOM_BASE_URL", fake.url)
+    monkeypatch.setenv("CDP_WECOM_CALLS_PER_SECOND", "10000")
+    return warehouse
+
+
+def run_command(add_parser: Callable[[Any], Any], name: str, *argv: str) -> int:
+    """`cdp NAME ARGV` through the command module's parser (`add_parser`), with cli.main's
+    handling of SettingsError (exit 2, one line on stderr)."""
+    parser = argparse.ArgumentParser(prog="cdp")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args([name, *argv])
+    try:
+        return args.handler(args, Settings.from_env())
+    except SettingsError as exc:
+        print(f"cdp {name}: {exc}", file=sys.stderr)
+        return 2
 
 
 ROUTES = {

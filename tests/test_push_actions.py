@@ -3,17 +3,15 @@ holding `customer_actions` and `customer_profile`."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from fake_wecom import ADD_MSG_TEMPLATE, GETTOKEN, FakeWecom
+from fake_wecom import ADD_MSG_TEMPLATE, GETTOKEN, FakeWecom, point_cdp_at, run_command
 
 from cdp.settings import Settings, SettingsError, WecomSettings
 from cdp.wecom import push, push_command
@@ -119,30 +117,15 @@ def fake() -> Iterator[FakeWecom]:
 
 @pytest.fixture
 def warehouse(tmp_path: Path, fake: FakeWecom, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "warehouse"
-    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(path))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("CDP_WECOM_CORP_ID", CORP_ID)
-    monkeypatch.setenv("CDP_WECOM_SECRET", SECRET)
-    monkeypatch.setenv("CDP_WECOM_BASE_URL", fake.url)
-    monkeypatch.setenv("CDP_WECOM_CALLS_PER_SECOND", "10000")
+    path = point_cdp_at(fake, tmp_path, monkeypatch)
     monkeypatch.setattr(push, "BACKOFF_S", 0.001)
     publish(path)
     return path
 
 
 def push_actions(*argv: str) -> int:
-    """`cdp push-actions ARGV` through push_command.py's parser, with cli.main's handling of
-    SettingsError (exit 2, one line on stderr)."""
-    parser = argparse.ArgumentParser(prog="cdp")
-    push_command.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["push-actions", *argv])
-    try:
-        return args.handler(args, Settings.from_env())
-    except SettingsError as exc:
-        print(f"cdp push-actions: {exc}", file=sys.stderr)
-        return 2
+    """`cdp push-actions ARGV`."""
+    return run_command(push_command.add_parser, "push-actions", *argv)
 
 
 def push_folder(warehouse: Path) -> Path:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from fake_wecom import ADD_CORP_TAG, GET_CORP_TAG_LIST, GETTOKEN, MARK_TAG, FakeWecom
+from fake_wecom import (
+    ADD_CORP_TAG,
+    GET_CORP_TAG_LIST,
+    GETTOKEN,
+    MARK_TAG,
+    FakeWecom,
+    point_cdp_at,
+    run_command,
+)
 
-from cdp.settings import Settings, SettingsError, WecomSettings
+from cdp.settings import WecomSettings
 from cdp.wecom import command, sync
 from cdp.wecom.api import WecomClient, WecomError
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, run_dir
@@ -86,14 +92,7 @@ def fake() -> Iterator[FakeWecom]:
 
 @pytest.fixture
 def warehouse(tmp_path: Path, fake: FakeWecom, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "warehouse"
-    monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(path))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("CDP_WECOM_CORP_ID", CORP_ID)
-    monkeypatch.setenv("CDP_WECOM_SECRET", SECRET)
-    monkeypatch.setenv("CDP_WECOM_BASE_URL", fake.url)
-    monkeypatch.setenv("CDP_WECOM_CALLS_PER_SECOND", "10000")
+    path = point_cdp_at(fake, tmp_path, monkeypatch)
     monkeypatch.delenv("CDP_WECOM_TAG_PREFIX", raising=False)
     monkeypatch.setattr(sync, "BACKOFF_S", 0.001)
     publish(path)
@@ -101,16 +100,8 @@ def warehouse(tmp_path: Path, fake: FakeWecom, monkeypatch: pytest.MonkeyPatch) 
 
 
 def sync_wecom(*argv: str) -> int:
-    """`cdp sync-wecom ARGV` through command.py's parser, with cli.main's handling of
-    SettingsError (exit 2, one line on stderr)."""
-    parser = argparse.ArgumentParser(prog="cdp")
-    command.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["sync-wecom", *argv])
-    try:
-        return args.handler(args, Settings.from_env())
-    except SettingsError as exc:
-        print(f"cdp sync-wecom: {exc}", file=sys.stderr)
-        return 2
+    """`cdp sync-wecom ARGV`."""
+    return run_command(command.add_parser, "sync-wecom", *argv)
 
 
 def call_log(warehouse: Path) -> str:
