@@ -490,3 +490,23 @@ def test_cli_missing_secret_exits_2(warehouse, fake, capsys, monkeypatch):
     assert capsys.readouterr().err.strip().splitlines() == [
         "cdp push-actions: CDP_WECOM_SECRET must be set for --apply"
     ]
+
+
+def test_an_odd_secret_leaks_in_no_encoding_into_the_ledger_or_the_log(
+    tmp_path, capsys, monkeypatch
+):
+    """Issue 27, defect 8: answers that quote the request (query included) and a secret that
+    URL encoding changes: neither the secret nor a token in any form in what the push writes."""
+    from test_wecom_sync import ODD_SECRET, EchoingWecom, assert_no_form_of_the_secret
+
+    fake = EchoingWecom(corp_id=CORP_ID, secret=ODD_SECRET)
+    with fake.serve():
+        warehouse = point_cdp_at(fake, tmp_path, monkeypatch)
+        monkeypatch.setattr(push, "BACKOFF_S", 0.001)
+        publish(warehouse)
+        fake.fail_next(1, -1, endpoint=GETTOKEN)
+        fake.fail_add_msg_template_after(2)
+        assert push_actions("--apply") == 1
+    captured = capsys.readouterr()
+    assert "access_token=***" in captured.out
+    assert_no_form_of_the_secret(fake, captured.out, captured.err, written_files(warehouse))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -326,3 +327,72 @@ def test_cli_missing_secret_exits_2(warehouse, fake, capsys, monkeypatch):
     assert capsys.readouterr().err.strip().splitlines() == [
         "cdp sync-wecom: CDP_WECOM_SECRET must be set for --apply"
     ]
+
+
+ODD_SECRET = "p@ss w+rd/=&?%SeCrEt"
+"""A secret that URL encoding, JSON and repr() all change (issue 27, defect 8)."""
+
+
+class EchoingWecom(FakeWecom):
+    """The fake behind a gateway whose error answers quote the request line, query included
+    (the secret URL-encoded in gettoken's, the token in the others')."""
+
+    def handle(self, method: str, target: str, raw: bytes):
+        status, answer = super().handle(method, target, raw)
+        if answer and answer.get("errcode"):
+            answer = {**answer, "errmsg": f"{answer['errmsg']} (request: {method} {target})"}
+        return status, answer
+
+
+def assert_no_form_of_the_secret(fake: FakeWecom, *texts: str) -> None:
+    """Neither the secret nor a token in any form: raw, URL-encoded, JSON-escaped, repr()."""
+    for text in texts:
+        assert "SeCrEt" not in text  # every encoding keeps the letters
+        assert "p%40ss" not in text and "p@ss" not in text
+        assert re.findall(r"(?:corpsecret|access_token)=(?!\*\*\*)", text) == []
+        for token in fake.issued_tokens:
+            assert token not in text
+
+
+def test_an_odd_secret_leaks_in_no_encoding_when_answers_quote_the_request(
+    tmp_path, capsys, monkeypatch
+):
+    fake = EchoingWecom(corp_id=CORP_ID, secret=ODD_SECRET)
+    for (userid, external_userid), tags in INITIAL.items():
+        fake.add_relationship(userid, external_userid, sorted(tags))
+    with fake.serve():
+        warehouse = point_cdp_at(fake, tmp_path, monkeypatch)
+        monkeypatch.setattr(sync, "BACKOFF_S", 0.001)
+        publish(warehouse)
+        fake.fail_next(1, -1, endpoint=GETTOKEN)  # retried: its answer quotes the secret
+        fake.fail_mark_tag_after(2)  # refused: the answers quote the token
+        assert sync_wecom("--apply") == 1
+    captured = capsys.readouterr()
+    log = call_log(warehouse)
+    ledger = (run_dir(warehouse, "run-20261031-01") / LEDGER_FILE).read_text("utf-8")
+    assert "corpsecret=***" in log and "access_token=***" in captured.out
+    assert "errcode 48002" in captured.out
+    assert_no_form_of_the_secret(fake, captured.out, captured.err, log, ledger)
+
+
+def test_an_error_quoting_the_url_leaks_no_form_of_the_secret(tmp_path, fake):
+    """http.client refuses a URL with a space and quotes the whole URL, query included."""
+    settings = WecomSettings(CORP_ID, ODD_SECRET, fake.url + "/ x", "CDP-", calls_per_second=1000)
+    client = WecomClient(settings, tmp_path / "calls.jsonl", sleep=lambda _s: None)
+    with pytest.raises(WecomError) as raised:
+        client.get_corp_tag_list()
+    log = (tmp_path / "calls.jsonl").read_text("utf-8")
+    assert "corpsecret=***" in str(raised.value)
+    assert_no_form_of_the_secret(fake, str(raised.value), log)
+    assert client.calls == 1  # an invalid URL is not retried: nothing was sent
+
+
+def test_a_base_url_with_a_space_is_a_bad_setting(warehouse, fake, capsys, monkeypatch):
+    monkeypatch.setenv("CDP_WECOM_BASE_URL", fake.url + "/ x")
+    assert sync_wecom("--apply") == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"cdp sync-wecom: CDP_WECOM_BASE_URL: {fake.url + '/ x'!r} holds a space or a control "
+        "character"
+    ]
+    assert fake.requests == []

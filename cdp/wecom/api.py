@@ -4,7 +4,10 @@ corp tags (`cdp sync-wecom`) and the 1:1 group-send task (`cdp push-actions`).
 It caches the access token (fetched again shortly before it expires, and when WeCom answers
 40014 or 42001), retries transient failures with exponential backoff, keeps every call under
 `calls_per_second`, and appends one JSON line per HTTP call to a call log. The corp secret
-and the access token never reach the log or an exception message.
+and the access token never reach the log or an exception message, in any form: every text the
+client logs or raises has the `corpsecret` and `access_token` query parameters' values
+replaced by `***` and their raw, URL-encoded, JSON-escaped and repr() forms removed (an
+error message or an answer may quote the request's URL).
 
 A call that is not idempotent (`add_msg_template` creates a new task each time it reaches
 WeCom) is retried only when WeCom cannot have carried it out: an errcode that says so, HTTP
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -45,6 +49,12 @@ TOKEN_MARGIN_S = 300.0
 """A cached token is replaced this long before WeCom says it expires."""
 TIMEOUT_S = 30.0
 REDACTED = "***"
+SECRET_PARAMETERS = ("corpsecret", "access_token")
+"""Query parameters whose values never reach a log or a message."""
+_SECRET_PARAMETER = re.compile(
+    r"\b(" + "|".join(SECRET_PARAMETERS) + r")(=|%3D)[^&\s'\"<>\\]*", re.IGNORECASE
+)
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 BACKOFF_S = 0.5
 """First retry delay of a transient failure (doubled each retry)."""
 ATTEMPTS = 5
@@ -59,6 +69,42 @@ def check_credentials(wecom: WecomSettings) -> None:
         raise SettingsError(f"{' and '.join(missing)} must be set for --apply")
     if not wecom.base_url.startswith(("https://", "http://")):
         raise SettingsError(f"CDP_WECOM_BASE_URL: {wecom.base_url!r} is not an http(s) URL")
+    if any(ch.isspace() or not ch.isprintable() for ch in wecom.base_url):
+        raise SettingsError(
+            f"CDP_WECOM_BASE_URL: {wecom.base_url!r} holds a space or a control character"
+        )
+
+
+def secret_forms(value: str) -> list[str]:
+    """`value` as it may appear in a text: raw, URL-encoded (either way, either case of hex
+    digits), JSON-escaped, repr()'d; longest first, so a longer form is replaced whole."""
+    if not value:
+        return []
+    encoded = {
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote(value),
+        urllib.parse.quote_plus(value),
+        urllib.parse.quote_plus(value, safe="/"),
+    }
+    encoded |= {_PERCENT_ESCAPE.sub(lambda m: m.group().lower(), form) for form in encoded}
+    forms = {
+        value,
+        *encoded,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+    }
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """`text` with the values of the secret query parameters (`corpsecret=...`,
+    `access_token=...`) and every form of each of `secrets` replaced by `***`."""
+    text = _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    for secret in secrets:
+        for form in secret_forms(secret):
+            text = text.replace(form, REDACTED)
+    return text
 
 
 class WecomError(Exception):
@@ -153,6 +199,7 @@ class WecomClient:
         self._interval = 1.0 / settings.calls_per_second
         self._next_call_at = 0.0
         self._token = ""
+        self._tokens: list[str] = []
         self._token_valid_until = 0.0
         self.calls = 0
 
@@ -222,6 +269,7 @@ class WecomClient:
         expires_in = answer.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else 7200.0
         self._token = token
+        self._tokens.append(token)
         self._token_valid_until = self._clock() + max(lifetime - TOKEN_MARGIN_S, lifetime / 2)
         return token
 
@@ -296,7 +344,7 @@ class WecomClient:
                     raw = response.read()
             except urllib.error.HTTPError as exc:
                 status = exc.code
-                errmsg = f"HTTP {exc.code} {exc.reason}"
+                errmsg = self._redact(f"HTTP {exc.code} {exc.reason}")
                 if exc.code >= 500 or exc.code == 429:
                     raise _Transient(None, errmsg, reached=exc.code != 429) from None
                 raise WecomError(endpoint, None, errmsg) from None
@@ -304,6 +352,10 @@ class WecomClient:
                 # urllib wraps what fails while connecting and sending: WeCom has no request.
                 errmsg = f"connection failed: {self._redact(str(exc.reason))}"
                 raise _Transient(None, errmsg) from None
+            except http.client.InvalidURL as exc:
+                # Refused before anything was sent (its message quotes the URL): not retried.
+                errmsg = f"invalid URL: {self._redact(str(exc))}"
+                raise WecomError(endpoint, None, errmsg) from None
             except (http.client.HTTPException, OSError) as exc:
                 # Raised unwrapped while waiting for or reading the answer: the request was sent.
                 errmsg = f"connection failed: {self._redact(str(exc))}"
@@ -317,7 +369,7 @@ class WecomClient:
                 errmsg = "the answer is not a JSON object with an integer errcode"
                 raise _Transient(None, errmsg, reached=True) from None
             errcode = answer.get("errcode", 0)
-            errmsg = str(answer.get("errmsg", ""))
+            errmsg = self._redact(str(answer.get("errmsg", "")))
             if errcode in TRANSIENT_ERRORS:
                 raise _Transient(errcode, errmsg)
             return answer
@@ -332,10 +384,13 @@ class WecomClient:
         self._next_call_at = max(now, self._next_call_at) + self._interval
 
     def _redact(self, text: str) -> str:
-        for secret in (self._settings.secret, self._token):
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
+
+    @property
+    def _secrets(self) -> list[str]:
+        """The secret and every token issued to this client so far (a token replaced after
+        40014/42001 may still be quoted by a late message)."""
+        return [self._settings.secret, *self._tokens]
 
     def _log(
         self,
@@ -349,9 +404,10 @@ class WecomClient:
         attempt: int,
         started: float,
     ) -> None:
-        """Append one JSON line for an HTTP call; the secret and the token are redacted."""
+        """Append one JSON line for an HTTP call; the secret and the tokens are redacted (the
+        values before they are JSON-escaped, the line after)."""
         shown_query = {
-            key: REDACTED if key in ("corpsecret", "access_token") else value
+            key: REDACTED if key in SECRET_PARAMETERS else self._redact(value)
             for key, value in query.items()
         }
         entry = {
@@ -362,7 +418,7 @@ class WecomClient:
             "request": body,
             "http_status": status,
             "errcode": errcode,
-            "errmsg": errmsg,
+            "errmsg": self._redact(errmsg),
             "attempt": attempt,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         }
