@@ -448,6 +448,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ManifestError as exc:
         print(f"cdp {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # the machine refused: a full disk, a permission; names the file
+        print(f"cdp {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"cdp {args.command}: interrupted", file=sys.stderr)
         return 130

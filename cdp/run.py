@@ -10,8 +10,13 @@ RFM segments, the gate's verdict, where the Data Docs and the published files ar
 
 Exit codes: 0 published; 1 the quality gate refused to publish (one line per failed
 expectation, naming table and expectation) or the dbt build failed (one line per failed
-model or test); 2 an unreadable extract (one line per file; nothing is built then) or a bad
-setting.
+model or test); 2 an unreadable extract (one line per file, naming the line or the OS error;
+the other files still load, nothing is built then), ingestion stopped by a build database it
+cannot write (a full disk: one line naming the entity, files, database and error) or a bad
+setting. A step that fails on an error of its own (not a Dagster Failure) is reported by the
+innermost error (e.g. `[Errno 28] No space left on device: '…'`), not by Dagster's wrapper.
+A folder under a source whose name is not an extract date is skipped with one warning line
+on stderr naming it; it changes no exit code.
 """
 
 from __future__ import annotations
@@ -24,11 +29,18 @@ from contextlib import contextmanager, redirect_stdout
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from cdp import run_summary
 from cdp.settings import Settings
 from ingestion import warehouse
-from ingestion.loader import EntityStats, check_reload_dates, pending_files
+from ingestion.loader import (
+    EntityStats,
+    check_reload_dates,
+    not_date_folders,
+    pending_files,
+    skipped_folder_warning,
+)
 from orchestration.defs.ingestion import PROGRESS_LOGGER
 
 EXIT_OK = 0
@@ -109,10 +121,19 @@ def _step_failures(result: dg.ExecuteInProcessResult, step: str | None = None) -
         elif user is not None and user.description:
             lines.append(user.description)
         elif data.error is not None:
-            lines.append(data.error.message.strip().splitlines()[-1])
+            lines.append(_innermost(data.error))
         else:
             lines.append("the step failed (see the Dagster UI for details)")
     return lines
+
+
+def _innermost(error) -> str:
+    """The first line of the error at the bottom of a step error's causes (Dagster wraps what
+    the step raised in "Error occurred while executing op ...")."""
+    while error.cause is not None:
+        error = error.cause
+    lines = [line for line in error.message.strip().splitlines() if line.strip()]
+    return lines[0] if lines else error.cls_name or "the step failed"
 
 
 def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
@@ -158,12 +179,19 @@ def run_nightly(
 
     _show_progress()
     say(f"nightly run as of {as_of}: landing {settings.landing_dir}, warehouse {settings.warehouse_dir}")
+    for folder in not_date_folders(settings.landing_dir):
+        print(f"cdp run: warning: {skipped_folder_warning(folder)}", file=sys.stderr, flush=True)
     try:
         with Warehouse(warehouse_dir=str(settings.warehouse_dir)).connect() as conn:
             pending = pending_files(conn, settings.landing_dir, as_of=as_of)
             check_reload_dates(conn, settings.landing_dir, reload)
     except (warehouse.WarehouseBusy, ValueError) as exc:
         print(f"cdp run: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (duckdb.Error, OSError) as exc:  # e.g. a full disk while opening it
+        problem = " ".join(str(exc).split())
+        print(f"cdp run: cannot open the build database in {settings.warehouse_dir}: {problem}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     dates, beyond = partition_dates(pending)
     if beyond:

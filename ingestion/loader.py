@@ -6,7 +6,16 @@ record: good rows to `raw.<source>__<entity>`, bad rows to `raw._quarantine`. Lo
 adds nothing. `reload` names extract dates whose files are loaded again on purpose: their
 old rows are replaced in the same transaction, so a reader never sees a mix. A file that
 cannot be read is reported (`UnreadableExtract`) and nothing of it is loaded; the other files
-still load.
+still load. That includes a file the operating system refuses to read (permission denied, an
+I/O error, a directory or a dangling link where the file should be): named with its OS error.
+
+A folder under a source whose name is not an extract date (`member/2026-02-30/`, `member/old/`)
+is skipped: `not_date_folders` lists them, and `cdp run`, the ingestion step and the sensor
+each warn in one line naming it (docs/landing-zone.md). Hidden folders (`.name`) are ignored.
+
+When the build database cannot be written (a full disk, an I/O error), ingestion stops with
+`IngestionStopped`, one line naming the entity, the files being written, the database and the
+error; what was written before stays loaded, and a re-run goes on from there.
 
 Files are read in batches (BATCH_ROWS, BATCH_BYTES). While DuckDB writes one batch (a
 thread of its own), the next is read: reading (Arrow's parser, the encoding check) and
@@ -16,6 +25,7 @@ At most two batches are in memory; only the writer thread uses the connection wh
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -30,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 
 from ingestion.contracts import ENTITIES, Entity
-from ingestion.errors import UnreadableExtract
+from ingestion.errors import IngestionStopped, UnreadableExtract
 from ingestion.readers import ReadResult, read_csv, read_jsonl
 from ingestion.validate import ident, staged_sql
 
@@ -81,6 +91,12 @@ class IngestReport:
     entities: dict[str, EntityStats] = field(default_factory=dict)
     already_loaded: int = 0
     seconds: float = 0.0
+    skipped_folders: list[Path] = field(default_factory=list)
+    """Folders under a source whose names are not extract dates (not loaded)."""
+
+    @property
+    def warnings(self) -> list[str]:
+        return [skipped_folder_warning(folder) for folder in self.skipped_folders]
 
     @property
     def errors(self) -> list[UnreadableExtract]:
@@ -110,6 +126,43 @@ class IngestReport:
         return out
 
 
+def folder_date(name: str) -> date | None:
+    """The extract date a folder name stands for (`YYYY-MM-DD`, a real day), else None."""
+    if not DATE_FOLDER.match(name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:  # 2026-02-30, 2026-13-01
+        return None
+
+
+def _date_folders(source_dir: Path) -> Iterable[tuple[Path, date | None]]:
+    """The visible folders of a source folder with their extract dates (None: not a date)."""
+    if not source_dir.is_dir():
+        return []
+    return [
+        (folder, folder_date(folder.name))
+        for folder in sorted(source_dir.iterdir())
+        if folder.is_dir() and not folder.name.startswith(".")
+    ]
+
+
+def not_date_folders(landing_dir: Path, entities: Iterable[Entity] = ENTITIES) -> list[Path]:
+    """The folders under the sources of `entities` whose names are not extract dates: they are
+    skipped, and whoever runs ingestion says so (`skipped_folder_warning`)."""
+    sources = sorted({entity.source for entity in entities})
+    return [
+        folder
+        for source in sources
+        for folder, extract_date in _date_folders(Path(landing_dir) / source)
+        if extract_date is None
+    ]
+
+
+def skipped_folder_warning(folder: Path) -> str:
+    return f"skipped {folder}: not an extract date (YYYY-MM-DD); its files are not loaded"
+
+
 def discover(
     landing_dir: Path,
     *,
@@ -117,23 +170,24 @@ def discover(
     dates: Iterable[date] | None = None,
     entities: Iterable[Entity] = ENTITIES,
 ) -> list[ExtractFile]:
-    """Every extract file of `entities` dated ≤ `as_of` (and in `dates` if given)."""
+    """Every extract file of `entities` dated ≤ `as_of` (and in `dates` if given).
+
+    A folder whose name is not a date is left out (see `not_date_folders`). Anything at an
+    extract's path counts, not only a regular file: a directory or a dangling link there is
+    reported as unreadable when loaded, not passed over in silence.
+    """
     wanted = set(dates) if dates is not None else None
     found = []
     for entity in entities:
-        source_dir = Path(landing_dir) / entity.source
-        if not source_dir.is_dir():
-            continue
-        for folder in sorted(source_dir.iterdir()):
-            if not (folder.is_dir() and DATE_FOLDER.match(folder.name)):
+        for folder, extract_date in _date_folders(Path(landing_dir) / entity.source):
+            if extract_date is None:
                 continue
-            extract_date = date.fromisoformat(folder.name)
             if as_of is not None and extract_date > as_of:
                 continue
             if wanted is not None and extract_date not in wanted:
                 continue
             path = folder / entity.file_name
-            if path.is_file():
+            if os.path.lexists(path):
                 found.append(ExtractFile(entity, extract_date, path))
     return found
 
@@ -162,29 +216,73 @@ def ingest(
     entities = tuple(entities)
     batch_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc)
-    report = IngestReport()
+    report = IngestReport(skipped_folders=not_date_folders(landing_dir, entities))
     files = discover(landing_dir, as_of=as_of, dates=dates, entities=entities)
     loaded = loaded_files(conn)
+    database = _database_path(conn)
     if reload:
         check_reload_dates(conn, landing_dir, reload, files)
-    with _Writer() as writer:
-        for entity in entities:
-            stats = report.entities.setdefault(entity.label, EntityStats())
-            mine = [f for f in files if f.entity == entity]
-            pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
-            report.already_loaded += len(mine) - len(pending)
-            if reload:
-                writer.wait()
-                _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
-            if not pending:
-                continue
-            say(f"{entity.label}: loading {len(pending)} file(s)")
-            loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say, writer)
-            for extract in pending:
-                loader.add(extract)
-            loader.flush()
+    entity = None
+    try:
+        with _Writer() as writer:
+            for entity in entities:
+                stats = report.entities.setdefault(entity.label, EntityStats())
+                mine = [f for f in files if f.entity == entity]
+                pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
+                report.already_loaded += len(mine) - len(pending)
+                if reload:
+                    writer.wait()
+                    _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
+                if not pending:
+                    continue
+                say(f"{entity.label}: loading {len(pending)} file(s)")
+                loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say, writer)
+                for extract in pending:
+                    loader.add(extract)
+                loader.flush()
+    except _BatchFailed as failed:
+        report.seconds = time.perf_counter() - started
+        raise IngestionStopped(
+            f"ingestion stopped: {failed.entity.label}: writing {_files_named(failed.names)} "
+            f"into {database} failed: {_one_line(failed.error)}",
+            report,
+        ) from failed.error
+    except (duckdb.Error, OSError) as exc:
+        report.seconds = time.perf_counter() - started
+        what = f"{entity.label}: " if entity is not None else ""
+        raise IngestionStopped(
+            f"ingestion stopped: {what}writing into {database} failed: {_one_line(exc)}", report
+        ) from exc
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _database_path(conn: duckdb.DuckDBPyConnection) -> str:
+    """The file of the connection's database (for messages)."""
+    rows = conn.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return rows[0][0] if rows and rows[0][0] else "the build database"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _files_named(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return f"{len(names)} files ({names[0]} .. {names[-1]})"
+
+
+class _BatchFailed(Exception):
+    """Writing a batch failed: which entity and files, and the error."""
+
+    def __init__(self, entity: Entity, names: list[str], error: BaseException):
+        super().__init__(str(error))
+        self.entity = entity
+        self.names = names
+        self.error = error
 
 
 def loaded_files(conn: duckdb.DuckDBPyConnection) -> set[str]:
@@ -243,6 +341,14 @@ def _delete_file_rows(conn: duckdb.DuckDBPyConnection, entity: Entity, names: li
     conn.execute("delete from raw._loads where file in (select unnest(?))", [names])
 
 
+def _os_problem(exc: OSError) -> str:
+    """`cannot be read: [Errno 13] Permission denied`: the OS error without the path (the
+    message names the file already)."""
+    if exc.errno is not None and exc.strerror:
+        return f"cannot be read: [Errno {exc.errno}] {exc.strerror}"
+    return f"cannot be read: {_one_line(exc)}"
+
+
 class _transaction:
     def __init__(self, conn: duckdb.DuckDBPyConnection):
         self.conn = conn
@@ -253,8 +359,16 @@ class _transaction:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.conn.commit()
-        else:
-            self.conn.rollback()
+        else:  # a database that an I/O error invalidated refuses the rollback too
+            _quietly(self.conn.rollback)
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    """Run a clean-up after an error; its own failure must not hide that error."""
+    try:
+        action()
+    except (duckdb.Error, OSError):
+        pass
 
 
 @dataclass
@@ -313,18 +427,24 @@ class _EntityLoader:
         self.batch_bytes = 0
 
     def add(self, extract: ExtractFile) -> None:
-        data = extract.path.read_bytes()
         try:
+            data = extract.path.read_bytes()
             result = read_extract(extract, data)
+        except OSError as exc:  # permission denied, an I/O error, a directory, a dangling link
+            self._unreadable(UnreadableExtract(str(extract.path), None, _os_problem(exc)))
+            return
         except UnreadableExtract as exc:
-            self.stats.unreadable.append(exc)
-            self.say(f"unreadable: {exc}")
+            self._unreadable(exc)
             return
         self.batch.append(_Pending(extract, result, len(data)))
         self.batch_rows += result.table.num_rows
         self.batch_bytes += len(data)
         if self.batch_rows >= BATCH_ROWS or self.batch_bytes >= BATCH_BYTES:
             self._hand_over()
+
+    def _unreadable(self, exc: UnreadableExtract) -> None:
+        self.stats.unreadable.append(exc)
+        self.say(f"unreadable: {exc}")
 
     def flush(self) -> None:
         """Hand over what is left and wait until all of the entity is written."""
@@ -338,13 +458,19 @@ class _EntityLoader:
             batch = self.batch
             self.writer.wait()
             self._say_written_notes()
-            self.writer.submit(lambda: self._write(batch))
+            self.writer.submit(lambda: self._write_or_say_which(batch))
         self.batch, self.batch_rows, self.batch_bytes = [], 0, 0
 
     def _say_written_notes(self) -> None:
         notes, self.written_notes = self.written_notes, []
         for note in notes:
             self.say(note)
+
+    def _write_or_say_which(self, batch: list[_Pending]) -> None:
+        try:
+            self._write(batch)
+        except (duckdb.Error, OSError) as exc:
+            raise _BatchFailed(self.entity, [p.extract.name for p in batch], exc) from exc
 
     def _write(self, batch: list[_Pending]) -> None:
         conn, entity = self.conn, self.entity
@@ -395,11 +521,17 @@ class _EntityLoader:
                 conn.execute("create or replace temp table _staged_files as from _batch_files")
                 self._reject_non_json_files(batch)
                 self._insert()
-        finally:
-            conn.execute("drop table if exists _staged")
-            conn.execute("drop table if exists _staged_files")
-            for name in ("_batch_rows", "_batch_files", "_batch_bad_records"):
-                conn.unregister(name)
+        except BaseException:
+            _quietly(lambda: self._clean_up(conn))  # the first error is the one to report
+            raise
+        self._clean_up(conn)
+
+    @staticmethod
+    def _clean_up(conn: duckdb.DuckDBPyConnection) -> None:
+        conn.execute("drop table if exists _staged")
+        conn.execute("drop table if exists _staged_files")
+        for name in ("_batch_rows", "_batch_files", "_batch_bad_records"):
+            conn.unregister(name)
 
     def _reject_non_json_files(self, batch: list[_Pending]) -> None:
         """A JSON Lines file in which no line is a JSON object is unreadable as a whole."""

@@ -9,15 +9,24 @@ Freshness: each entity carries a freshness policy. By 03:00 Asia/Shanghai (an ho
 nightly schedule) it should have been loaded within the last 24 hours; otherwise the UI shows
 it stale (the nightly run did not happen, or failed before loading). The quality gate, not
 freshness, blocks publishing.
+
+Errors: every unreadable file fails the step after the others are loaded, one line each
+(file, line or OS error) in the failure's `unreadable` metadata; a build database that cannot
+be written (a full disk) stops it with one line naming the entity, the files, the database
+and the error. A folder whose name is not an extract date is skipped with a warning.
 """
 
 import logging
+from contextlib import ExitStack
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 
 from ingestion.contracts import ENTITIES, Entity
-from ingestion.loader import EntityStats, ingest
+from ingestion.errors import IngestionStopped
+from ingestion.loader import EntityStats, IngestReport, ingest
+from ingestion.warehouse import WarehouseBusy
 from orchestration.defs.partitions import extract_dates
 from orchestration.defs.resources import LandingZone, Warehouse
 
@@ -87,26 +96,45 @@ def landing_zone(
 ):
     dates = [date.fromisoformat(k) for k in context.partition_keys]
     entities = [e for e in ENTITIES if asset_key(e) in context.selected_asset_keys]
-    with warehouse.connect(ingesting=True) as conn:
-        report = ingest(
-            conn,
-            landing.path,
-            dates=dates,
-            entities=entities,
-            reload=dates if config.reload else (),
-            progress=_progress(context),
-        )
+    with ExitStack() as stack:
+        try:
+            conn = stack.enter_context(warehouse.connect(ingesting=True))
+        except (WarehouseBusy, duckdb.Error, OSError) as exc:
+            message = f"ingestion stopped: cannot open {warehouse.build_database}: {_one_line(exc)}"
+            raise dg.Failure(description=message, metadata={"unreadable": message}) from None
+        try:
+            report = ingest(
+                conn,
+                landing.path,
+                dates=dates,
+                entities=entities,
+                reload=dates if config.reload else (),
+                progress=_progress(context),
+            )
+        except IngestionStopped as exc:  # what was written stays; the next run goes on
+            raise dg.Failure(description=str(exc), metadata={"unreadable": str(exc)}) from None
+    for line in report.warnings:
+        context.log.warning(line)
     for line in report.lines():
         context.log.info(line)
-    for entity in entities:
-        stats = report.entities[entity.label]
-        if not stats.unreadable:
-            yield dg.MaterializeResult(asset_key=asset_key(entity), metadata=_metadata(stats))
+    yield from _materialized(report, entities)
     if report.errors:
         raise dg.Failure(
             description=str(report.errors[0]),
             metadata={"unreadable": "\n".join(str(e) for e in report.errors)},
         )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _materialized(report: IngestReport, entities: list[Entity]):
+    """A materialization per entity whose files all loaded."""
+    for entity in entities:
+        stats = report.entities[entity.label]
+        if not stats.unreadable:
+            yield dg.MaterializeResult(asset_key=asset_key(entity), metadata=_metadata(stats))
 
 
 ingest_job = dg.define_asset_job(

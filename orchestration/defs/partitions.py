@@ -12,7 +12,9 @@ from ingestion.loader import ExtractFile, discover
 
 
 def first_partition(settings: Settings) -> date:
-    """`CDP_PARTITIONS_START`, or the earliest extract folder when that is older."""
+    """`CDP_PARTITIONS_START`, or the earliest extract folder when that is older (a folder
+    whose name is not a date is no extract folder: loading the definitions never fails on
+    one; `cdp run`, the ingestion step and the sensor name it)."""
     dates = [f.extract_date for f in discover(settings.landing_dir)]
     return min([settings.partitions_start, *dates])
 

@@ -5,7 +5,8 @@ its count grows, it requests a `nightly` run as of the newest extract date in th
 zone (every pending date up to it is ingested by that run; files already loaded are skipped;
 a late file for an old date never makes the published tables go back in time), so the new
 data is checked and published without waiting for the 02:00 schedule. A date after tomorrow
-(not a partition yet) waits.
+(not a partition yet) waits. A folder whose name is not an extract date is skipped: each
+evaluation logs one warning naming it (docs/landing-zone.md).
 """
 
 import json
@@ -14,7 +15,7 @@ from datetime import date
 
 import dagster as dg
 
-from ingestion.loader import discover
+from ingestion.loader import discover, not_date_folders, skipped_folder_warning
 from orchestration.defs.jobs import nightly_job, nightly_request
 from orchestration.defs.partitions import extract_dates
 from orchestration.defs.resources import LandingZone, Warehouse
@@ -29,6 +30,8 @@ def new_extract_folder(
     context: dg.SensorEvaluationContext, landing: LandingZone, warehouse: Warehouse
 ):
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+    for folder in not_date_folders(landing.path):
+        context.log.warning(skipped_folder_warning(folder))
     valid = set(extract_dates.get_partition_keys())
     counts = Counter(
         f.extract_date.isoformat()

@@ -1,0 +1,253 @@
+"""Faults a real landing zone and machine meet (issue 27): a folder that is not a date, an
+extract the operating system refuses to read, a full disk, and two runs on one warehouse.
+
+Each test runs `cdp` as a process on a small generated landing zone (100 customers, 5 days).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+CDP = str(Path(sys.executable).with_name("cdp"))
+LAST_DAY = "2026-10-31"
+NOT_A_DATE = "2026-02-30"
+
+
+def environ(env: dict[str, Path]) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CDP_LANDING_DIR": str(env["landing"]),
+        "CDP_WAREHOUSE_DIR": str(env["warehouse"]),
+        "DAGSTER_HOME": str(env["dagster"]),
+    }
+
+
+def cdp(*args: str, env: dict[str, Path], timeout: float = 300):
+    return subprocess.run(
+        [CDP, *args], capture_output=True, text=True, env=environ(env), timeout=timeout
+    )
+
+
+def cdp_with(patch: str, *args: str, env: dict[str, Path]):
+    """`cdp ARGS` in a process that first runs the Python `patch` (a fault injected)."""
+    code = textwrap.dedent(patch) + textwrap.dedent(
+        f"""
+        import sys
+        from cdp.cli import main
+        sys.exit(main({list(args)!r}))
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ(env), timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("faults") / "landing"
+    env = {"landing": out, "warehouse": out.parent / "w", "dagster": out.parent / "d"}
+    done = cdp("generate", "--customers", "100", "--days", "5", "--seed", "3", "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture
+def env(tmp_path: Path, sample: Path) -> dict[str, Path]:
+    landing = tmp_path / "landing"
+    shutil.copytree(sample, landing)
+    return {"landing": landing, "warehouse": tmp_path / "warehouse", "dagster": tmp_path / "dagster"}
+
+
+def extract_files(env) -> int:
+    return sum(1 for p in env["landing"].rglob("*") if p.is_file() or p.is_symlink())
+
+
+def loaded_files(env) -> set[str]:
+    with duckdb.connect(str(env["warehouse"] / "build.duckdb"), read_only=True) as conn:
+        return {row[0] for row in conn.execute("select file from raw._loads").fetchall()}
+
+
+def no_traceback(done) -> None:
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Error occurred while executing" not in done.stdout + done.stderr
+
+
+# -- defect 2: a folder whose name is not a date ----------------------------------------------
+
+
+def bad_folder(env) -> Path:
+    """member/2026-02-30/ holding a copy of the last day's members."""
+    folder = env["landing"] / "member" / NOT_A_DATE
+    folder.mkdir()
+    shutil.copy(env["landing"] / "member" / LAST_DAY / "members.csv", folder / "members.csv")
+    return folder
+
+
+def test_the_definitions_load_with_a_folder_that_is_not_a_date(env):
+    """The partitions read the landing zone when the definitions are imported (`cdp ui`)."""
+    bad_folder(env)
+    (env["landing"] / "wecom" / "latest").mkdir()
+    check = textwrap.dedent(
+        """
+        import dagster as dg
+        from orchestration.definitions import defs
+        from orchestration.defs.partitions import extract_dates
+        dg.Definitions.validate_loadable(defs)
+        print(extract_dates.get_first_partition_key())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2025-01-01"
+
+
+def test_the_sensor_skips_a_folder_that_is_not_a_date_and_says_so(env, capfd):
+    from orchestration.defs.resources import LandingZone, Warehouse
+    from orchestration.defs.sensors import new_extract_folder
+
+    folder = bad_folder(env)
+    resources = {
+        "landing": LandingZone(landing_dir=str(env["landing"])),
+        "warehouse": Warehouse(warehouse_dir=str(env["warehouse"])),
+    }
+    with dg.build_sensor_context(resources=resources) as context:
+        result = new_extract_folder(context)
+    [request] = result.run_requests
+    assert request.tags["cdp/as_of"] == LAST_DAY
+    assert NOT_A_DATE not in result.cursor
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1
+    assert f"skipped {folder}: not an extract date (YYYY-MM-DD)" in warnings[0]
+
+
+def test_cdp_run_skips_a_folder_that_is_not_a_date_with_one_line(env):
+    folder = bad_folder(env)
+    done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
+    assert done.returncode == 0, done.stderr
+    no_traceback(done)
+    assert done.stderr.splitlines() == [
+        f"cdp run: warning: skipped {folder}: not an extract date (YYYY-MM-DD); "
+        "its files are not loaded"
+    ]
+    loaded = loaded_files(env)
+    assert len(loaded) == extract_files(env) - 1
+    assert not any(NOT_A_DATE in name for name in loaded)
+
+
+# -- defect 3: an extract the operating system refuses to read, a full disk ------------------
+
+
+def test_an_extract_the_os_cannot_read_is_named_with_its_error_and_the_rest_loads(env, tmp_path):
+    day = env["landing"] / "member" / LAST_DAY
+    mem = day / "offline_orders.csv"
+    mem.unlink()
+    mem.symlink_to("/proc/self/mem")  # reading it fails: EIO
+    folder = env["landing"] / "miniprogram" / LAST_DAY / "events.jsonl"
+    folder.unlink()
+    folder.symlink_to(tmp_path)  # a directory
+    done = cdp("run", "--as-of", LAST_DAY, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    no_traceback(done)
+    assert sorted(done.stderr.splitlines()) == sorted([
+        f"cdp run: {mem}: cannot be read: [Errno 5] Input/output error",
+        f"cdp run: {folder}: cannot be read: [Errno 21] Is a directory",
+    ])
+    assert "dbt build" not in done.stdout  # nothing is built on unreadable input
+    assert len(loaded_files(env)) == extract_files(env) - 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_extract_without_read_permission_is_named_and_the_rest_loads(env):
+    denied = env["landing"] / "member" / LAST_DAY / "points_ledger.csv"
+    denied.chmod(0)
+    done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
+    denied.chmod(0o644)
+    assert done.returncode == 2
+    no_traceback(done)
+    assert done.stderr.splitlines() == [f"cdp run: {denied}: cannot be read: [Errno 13] Permission denied"]
+    assert len(loaded_files(env)) == extract_files(env) - 1
+
+
+def test_a_permission_error_while_reading_is_named_and_the_rest_loads(env):
+    """As root no file mode refuses a read: the refusal is injected into the reader."""
+    denied = env["landing"] / "member" / LAST_DAY / "points_ledger.csv"
+    done = cdp_with(
+        f"""
+        import errno, os, pathlib
+        read_bytes = pathlib.Path.read_bytes
+        def refuse(path):
+            if str(path) == {str(denied)!r}:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return read_bytes(path)
+        pathlib.Path.read_bytes = refuse
+        """,
+        "run", "--as-of", LAST_DAY, "--no-build",
+        env=env,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    no_traceback(done)
+    assert done.stderr.splitlines() == [
+        f"cdp run: {denied}: cannot be read: [Errno 13] Permission denied"
+    ]
+    assert len(loaded_files(env)) == extract_files(env) - 1
+
+
+def test_a_full_disk_while_ingesting_names_what_failed(env):
+    """DuckDB cannot write the build database: the message says which entity, which files,
+    which database and the OS error, not Dagster's wrapper."""
+    done = cdp_with(
+        f"""
+        import duckdb
+        import ingestion.loader as loader
+        insert = loader._EntityLoader._insert
+        def full(self):
+            if self.entity.label == "member/points_ledger":
+                raise duckdb.IOException(
+                    'IO Error: Could not write file "build.duckdb.wal": '
+                    '{os.strerror(errno.ENOSPC)}'
+                )
+            return insert(self)
+        loader._EntityLoader._insert = full
+        """,
+        "run", "--as-of", LAST_DAY, "--no-build",
+        env=env,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    no_traceback(done)
+    [line] = done.stderr.splitlines()
+    assert line.startswith("cdp run: ingestion stopped: member/points_ledger: writing ")
+    assert str(env["warehouse"] / "build.duckdb") in line
+    assert line.endswith(
+        'IO Error: Could not write file "build.duckdb.wal": No space left on device'
+    )
+
+
+def test_a_full_disk_in_a_later_step_names_the_os_error(env):
+    """A step failing with an OS error of its own (here the inputs' quality gate, after
+    ingestion) is reported by that error, not by Dagster's wrapper."""
+    done = cdp_with(
+        """
+        import errno, os
+        import orchestration.defs.gate as gate
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk/file")
+        gate.gate_window = full
+        """,
+        "run", "--as-of", LAST_DAY,
+        env=env,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    no_traceback(done)
+    assert "[Errno 28] No space left on device: '/full/disk/file'" in done.stderr
