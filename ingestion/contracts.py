@@ -25,6 +25,9 @@ class Column:
     when the column is part of the key, else as a missing value); `values` lists the accepted
     codes of an enumerated column; `non_negative` money or integers below zero quarantine
     the row. `path` is the JSON path for JSON Lines entities (default: the column's name).
+    `line_breaks` says a CSV value of the column may hold a line break (a quoted value
+    spanning lines); no column of the landing zone's does, so there a line break always
+    ends a record.
     """
 
     name: str
@@ -33,6 +36,7 @@ class Column:
     values: tuple[str, ...] | None = None
     non_negative: bool = False
     path: str | None = None
+    line_breaks: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -61,6 +65,11 @@ class Entity:
     kind: Literal["snapshot", "increment"]
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+
+    @property
+    def line_breaks(self) -> bool:
+        """Whether a CSV record may span lines (a column whose values may hold line breaks)."""
+        return any(c.line_breaks for c in self.columns)
 
     @property
     def file_name(self) -> str:

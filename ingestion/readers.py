@@ -4,7 +4,12 @@ They decide whether a file can be read at all (encoding, header, JSON) and keep 
 line number of every record; the checks of each value happen later, in SQL (`validate.py`).
 CSV goes through Arrow's multi-threaded parser when line numbers can be derived from record
 numbers (no blank lines, no line breaks inside quoted values), else through Python's `csv`
-module, which is slower but knows every record's first line.
+module, which is slower but knows every record's first and last line.
+
+No value of the landing zone's contract holds a line break, so in its CSV files a line break
+always ends a record: a line whose quoted value is still open at its end is quarantined
+(naming the lines the record would have run over), and the next line is read as a record of
+its own, as if that line were absent. Both parsers read a value of any size.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,6 +173,8 @@ def _read_csv_arrow(
         return None
     if _physical_lines(body) != 1 + table.num_rows + len(invalid):
         return None
+    if has_quotes and not entity.line_breaks and _left_open(_last_line(body)):
+        return None  # Arrow ends the file's last value there; the csv module says why not
     # With no blank line and no line break inside a value, record n is physical line n.
     invalid_lines = np.array([r.number for r in invalid], dtype=np.int64)
     lines = np.arange(2, 2 + table.num_rows + len(invalid), dtype=np.int64)
@@ -179,31 +189,91 @@ def _read_csv_arrow(
     return table.add_column(0, "_line", pa.array(lines)), bad
 
 
+def _last_line(body: bytes) -> bytes:
+    end = len(body) - 1 if body.endswith(b"\n") else len(body)
+    return body[body.rfind(b"\n", 0, end) + 1 :]
+
+
+def _left_open(line: bytes) -> bool:
+    """Whether a quoted value opened on `line` is still open at its end."""
+    lines = _Lines([line.decode(UTF8), "\n"])
+    with _any_field_size():
+        next(csv.reader(lines), None)
+    return lines.read > 1
+
+
+class _Lines:
+    """The lines of a CSV body for `csv.reader`, which counts those it has taken (`read`) and
+    can be set back to read a line again."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.read >= len(self.lines):
+            raise StopIteration
+        self.read += 1
+        return self.lines[self.read - 1]
+
+
+@contextmanager
+def _any_field_size() -> Iterator[None]:
+    """Lift the csv module's limit on a value's size (128 kB), which Arrow does not have."""
+    limit = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
 def _read_csv_python(
     body: bytes, header: list[str], entity: Entity, file: str
 ) -> tuple[pa.Table, list[BadRecord]]:
-    """Python's csv module: slower, but it knows the first line of every record."""
+    """Python's csv module: slower, but it knows the first and last line of every record.
+
+    It reads leniently, as Arrow does (`"a"b` is `ab`). A blank line follows the last one, so
+    that a quote left open at the end of the file takes a line more than there is."""
     wanted = [header.index(c) for c in entity.column_names]
     columns: list[list[str]] = [[] for _ in wanted]
     lines: list[int] = []
     bad: list[BadRecord] = []
-    reader = csv.reader(io.StringIO(body.decode(UTF8), newline=""), strict=True)
-    try:
-        next(reader)
-        start = reader.line_num + 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
+    text = io.StringIO(body.decode(UTF8), newline="").readlines()
+    source = _Lines([*text, "\n"])
+    source.read = 1  # the header
+    with _any_field_size():
+        reader = csv.reader(source)
+        while True:
+            first = source.read + 1
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                raise UnreadableExtract(file, first, f"CSV syntax: {exc}") from None
+            if row is None:
+                break
+            last = source.read
+            if last > first and (last > len(text) or not entity.line_breaks):
+                end = "the end of the file" if last > len(text) else f"line {last}"
+                if entity.line_breaks:
+                    problem = f"unclosed quote: the record from line {first} runs to {end}"
+                    raise UnreadableExtract(file, first, problem)
+                reason = f"unclosed quote: the record would run from line {first} to {end}"
+                bad.append(BadRecord(first, reason, text[first - 1].rstrip("\r\n")))
+                source.read = first  # read on from the next line, as if this one were absent
+                reader = csv.reader(source)
+                continue
             if not row or row == [""]:
                 continue
             if len(row) != len(header):
                 reason = f"expected {len(header)} fields, found {len(row)}"
-                bad.append(BadRecord(line, reason, ",".join(row)))
+                bad.append(BadRecord(first, reason, ",".join(row)))
                 continue
-            lines.append(line)
+            lines.append(first)
             for values, index in zip(columns, wanted):
                 values.append(row[index])
-    except csv.Error as exc:
-        raise UnreadableExtract(file, reader.line_num, f"CSV syntax: {exc}") from None
     arrays = [pa.array(lines, pa.int64())] + [pa.array(v, pa.string()) for v in columns]
     return pa.table(arrays, names=["_line", *entity.column_names]), bad
 

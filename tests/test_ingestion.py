@@ -191,21 +191,22 @@ def test_coupon_grants_quarantine_a_bad_status_and_a_negative_face_value(conn, l
     ]
 
 
-def test_line_numbers_survive_blank_lines_and_quoted_line_breaks(conn, landing):
+def test_line_numbers_survive_blank_lines_and_quoted_values(conn, landing):
+    """A quoted line break is no value of this contract: tests/test_bad_inputs.py."""
     content = (
         "interaction_id,external_userid,userid,channel,direction,occurred_at\n"
         'i1,wm1,zhang,private_chat,inbound,2026-01-01 09:00:00\n'
         "\n"
-        'i2,"wm\n2",zhang,group_chat,outbound,2026-01-01 09:00:00\n'
+        'i2,"wm,2",zhang,group_chat,outbound,"2026-01-01 09:00:00"\n'
         "i3,wm3,zhang,fax,inbound,2026-01-01 09:00:00\n"
     )
     landing.write("wecom", "2026-01-01", "interactions.csv", content)
     ingest(conn, landing.root)
-    assert rows(conn, "select interaction_id, _line from raw.wecom__interactions order by 2") == [
-        ("i1", 2),
-        ("i2", 4),
+    assert rows(conn, "select interaction_id, external_userid, _line from raw.wecom__interactions order by 3") == [
+        ("i1", "wm1", 2),
+        ("i2", "wm,2", 4),
     ]
-    assert quarantine(conn) == [("wecom/2026-01-01/interactions.csv", 6, "unknown channel: fax")]
+    assert quarantine(conn) == [("wecom/2026-01-01/interactions.csv", 5, "unknown channel: fax")]
 
 
 def test_timestamps_with_an_offset_become_shanghai_wall_clock(conn, landing):

@@ -1,0 +1,175 @@
+"""Bad input a real landing zone meets (issue 27): nothing of it loads silently as if it were
+good, and no good row is lost to it. Each test is one kind of damage on a small hand-written
+extract; docs/landing-zone.md lists what each kind gets."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.contracts import Column, Entity
+from ingestion.errors import UnreadableExtract
+from ingestion.loader import ingest
+from ingestion.readers import read_csv
+
+USERS_HEADER = "openid,unionid,mobile,nickname,registered_at\n"
+ORDERS_HEADER = (
+    "order_id,openid,order_status,total_amount,discount_amount,paid_amount,coupon_id,"
+    "created_at,paid_at,updated_at\n"
+)
+ORDER = "{id},o1,paid,{amount},0.00,{amount},,2026-01-01 10:00:00,,2026-01-01 10:00:00\n"
+MEMBERS_HEADER = (
+    "member_id,mobile,unionid,name,gender,birthday,registered_at,register_store_id,"
+    "tier_code,points_balance,status\n"
+)
+EVENT = (
+    '{"event_id":"e%d","openid":"o1","event_name":"share","event_at":"2026-01-01 10:00:00",'
+    '"properties":{}}'
+)
+CONTACT_EVENT = (
+    '{"ExternalUserID":"wm%d","UserID":"zhang","ChangeType":"add_external_contact",'
+    '"CreateTime":%s,"State":""}\n'
+)
+
+
+def user(openid: str, nickname: str) -> str:
+    return f"{openid},,,{nickname},2026-01-01 10:00:00\n"
+
+
+def rows(conn, sql):
+    return conn.execute(sql).fetchall()
+
+
+def quarantine(conn):
+    return rows(conn, "select file, line, reason from raw._quarantine order by file, line")
+
+
+# 1. A record must not swallow the lines after it.
+
+
+def test_a_quote_opened_and_closed_lines_later_merges_nothing(conn, landing):
+    content = (
+        USERS_HEADER
+        + user("u1", "Amy")
+        + user("u2", '"Bob')  # the quote opens here...
+        + user("u3", "Cid")
+        + user("u4", "Dan")
+        + user("u5", 'Eve"')  # ...and a quote three lines later would close it
+        + user("u6", "Fay")
+    )
+    landing.write("miniprogram", "2026-01-01", "users.csv", content)
+    report = ingest(conn, landing.root)
+    assert not report.errors
+    assert rows(conn, "select openid, nickname, _line from raw.miniprogram__users order by 3") == [
+        ("u1", "Amy", 2),
+        ("u3", "Cid", 4),
+        ("u4", "Dan", 5),
+        ("u5", 'Eve"', 6),  # a stray quote inside a value is a character, as on any line
+        ("u6", "Fay", 7),
+    ]
+    assert quarantine(conn) == [
+        (
+            "miniprogram/2026-01-01/users.csv",
+            3,
+            "unclosed quote: the record would run from line 3 to line 6",
+        )
+    ]
+    assert rows(conn, "select record from raw._quarantine") == [('u2,,,"Bob,2026-01-01 10:00:00',)]
+
+
+def test_a_quoted_line_break_in_an_identifier_is_quarantined_and_the_next_lines_load(conn, landing):
+    content = (
+        "interaction_id,external_userid,userid,channel,direction,occurred_at\n"
+        "i1,wm1,zhang,private_chat,inbound,2026-01-01 09:00:00\n"
+        "\n"
+        'i2,"wm\n2",zhang,group_chat,outbound,2026-01-01 09:00:00\n'
+        "i3,wm3,zhang,moments,inbound,2026-01-01 09:00:00\n"
+    )
+    landing.write("wecom", "2026-01-01", "interactions.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select interaction_id, _line from raw.wecom__interactions order by 2") == [
+        ("i1", 2),
+        ("i3", 6),
+    ]
+    file = "wecom/2026-01-01/interactions.csv"
+    assert quarantine(conn) == [
+        (file, 4, "unclosed quote: the record would run from line 4 to line 5"),
+        (file, 5, "expected 6 fields, found 5"),
+    ]
+
+
+# 7a. An unclosed quote is reported where it opened.
+
+
+def test_a_quote_never_closed_is_quarantined_on_its_own_line_and_the_rest_loads(conn, landing):
+    content = USERS_HEADER + user("u1", "Amy") + user("u2", '"Bob') + user("u3", "Cid")
+    content += user("u4", "Dan")
+    landing.write("miniprogram", "2026-01-01", "users.csv", content)
+    report = ingest(conn, landing.root)
+    assert not report.errors
+    assert rows(conn, "select openid from raw.miniprogram__users order by _line") == [
+        ("u1",),
+        ("u3",),
+        ("u4",),
+    ]
+    assert quarantine(conn) == [
+        (
+            "miniprogram/2026-01-01/users.csv",
+            3,
+            "unclosed quote: the record would run from line 3 to the end of the file",
+        )
+    ]
+
+
+def test_a_quote_left_open_on_the_last_line_is_quarantined(conn, landing):
+    content = USERS_HEADER + user("u1", "Amy") + 'u2,,,Bob,"2026-01-01 10:00:00'  # no final newline
+    landing.write("miniprogram", "2026-01-01", "users.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select openid from raw.miniprogram__users") == [("u1",)]
+    assert quarantine(conn) == [
+        (
+            "miniprogram/2026-01-01/users.csv",
+            3,
+            "unclosed quote: the record would run from line 3 to the end of the file",
+        )
+    ]
+
+
+NOTES = Entity(
+    "crm",
+    "notes",
+    "csv",
+    "increment",
+    ("note_id",),
+    (Column("note_id", required=True), Column("body", line_breaks=True)),
+)
+"""An entity whose contract allows line breaks in a value (none of the landing zone's does)."""
+
+
+def test_where_values_may_hold_line_breaks_an_unclosed_quote_names_the_line_it_opened():
+    content = b'note_id,body\nn1,"two\nlines"\nn2,"never closed\nn3,x\nn4,y\n'
+    with pytest.raises(UnreadableExtract) as raised:
+        read_csv(content, NOTES, "notes.csv")
+    assert str(raised.value) == (
+        "notes.csv, line 4: unclosed quote: the record from line 4 runs to the end of the file"
+    )
+    result = read_csv(b'note_id,body\nn1,"two\nlines"\n\nn2,x\n', NOTES, "notes.csv")
+    assert result.table.to_pylist() == [
+        {"_line": 2, "note_id": "n1", "body": "two\nlines"},
+        {"_line": 5, "note_id": "n2", "body": "x"},
+    ]
+
+
+# 7b. One limit on a value's size, whichever parser reads the file.
+
+
+@pytest.mark.parametrize("elsewhere", ["", "\n"], ids=["alone", "with-a-blank-line"])
+def test_a_long_value_loads_whatever_else_is_in_the_file(conn, landing, elsewhere):
+    long_name = "x" * 200_000
+    content = USERS_HEADER + user("u1", long_name) + elsewhere + user("u2", "Bob")
+    landing.write("miniprogram", "2026-01-01", "users.csv", content)
+    report = ingest(conn, landing.root)
+    assert not report.errors
+    assert rows(conn, "select openid, length(nickname) from raw.miniprogram__users order by 1") == [
+        ("u1", 200_000),
+        ("u2", 3),
+    ]
