@@ -80,8 +80,22 @@ def _check_utf8(data: bytes) -> None:
         data.decode(UTF8)
 
 
+def _reads_as_chinese(data: bytes, text: str) -> bool:
+    """Whether GB18030 `text` (decoded from `data`) is plausibly Chinese: at least half of its
+    two-byte characters are in GB2312, the common simplified characters and punctuation. A
+    Latin-1 byte followed by a letter also decodes, into a rare character outside it
+    ("Renée" into "Ren閑"); real names outside GB2312 (玥, 喆, 堃) stay a minority."""
+    ascii_chars = len(text.encode("ascii", errors="ignore"))
+    others = len(text) - ascii_chars
+    four_byte = (len(data) - ascii_chars - 2 * others) // 2
+    two_byte = others - four_byte
+    common = (len(text.encode("gb2312", errors="ignore")) - ascii_chars) // 2
+    return 2 * common >= two_byte
+
+
 def decode(data: bytes, file: str, *, allow_gb18030: bool) -> tuple[str, bytes]:
-    """Detect the encoding; return its label and the content as UTF-8 without a BOM."""
+    """Detect the encoding; return its label and the content as UTF-8 without a BOM. Bytes that
+    are not UTF-8 are GB18030 only if they decode as such into plausibly Chinese text."""
     nul = data.find(b"\x00")
     if nul >= 0:
         raise UnreadableExtract(file, _line_of(data, nul), "NUL byte: binary or UTF-16 file")
@@ -102,9 +116,12 @@ def decode(data: bytes, file: str, *, allow_gb18030: bool) -> tuple[str, bytes]:
     expected = "neither UTF-8 nor GB18030" if allow_gb18030 else "not UTF-8"
     if allow_gb18030:
         try:
-            return GB18030, data.decode(GB18030).encode(UTF8)
+            text = data.decode(GB18030)
         except UnicodeDecodeError:
             pass
+        else:
+            if _reads_as_chinese(data, text):
+                return GB18030, text.encode(UTF8)
     raise UnreadableExtract(file, _line_of(data, first_bad), f"unknown encoding ({expected})")
 
 

@@ -173,3 +173,31 @@ def test_a_long_value_loads_whatever_else_is_in_the_file(conn, landing, elsewher
         ("u1", 200_000),
         ("u2", 3),
     ]
+
+
+# 7d. GB18030 only when the bytes read as Chinese text.
+
+
+def test_one_latin1_byte_does_not_make_an_ascii_file_gb18030(conn, landing):
+    content = (MEMBERS_HEADER + "M1,,,Renée,F,,2025-01-01 10:00:00,S1,GOLD,100,active\n").encode(
+        "latin-1"
+    )
+    path = landing.write("member", "2026-01-01", "members.csv", content)
+    report = ingest(conn, landing.root)
+    assert [str(e) for e in report.errors] == [
+        f"{path}, line 2: unknown encoding (neither UTF-8 nor GB18030)"
+    ]
+    assert rows(conn, "select count(*) from raw.member__members") == [(0,)]
+
+
+def test_gb18030_with_names_outside_gb2312_still_loads(conn, landing):
+    names = ["王玥", "张喆", "李堃", "赵敏"]
+    content = MEMBERS_HEADER + "".join(
+        f"M{i},,,{name},F,,2025-01-01 10:00:00,S1,GOLD,100,active\n" for i, name in enumerate(names)
+    )
+    landing.write("member", "2026-01-01", "members.csv", content, "gb18030")
+    report = ingest(conn, landing.root)
+    assert not report.errors
+    assert rows(conn, "select name, _encoding from raw.member__members order by member_id") == [
+        (name, "gb18030") for name in names
+    ]
