@@ -5,9 +5,11 @@ value; a row's `_reason` lists every rule it breaks (`missing key order_id`, `un
 paid_at: '2026-02-30 10:00:00'`, `negative paid_amount: -35.00`, `unknown order_status:
 'paied'`, `invalid JSON`), and is empty for a good row.
 
-Timestamps without an offset are Asia/Shanghai wall-clock time and are stored as such
-(`timestamp`); one with an offset (`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock
-time first. Staging models turn them into UTC.
+A timestamp is the whole of `YYYY-MM-DD HH:MM:SS` (a `T` for the space, a fraction of a second
+and an offset allowed): a cut-off `2026-10-31 23:0` is unparseable, not 23:00. Without an
+offset it is Asia/Shanghai wall-clock time and stored as such (`timestamp`); one with an offset
+(`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock time first. Staging models turn
+them into UTC. A date is exactly `YYYY-MM-DD`.
 
 A JSON Lines record is parsed once (`from_json` into a struct of every column's path); a
 record is JSON when it is valid JSON and an object. A value that is JSON `null` is absent.
@@ -22,6 +24,10 @@ from ingestion.contracts import Column, Entity
 
 LOCAL_TIME_ZONE = "Asia/Shanghai"
 _OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_TIMESTAMP_SHAPES = ("____-__-__ __:__:__%", "____-__-__T__:__:__%")
+_DATE_SHAPE = "____-__-__"
+"""LIKE patterns a value must match before it is cast (several times cheaper than a regular
+expression): the cast alone takes `2026-10-31 23:0` for 23:00 and `1990-1-2` for a date."""
 
 
 def ident(name: str) -> str:
@@ -66,11 +72,15 @@ def json_shape(entity: Entity) -> str:
 
 def _typed(column: Column, v: str) -> str:
     if column.kind == "timestamp":
+        shaped = " or ".join(f"{v} like {literal(shape)}" for shape in _TIMESTAMP_SHAPES)
         with_offset = f"timezone({literal(LOCAL_TIME_ZONE)}, try_cast({v} as timestamptz))"
         return (
-            f"case when regexp_matches({v}, {literal(_OFFSET)}) then {with_offset} "
+            f"case when not ({shaped}) then null "
+            f"when regexp_matches({v}, {literal(_OFFSET)}) then {with_offset} "
             f"else try_cast({v} as timestamp) end"
         )
+    if column.kind == "date":
+        return f"case when {v} like {literal(_DATE_SHAPE)} then try_cast({v} as date) end"
     if column.kind in ("text", "json"):
         return v
     return f"try_cast({v} as {column.sql_type})"

@@ -4,6 +4,8 @@ extract; docs/landing-zone.md lists what each kind gets."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from ingestion.contracts import Column, Entity
@@ -172,6 +174,60 @@ def test_a_long_value_loads_whatever_else_is_in_the_file(conn, landing, elsewher
     assert rows(conn, "select openid, length(nickname) from raw.miniprogram__users order by 1") == [
         ("u1", 200_000),
         ("u2", 3),
+    ]
+
+
+# 7c. A timestamp matches the whole format.
+
+
+@pytest.mark.parametrize("final_newline", ["\n", ""], ids=["newline", "no-final-newline"])
+def test_a_truncated_timestamp_is_unparseable(conn, landing, final_newline):
+    content = (
+        "entry_id,member_id,points_delta,reason,expires_at,occurred_at\n"
+        "p1,M1,10,purchase,,2026-10-31 22:00:00\n"
+        "p2,M1,10,purchase,,2026-10-31 23:0" + final_newline  # the export was cut off here
+    )
+    landing.write("member", "2026-10-31", "points_ledger.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select entry_id, occurred_at from raw.member__points_ledger") == [
+        ("p1", datetime(2026, 10, 31, 22))
+    ]
+    assert quarantine(conn) == [
+        ("member/2026-10-31/points_ledger.csv", 3, "unparseable occurred_at: 2026-10-31 23:0")
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-10-31", "2026-1-3 1:02:03", "2026-10-31 23:00", "2026-10-31 23:00+08:00"],
+)
+def test_a_timestamp_needs_date_hours_minutes_and_seconds(conn, landing, value):
+    content = (
+        "entry_id,member_id,points_delta,reason,occurred_at,expires_at\n"
+        f"p1,M1,10,purchase,{value},\n"
+        "p2,M1,10,purchase,2026-10-31T23:00:00.5+08:00,2027-10-31 23:00:00\n"
+    )
+    landing.write("member", "2026-10-31", "points_ledger.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select entry_id from raw.member__points_ledger") == [("p2",)]
+    assert quarantine(conn) == [
+        ("member/2026-10-31/points_ledger.csv", 2, f"unparseable occurred_at: {value}")
+    ]
+
+
+def test_a_date_is_exactly_year_month_day(conn, landing):
+    content = (
+        MEMBERS_HEADER
+        + "M1,,,张三,M,1990-1-2,2025-01-01 10:00:00,S1,GOLD,100,active\n"
+        + "M2,,,李四,F,1990-01-02,2025-01-01 10:00:00,S1,GOLD,100,active\n"
+    )
+    landing.write("member", "2026-01-01", "members.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select member_id, birthday from raw.member__members") == [
+        ("M2", date(1990, 1, 2))
+    ]
+    assert quarantine(conn) == [
+        ("member/2026-01-01/members.csv", 2, "unparseable birthday: 1990-1-2")
     ]
 
 
