@@ -16,6 +16,13 @@ ColumnKind = Literal["text", "timestamp", "date", "money", "integer", "epoch", "
 SNAPSHOT = "snapshot"
 INCREMENT = "increment"
 
+EARLIEST_EPOCH = 946_684_800
+"""2000-01-01 00:00:00 UTC: an epoch (seconds) before it is implausible."""
+LATEST_EPOCH = 4_102_444_800
+"""2100-01-01 00:00:00 UTC: an epoch from it on is implausible. Milliseconds (1.7e12 today) and
+microseconds fall far beyond; how far after its extract a time may lie is the quality gate's
+and the staging models' business."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -56,6 +63,21 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ListEpoch:
+    """An epoch-seconds field of every object in a list of a JSON Lines record, e.g. each
+    `follow_user[].createtime` of a WeCom contact: outside [EARLIEST_EPOCH, LATEST_EPOCH), or
+    not a number, it quarantines the record."""
+
+    items: str
+    """The list's key at the top of the record."""
+    field: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.items}.{self.field}"
+
+
+@dataclass(frozen=True)
 class Entity:
     """One extract file of one source system."""
 
@@ -65,6 +87,7 @@ class Entity:
     kind: Literal["snapshot", "increment"]
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    list_epochs: tuple[ListEpoch, ...] = ()
 
     @property
     def line_breaks(self) -> bool:
@@ -193,6 +216,7 @@ ENTITIES: tuple[Entity, ...] = (
             Column("external_userid", required=True, path="$.external_contact.external_userid"),
             Column("record", "json", required=True, path="$"),
         ),
+        list_epochs=(ListEpoch("follow_user", "createtime"),),
     ),
     Entity(
         "wecom",

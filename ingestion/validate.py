@@ -3,13 +3,16 @@
 For every contract column the batch gets a trimmed text value (empty = absent) and a typed
 value; a row's `_reason` lists every rule it breaks (`missing key order_id`, `unparseable
 paid_at: '2026-02-30 10:00:00'`, `negative paid_amount: -35.00`, `unknown order_status:
-'paied'`, `invalid JSON`), and is empty for a good row.
+'paied'`, `implausible CreateTime: 1767225600000`, `invalid JSON`), and is empty for a good row.
 
 A timestamp is the whole of `YYYY-MM-DD HH:MM:SS` (a `T` for the space, a fraction of a second
 and an offset allowed): a cut-off `2026-10-31 23:0` is unparseable, not 23:00. Without an
 offset it is Asia/Shanghai wall-clock time and stored as such (`timestamp`); one with an offset
 (`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock time first. Staging models turn
 them into UTC. A date is exactly `YYYY-MM-DD`.
+
+Plausible ranges: an epoch outside [EARLIEST_EPOCH, LATEST_EPOCH) (2000 to 2100: milliseconds
+are out) is implausible.
 
 A JSON Lines record is parsed once (`from_json` into a struct of every column's path); a
 record is JSON when it is valid JSON and an object. A value that is JSON `null` is absent.
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ingestion.contracts import Column, Entity
+from ingestion.contracts import EARLIEST_EPOCH, LATEST_EPOCH, Column, Entity, ListEpoch
 
 LOCAL_TIME_ZONE = "Asia/Shanghai"
 _OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
@@ -57,7 +60,7 @@ def _path(column: Column) -> list[str]:
 
 def json_shape(entity: Entity) -> str:
     """The `from_json` structure of a JSON Lines entity: every column's path, as text (or
-    JSON for a `json` column)."""
+    JSON for a `json` column), and the lists of its `list_epochs` (objects of text)."""
     shape: dict = {}
     for column in entity.columns:
         if column.json_path == "$":
@@ -67,6 +70,9 @@ def json_shape(entity: Entity) -> str:
         for parent in parents:
             node = node.setdefault(parent, {})
         node[key] = "JSON" if column.kind == "json" else "VARCHAR"
+    for epoch in entity.list_epochs:
+        items = shape.setdefault(epoch.items, [{}])
+        items[0][epoch.field] = "VARCHAR"
     return json.dumps(shape)
 
 
@@ -84,6 +90,24 @@ def _typed(column: Column, v: str) -> str:
     if column.kind in ("text", "json"):
         return v
     return f"try_cast({v} as {column.sql_type})"
+
+
+def _implausible_epoch(t: str) -> str:
+    return f"not coalesce({t} >= {EARLIEST_EPOCH} and {t} < {LATEST_EPOCH}, false)"
+
+
+def _list_epoch_check(epoch: ListEpoch) -> str:
+    """The first value of the list's field (present, not blank) that is no plausible epoch."""
+    items = f"_parsed.{ident(epoch.items)}"
+    value = f"nullif(trim(x.{ident(epoch.field)}), '')"
+    bad = (
+        f"list_filter(coalesce({items}, []), lambda x: {value} is not null "
+        f"and {_implausible_epoch(f'try_cast({value} as bigint)')})"
+    )
+    return (
+        f"case when len({bad}) > 0 then {literal(f'implausible {epoch.name}: ')} "
+        f"|| trim({bad}[1].{ident(epoch.field)}) end"
+    )
 
 
 def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
@@ -104,6 +128,11 @@ def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
         )
     if column.non_negative:
         checks.append(f"case when {t} < 0 then {literal(f'negative {name}: ')} || {v} end")
+    if column.kind == "epoch":
+        checks.append(
+            f"case when {t} >= 0 and {_implausible_epoch(t)} "
+            f"then {literal(f'implausible {name}: ')} || {v} end"
+        )
     if column.values:
         accepted = ", ".join(literal(x) for x in column.values)
         checks.append(
@@ -126,6 +155,7 @@ def staged_sql(entity: Entity, batch: str, carry: Sequence[str] = ()) -> str:
         for c in entity.columns
         for check in _checks(entity, c, ident("v:" + c.name), ident("t:" + c.name))
     ]
+    checks += [_list_epoch_check(e) for e in entity.list_epochs]
     if entity.fmt == "csv":
         raw = "json_object(" + ", ".join(
             f"{literal(c.name)}, {ident(c.name)}" for c in entity.columns

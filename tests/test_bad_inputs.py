@@ -4,6 +4,7 @@ extract; docs/landing-zone.md lists what each kind gets."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -256,4 +257,55 @@ def test_gb18030_with_names_outside_gb2312_still_loads(conn, landing):
     assert not report.errors
     assert rows(conn, "select name, _encoding from raw.member__members order by member_id") == [
         (name, "gb18030") for name in names
+    ]
+
+
+# 4. Epochs in a plausible range.
+
+
+def test_an_epoch_in_milliseconds_or_before_2000_is_quarantined(conn, landing):
+    content = (
+        CONTACT_EVENT % (1, "1767225600")
+        + CONTACT_EVENT % (2, "1767225600000")
+        + CONTACT_EVENT % (3, "5")
+        + CONTACT_EVENT % (4, '"1767225600"')
+    )
+    landing.write("wecom", "2026-01-01", "contact_events.jsonl", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select ExternalUserID, CreateTime from raw.wecom__contact_events") == [
+        ("wm1", 1767225600),
+        ("wm4", 1767225600),
+    ]
+    file = "wecom/2026-01-01/contact_events.jsonl"
+    assert quarantine(conn) == [
+        (file, 2, "implausible CreateTime: 1767225600000"),
+        (file, 3, "implausible CreateTime: 5"),
+    ]
+
+
+def contact(userid: str, *createtimes) -> str:
+    follow = [{"userid": f"s{i}", "createtime": t, "tags": []} for i, t in enumerate(createtimes)]
+    record = {"external_contact": {"external_userid": userid}, "follow_user": follow}
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def test_a_follow_user_createtime_in_milliseconds_is_quarantined(conn, landing):
+    content = (
+        contact("wm1", 1718000000, 1718000500)
+        + contact("wm2", 1718000000, 1718000000000)
+        + contact("wm3")
+        + '{"external_contact":{"external_userid":"wm4"},"follow_user":"none"}\n'
+        + contact("wm5", 1718000000, "soon")
+    )
+    landing.write("wecom", "2026-01-01", "external_contacts.jsonl", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select external_userid from raw.wecom__external_contacts order by 1") == [
+        ("wm1",),
+        ("wm3",),
+        ("wm4",),
+    ]
+    file = "wecom/2026-01-01/external_contacts.jsonl"
+    assert quarantine(conn) == [
+        (file, 2, "implausible follow_user.createtime: 1718000000000"),
+        (file, 5, "implausible follow_user.createtime: soon"),
     ]
