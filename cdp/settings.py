@@ -10,6 +10,7 @@
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_INGEST_MEMORY_LIMIT` | `3GB`, or `CDP_MEMORY_LIMIT` when that is set | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
 | `CDP_PARTITIONS_START` | `2025-01-01`, or the earliest extract folder if older | first daily partition in Dagster |
+| `CDP_MAX_AMOUNT` | `1000000` | the largest plausible amount in yuan (an order, a payment, a unit price, a coupon); a row with a larger one is quarantined |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
 | `CDP_GATE_QUARANTINE_MIN_FILE_ROWS` | `100` | files with fewer rows are not judged by their quarantine rate (one bad row in 17 is not a broken export) |
@@ -46,6 +47,9 @@ CDP_MEMORY_LIMIT) says otherwise. The ingestion step holds up to two batches of 
 same process, and DuckDB only caches written blocks there: ingesting a year at 1M customers
 peaked at 5.77 GB with 4 GB and 4.68 GB with 3 GB, in the same time (docs/benchmark.md)."""
 DEFAULT_PARTITIONS_START = date(2025, 1, 1)
+DEFAULT_MAX_AMOUNT = 1_000_000.0
+"""The largest plausible amount (yuan) unless CDP_MAX_AMOUNT says otherwise: far above any
+order of the shops, far below what breaks the totals and the purchase model's fit."""
 
 
 def _number(
@@ -88,6 +92,24 @@ def parse_date(value: str, what: str) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise SettingsError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def environment() -> dict[str, str]:
+    """The variables of the environment, over those of a `.env` file in the working directory."""
+    return {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Plausible ranges of the row contract (ingestion/): a value outside them quarantines its
+    row."""
+
+    max_amount: float = DEFAULT_MAX_AMOUNT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
+        env = environment() if env is None else env
+        return cls(max_amount=_number(env, "CDP_MAX_AMOUNT", DEFAULT_MAX_AMOUNT))
 
 
 @dataclass(frozen=True)
@@ -146,6 +168,7 @@ class Settings:
     memory_limit: str
     partitions_start: date
     ingest_memory_limit: str = DEFAULT_INGEST_MEMORY_LIMIT
+    ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
     gate: GateSettings = field(default_factory=lambda: GateSettings())
     publish_keep: int = 3
     wecom: WecomSettings = field(default_factory=lambda: WecomSettings())
@@ -154,7 +177,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings; variables already in the environment win over `.env`."""
         if env is None:
-            env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+            env = environment()
         threads = env.get("CDP_THREADS") or None
         if threads is not None and not (threads.isdigit() and int(threads) > 0):
             raise SettingsError(f"CDP_THREADS: {threads!r} is not a positive whole number")
@@ -174,6 +197,7 @@ class Settings:
             partitions_start=(
                 parse_date(start, "CDP_PARTITIONS_START") if start else DEFAULT_PARTITIONS_START
             ),
+            ingest=IngestSettings.from_env(env),
             gate=GateSettings.from_env(env),
             publish_keep=_whole(env, "CDP_PUBLISH_KEEP", 3),
             wecom=WecomSettings.from_env(env),

@@ -39,6 +39,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cdp.settings import IngestSettings
 from ingestion.contracts import ENTITIES, Entity
 from ingestion.errors import IngestionStopped, UnreadableExtract
 from ingestion.readers import ReadResult, read_csv, read_jsonl
@@ -208,8 +209,11 @@ def ingest(
     entities: Iterable[Entity] = ENTITIES,
     reload: Iterable[date] = (),
     progress: Progress | None = None,
+    settings: IngestSettings | None = None,
 ) -> IngestReport:
-    """Load what is not loaded yet (and the `reload` dates again); see the module docstring."""
+    """Load what is not loaded yet (and the `reload` dates again); see the module docstring.
+    `settings` bound the row contract (default: from the environment, CDP_MAX_AMOUNT)."""
+    settings = settings or IngestSettings.from_env()
     started = time.perf_counter()
     say = progress or (lambda _line: None)
     reload = set(reload)
@@ -236,7 +240,9 @@ def ingest(
                 if not pending:
                     continue
                 say(f"{entity.label}: loading {len(pending)} file(s)")
-                loader = _EntityLoader(conn, entity, batch_id, loaded_at, stats, say, writer)
+                loader = _EntityLoader(
+                    conn, entity, batch_id, loaded_at, stats, say, writer, settings
+                )
                 for extract in pending:
                     loader.add(extract)
                 loader.flush()
@@ -411,8 +417,12 @@ class _EntityLoader:
     """Collects read files of one entity and hands them to the writer in batches (BATCH_ROWS,
     BATCH_BYTES). The entity's seconds count from its first read to its last batch written."""
 
-    def __init__(self, conn, entity, batch_id, loaded_at, stats, say, writer: _Writer):
+    def __init__(
+        self, conn, entity, batch_id, loaded_at, stats, say, writer: _Writer,
+        settings: IngestSettings,
+    ):
         self.conn = conn
+        self.settings = settings
         self.entity = entity
         self.batch_id = batch_id
         self.loaded_at = loaded_at
@@ -516,7 +526,7 @@ class _EntityLoader:
         conn.register("_batch_bad_records", bad_records)
         try:
             with _transaction(conn):
-                staged = staged_sql(entity, "_batch_rows", carry=CARRIED)
+                staged = staged_sql(entity, "_batch_rows", CARRIED, self.settings)
                 conn.execute(f"create or replace temp table _staged as {staged}")
                 conn.execute("create or replace temp table _staged_files as from _batch_files")
                 self._reject_non_json_files(batch)

@@ -3,7 +3,7 @@
 For every contract column the batch gets a trimmed text value (empty = absent) and a typed
 value; a row's `_reason` lists every rule it breaks (`missing key order_id`, `unparseable
 paid_at: '2026-02-30 10:00:00'`, `negative paid_amount: -35.00`, `unknown order_status:
-'paied'`, `implausible CreateTime: 1767225600000`, `invalid JSON`), and is empty for a good row.
+'paied'`, `implausible paid_amount: 1e12`, `invalid JSON`), and is empty for a good row.
 
 A timestamp is the whole of `YYYY-MM-DD HH:MM:SS` (a `T` for the space, a fraction of a second
 and an offset allowed): a cut-off `2026-10-31 23:0` is unparseable, not 23:00. Without an
@@ -11,8 +11,8 @@ offset it is Asia/Shanghai wall-clock time and stored as such (`timestamp`); one
 (`…+08:00`, `…Z`) is converted to Asia/Shanghai wall-clock time first. Staging models turn
 them into UTC. A date is exactly `YYYY-MM-DD`.
 
-Plausible ranges: an epoch outside [EARLIEST_EPOCH, LATEST_EPOCH) (2000 to 2100: milliseconds
-are out) is implausible.
+Plausible ranges: an amount above `IngestSettings.max_amount` (CDP_MAX_AMOUNT) and an epoch
+outside [EARLIEST_EPOCH, LATEST_EPOCH) (2000 to 2100: milliseconds are out) are implausible.
 
 A JSON Lines record is parsed once (`from_json` into a struct of every column's path); a
 record is JSON when it is valid JSON and an object. A value that is JSON `null` is absent.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from cdp.settings import IngestSettings
 from ingestion.contracts import EARLIEST_EPOCH, LATEST_EPOCH, Column, Entity, ListEpoch
 
 LOCAL_TIME_ZONE = "Asia/Shanghai"
@@ -110,7 +111,7 @@ def _list_epoch_check(epoch: ListEpoch) -> str:
     )
 
 
-def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
+def _checks(entity: Entity, column: Column, v: str, t: str, settings: IngestSettings) -> list[str]:
     name = column.name
     checks = []
     if column.required:
@@ -128,6 +129,9 @@ def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
         )
     if column.non_negative:
         checks.append(f"case when {t} < 0 then {literal(f'negative {name}: ')} || {v} end")
+    if column.kind == "money":
+        most = f"cast({literal(repr(settings.max_amount))} as double)"
+        checks.append(f"case when {t} > {most} then {literal(f'implausible {name}: ')} || {v} end")
     if column.kind == "epoch":
         checks.append(
             f"case when {t} >= 0 and {_implausible_epoch(t)} "
@@ -142,7 +146,12 @@ def _checks(entity: Entity, column: Column, v: str, t: str) -> list[str]:
     return checks
 
 
-def staged_sql(entity: Entity, batch: str, carry: Sequence[str] = ()) -> str:
+def staged_sql(
+    entity: Entity,
+    batch: str,
+    carry: Sequence[str] = (),
+    settings: IngestSettings = IngestSettings(),
+) -> str:
     """A query over `batch` (`_file_idx`, `_line`, the reader's columns and the `carry`
     columns) that yields `_file_idx`, `_line`, the `carry` columns, `_raw` (the record as text,
     for bad rows), `"t:<col>"` (the typed values) and `_reason`."""
@@ -153,7 +162,7 @@ def staged_sql(entity: Entity, batch: str, carry: Sequence[str] = ()) -> str:
     checks = [
         check
         for c in entity.columns
-        for check in _checks(entity, c, ident("v:" + c.name), ident("t:" + c.name))
+        for check in _checks(entity, c, ident("v:" + c.name), ident("t:" + c.name), settings)
     ]
     checks += [_list_epoch_check(e) for e in entity.list_epochs]
     if entity.fmt == "csv":

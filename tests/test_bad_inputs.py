@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from cdp.settings import IngestSettings, Settings
 from ingestion.contracts import Column, Entity
 from ingestion.errors import UnreadableExtract
 from ingestion.loader import ingest
@@ -308,4 +309,70 @@ def test_a_follow_user_createtime_in_milliseconds_is_quarantined(conn, landing):
     assert quarantine(conn) == [
         (file, 2, "implausible follow_user.createtime: 1718000000000"),
         (file, 5, "implausible follow_user.createtime: soon"),
+    ]
+
+
+# 6. Money in a plausible range, a setting.
+
+
+def test_an_amount_above_the_bound_is_quarantined(conn, landing):
+    content = (
+        ORDERS_HEADER
+        + ORDER.format(id="A1", amount="1000000.00")
+        + ORDER.format(id="A2", amount="1e12")
+        + "A3,o1,paid,99.00,0.00,99.00,,2026-01-01 10:00:00,,2026-01-01 10:00:00\n"
+    )
+    landing.write("miniprogram", "2026-01-01", "orders.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select order_id from raw.miniprogram__orders") == [("A1",), ("A3",)]
+    assert quarantine(conn) == [
+        (
+            "miniprogram/2026-01-01/orders.csv",
+            3,
+            "implausible total_amount: 1e12; implausible paid_amount: 1e12",
+        )
+    ]
+
+
+def test_every_amount_column_has_the_bound(conn, landing):
+    items = (
+        "order_id,line_no,sku_id,product_name,category,quantity,unit_price\n"
+        "A1,1,S1,p,c,1,2000000\n"
+        "A1,2,S2,p,c,1,20.00\n"
+    )
+    grants = (
+        "grant_id,openid,coupon_id,coupon_name,face_value,min_spend,granted_at,expires_at,status,"
+        "used_order_id,updated_at\n"
+        "G1,o1,C1,c,5000000,9000000,2026-01-01 10:00:00,2026-02-01 10:00:00,unused,,"
+        "2026-01-01 10:00:00\n"
+        "G2,o1,C1,c,5.00,,2026-01-01 10:00:00,2026-02-01 10:00:00,unused,,2026-01-01 10:00:00\n"
+    )
+    offline = (
+        "order_id,member_id,store_id,order_status,paid_amount,paid_at,updated_at\n"
+        "B1,M1,S1,paid,1000000.01,2026-01-01 10:00:00,2026-01-01 10:00:00\n"
+        "B2,M1,S1,paid,1000000.00,2026-01-01 10:00:00,2026-01-01 10:00:00\n"
+    )
+    landing.write("miniprogram", "2026-01-01", "order_items.csv", items)
+    landing.write("miniprogram", "2026-01-01", "coupon_grants.csv", grants)
+    landing.write("member", "2026-01-01", "offline_orders.csv", offline)
+    report = ingest(conn, landing.root, settings=IngestSettings(max_amount=1_000_000))
+    assert (report.errors, report.rows) == ([], 3)
+    assert [r[2] for r in quarantine(conn)] == [
+        "implausible paid_amount: 1000000.01",
+        "implausible face_value: 5000000; implausible min_spend: 9000000",
+        "implausible unit_price: 2000000",
+    ]
+
+
+def test_the_amount_bound_is_the_setting_cdp_max_amount(conn, landing, monkeypatch):
+    assert Settings.from_env({}).ingest.max_amount == 1_000_000
+    assert Settings.from_env({"CDP_MAX_AMOUNT": "500"}).ingest.max_amount == 500
+    monkeypatch.setenv("CDP_MAX_AMOUNT", "500")
+    content = ORDERS_HEADER + ORDER.format(id="A1", amount="499.00")
+    content += ORDER.format(id="A2", amount="501.00")
+    landing.write("miniprogram", "2026-01-01", "orders.csv", content)
+    ingest(conn, landing.root)
+    assert rows(conn, "select order_id from raw.miniprogram__orders") == [("A1",)]
+    assert [r[2] for r in quarantine(conn)] == [
+        "implausible total_amount: 501.00; implausible paid_amount: 501.00"
     ]
