@@ -50,6 +50,8 @@ BATCH_ROWS = 2_000_000
 BATCH_BYTES = 256_000_000
 CARRIED = ("_file", "_encoding", "_extract_date")
 """A batch is written once it holds this many rows or file bytes (memory stays bounded)."""
+UNREADABLE_SHARE = 0.9
+"""A file with at least this share of its records quarantined is unreadable instead."""
 
 Progress = Callable[[str], None]
 
@@ -530,6 +532,7 @@ class _EntityLoader:
                 conn.execute(f"create or replace temp table _staged as {staged}")
                 conn.execute("create or replace temp table _staged_files as from _batch_files")
                 self._reject_non_json_files(batch)
+                self._reject_files_of_bad_records(batch)
                 self._insert()
         except BaseException:
             _quietly(lambda: self._clean_up(conn))  # the first error is the one to report
@@ -561,6 +564,40 @@ class _EntityLoader:
                 "delete from _staged_files where _file_idx in (select unnest(?))",
                 [[idx for idx, _ in rejected]],
             )
+
+    def _reject_files_of_bad_records(self, batch: list[_Pending]) -> None:
+        """A file in which (nearly) every record breaks the contract, UNREADABLE_SHARE or more,
+        is unreadable as a whole, whatever its size: it is not an extract of this entity (a
+        JSON array, columns shifted), and its few good-looking rows are not trusted either."""
+        rejected = self.conn.execute(
+            f"""
+            select _file_idx, count(*) filter (where _reason <> ''), count(*),
+                min(_line) filter (where _reason <> ''),
+                arg_min(_reason, _line) filter (where _reason <> '')
+            from (
+                select _file_idx, _line, _reason from _staged
+                union all
+                select _file_idx, _line, _reason from _batch_bad_records
+            )
+            where _file_idx in (select _file_idx from _staged_files)
+            group by 1
+            having count(*) filter (where _reason <> '') >= {UNREADABLE_SHARE} * count(*)
+            order by 1
+            """
+        ).fetchall()
+        for idx, bad, total, line, reason in rejected:
+            problem = (
+                f"nearly every record breaks the contract ({bad} of {total}), the first: {reason}"
+            )
+            exc = UnreadableExtract(str(batch[idx].extract.path), line, problem)
+            self.stats.unreadable.append(exc)
+            self.written_notes.append(f"unreadable: {exc}")
+        if rejected:
+            for table in ("_staged_files", "_staged"):
+                self.conn.execute(
+                    f"delete from {table} where _file_idx in (select unnest(?))",
+                    [[row[0] for row in rejected]],
+                )
 
     def _insert(self) -> None:
         conn, entity = self.conn, self.entity

@@ -376,3 +376,55 @@ def test_the_amount_bound_is_the_setting_cdp_max_amount(conn, landing, monkeypat
     assert [r[2] for r in quarantine(conn)] == [
         "implausible total_amount: 501.00; implausible paid_amount: 501.00"
     ]
+
+
+# 5. A file of (nearly) nothing but bad rows is unreadable, whatever its size.
+
+
+def test_events_written_as_a_json_array_are_unreadable(conn, landing):
+    lines = ["["] + [EVENT % n + "," for n in range(1, 29)] + [EVENT % 29, "]"]
+    assert len(lines) == 31
+    path = landing.write("miniprogram", "2026-01-01", "events.jsonl", "\n".join(lines) + "\n")
+    landing.write("miniprogram", "2026-01-02", "events.jsonl", EVENT % 100 + "\n")
+    report = ingest(conn, landing.root)
+    assert [str(e) for e in report.errors] == [
+        f"{path}, line 1: nearly every record breaks the contract (30 of 31), "
+        "the first: invalid JSON"
+    ]
+    assert rows(conn, "select event_id from raw.miniprogram__events") == [("e100",)]
+    assert rows(conn, "select file from raw._loads") == [("miniprogram/2026-01-02/events.jsonl",)]
+    assert quarantine(conn) == []
+
+
+def test_a_small_csv_of_only_bad_rows_is_unreadable(conn, landing):
+    shifted = "".join(
+        f"A{n},o1,100.00,paid,0.00,100.00,,2026-01-01 10:00:00,,2026-01-01\n" for n in range(3)
+    )
+    path = landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + shifted)
+    report = ingest(conn, landing.root)
+    assert [str(e) for e in report.errors] == [
+        f"{path}, line 2: nearly every record breaks the contract (3 of 3), the first: "
+        "unknown order_status: 100.00; not a number total_amount: paid; "
+        "unparseable updated_at: 2026-01-01"
+    ]
+    assert rows(conn, "select count(*) from raw._loads") == [(0,)]
+
+
+def test_a_file_with_some_good_rows_still_loads_them(conn, landing):
+    content = ORDERS_HEADER + ORDER.format(id="A1", amount="1.00") + "".join(
+        ORDER.format(id=f"B{n}", amount="-1.00") for n in range(8)
+    )
+    landing.write("miniprogram", "2026-01-01", "orders.csv", content)
+    report = ingest(conn, landing.root)
+    assert (report.errors, report.rows, report.quarantined) == ([], 1, 8)
+
+
+def test_a_reloaded_file_of_bad_rows_keeps_the_rows_loaded_before(conn, landing):
+    good, bad = ORDER.format(id="A1", amount="1.00"), ORDER.format(id="A9", amount="-1.00")
+    landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + good)
+    ingest(conn, landing.root)
+    landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + bad)
+    report = ingest(conn, landing.root, reload=[date(2026, 1, 1)])
+    assert len(report.errors) == 1
+    assert rows(conn, "select order_id from raw.miniprogram__orders") == [("A1",)]
+    assert quarantine(conn) == []
