@@ -3,21 +3,28 @@
 Exit codes: 0 done; 1 the quality gate refused to publish (one line per failed expectation,
 naming table and expectation), the dbt build failed (a model error or a failing test, one
 line each), the dbt project does not parse, or WeCom refused part of a sync or a push; 2 bad
-usage, bad settings or an unreadable extract (one line, no traceback).
+usage, bad settings, an unreadable extract, or the warehouse in use by another run (one line,
+no traceback).
+
+`cdp run`, `cdp backfill` and `cdp demo` hold the warehouse's run lock (cdp/run_lock.py) for
+their whole run: a second one on the same warehouse exits 2 at once naming the holder's pid.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
+from cdp import run_lock
 from cdp.bench import HISTORY_DAYS
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from cdp.wecom import command as wecom_command
@@ -29,6 +36,8 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui", "bench"}
 """Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
+HOLDS_RUN_LOCK = {"run", "backfill", "demo"}
+"""Commands that run the nightly job: one at a time per warehouse (cdp/run_lock.py)."""
 
 DEMO_CUSTOMERS = 3_000
 DEMO_DAYS = 120
@@ -433,15 +442,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hold_run_lock(stack: ExitStack, settings: Settings, argv: Sequence[str]) -> None:
+    """Take the warehouse's run lock for the command (WarehouseInUse when another run holds
+    it); then mark failed the Dagster runs a killed run left behind, and make the dbt
+    processes of this run die with it."""
+    command = shlex.join(["cdp", *argv])
+    stack.enter_context(run_lock.hold(settings.warehouse_dir, command, say))
+    run_lock.fail_orphaned_runs(settings.warehouse_dir, say)
+    run_lock.children_die_with_this_process()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     started = time.perf_counter()
     try:
         settings = Settings.from_env()
         _prepare_environment(settings)
-        if args.command in NEEDS_DBT_MANIFEST:
-            _prepare_dbt_manifest()
-        code = args.handler(args, settings)
+        with ExitStack() as stack:
+            if args.command in HOLDS_RUN_LOCK:
+                _hold_run_lock(stack, settings, argv)
+            if args.command in NEEDS_DBT_MANIFEST:
+                _prepare_dbt_manifest()
+            code = args.handler(args, settings)
+    except run_lock.WarehouseInUse as exc:
+        print(f"cdp {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (UsageError, SettingsError) as exc:
         print(f"cdp {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

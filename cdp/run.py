@@ -31,7 +31,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from cdp import run_summary
+from cdp import run_lock, run_summary
 from cdp.settings import Settings
 from ingestion import warehouse
 from ingestion.loader import (
@@ -81,7 +81,7 @@ def _execute(
     with _dbt_output_hidden():
         return job.execute_in_process(
             instance=dg.DagsterInstance.get(),
-            tags=run_tags(as_of, dates or []),
+            tags={**run_tags(as_of, dates or []), **run_lock.run_tags()},
             run_config={**QUIET_DAGSTER_CONSOLE, "ops": ops},
             raise_on_error=False,
         )

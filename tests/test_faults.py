@@ -7,11 +7,13 @@ Each test runs `cdp` as a process on a small generated landing zone (100 custome
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -251,3 +253,133 @@ def test_a_full_disk_in_a_later_step_names_the_os_error(env):
     assert done.returncode == 1, done.stdout + done.stderr
     no_traceback(done)
     assert "[Errno 28] No space left on device: '/full/disk/file'" in done.stderr
+
+
+# -- defect 9: one run at a time per warehouse ------------------------------------------------
+
+
+def children(pid: int) -> dict[int, str]:
+    """The live child processes of `pid`: pid -> command line."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def dagster_runs(env) -> dict[str, str]:
+    """run id -> status of every run in the test's Dagster home."""
+    check = textwrap.dedent(
+        """
+        import dagster as dg
+        for run in dg.DagsterInstance.get().get_runs():
+            print(run.run_id, run.status.value)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(line.split() for line in done.stdout.splitlines())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_one_run_at_a_time_and_a_killed_run_leaves_nothing_behind(env):
+    """A second `cdp run` on the warehouse exits 2 at once naming the first one's pid; `kill
+    -9` of the first kills its dbt child with it; the next run takes the stale lock over and
+    marks the killed run's Dagster run failed."""
+    first = subprocess.Popen(
+        [CDP, "run", "--as-of", LAST_DAY], env=environ(env), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        dbt = wait_for(
+            lambda: [p for p, cmd in children(first.pid).items() if "dbt" in cmd and " build" in cmd],
+            timeout=240, what="the first run's dbt build",
+        )
+        lock = env["warehouse"] / "run.lock"
+        assert f'"pid": {first.pid}' in lock.read_text()
+
+        started = time.monotonic()
+        second = cdp("run", "--as-of", LAST_DAY, env=env)
+        assert second.returncode == 2
+        assert time.monotonic() - started < 30  # at once: no waiting, no ingestion
+        [line] = second.stderr.splitlines()
+        assert line.startswith(f"cdp run: the warehouse {env['warehouse']} is in use by pid {first.pid} ")
+        assert f"cdp run --as-of {LAST_DAY}" in line
+        assert "ingesting" not in second.stdout
+
+        first.kill()
+        first.wait(timeout=30)
+        wait_for(lambda: not any(alive(p) for p in dbt), timeout=5, what="dbt to die with cdp")
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert "STARTED" in dagster_runs(env).values()  # left so by the killed cdp
+
+    third = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert f"took over the stale lock of pid {first.pid}" in third.stdout
+    assert "marked failed: Dagster run" in third.stdout
+    statuses = dagster_runs(env)
+    assert "STARTED" not in statuses.values() and "FAILURE" in statuses.values()
+    assert lock.read_text() == ""  # released at the end
+
+
+def test_a_stale_lock_file_is_taken_over(env):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lock = env["warehouse"] / "run.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(
+        json.dumps({"pid": gone.pid, "command": "cdp run", "started_at": "2026-11-01T02:00:00+08:00"})
+    )
+    done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        f"took over the stale lock of pid {gone.pid} (cdp run, started 2026-11-01T02:00:00+08:00): "
+        "that process is gone"
+    ) in done.stdout
+    assert lock.read_text() == ""
+
+
+def test_the_sensor_waits_while_a_cdp_run_holds_the_warehouse(env):
+    from cdp import run_lock
+    from orchestration.defs.resources import LandingZone, Warehouse
+    from orchestration.defs.sensors import new_extract_folder
+
+    resources = {
+        "landing": LandingZone(landing_dir=str(env["landing"])),
+        "warehouse": Warehouse(warehouse_dir=str(env["warehouse"])),
+    }
+    with run_lock.hold(env["warehouse"], "cdp run --as-of 2026-10-31", lambda _line: None):
+        with dg.build_sensor_context(resources=resources) as context:
+            waiting = new_extract_folder(context)
+    assert isinstance(waiting, dg.SkipReason)
+    assert f"in use by pid {os.getpid()} (cdp run --as-of 2026-10-31, started " in waiting.skip_message
+    with dg.build_sensor_context(resources=resources) as context:
+        assert new_extract_folder(context).run_requests

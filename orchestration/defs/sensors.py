@@ -6,7 +6,9 @@ zone (every pending date up to it is ingested by that run; files already loaded 
 a late file for an old date never makes the published tables go back in time), so the new
 data is checked and published without waiting for the 02:00 schedule. A date after tomorrow
 (not a partition yet) waits. A folder whose name is not an extract date is skipped: each
-evaluation logs one warning naming it (docs/landing-zone.md).
+evaluation logs one warning naming it (docs/landing-zone.md). While a `cdp run`, `cdp backfill`
+or `cdp demo` holds the warehouse's run lock (cdp/run_lock.py) it waits too: its run ingests
+the new files, and the next tick sees what is left.
 """
 
 import json
@@ -15,6 +17,7 @@ from datetime import date
 
 import dagster as dg
 
+from cdp import run_lock
 from ingestion.loader import discover, not_date_folders, skipped_folder_warning
 from orchestration.defs.jobs import nightly_job, nightly_request
 from orchestration.defs.partitions import extract_dates
@@ -41,6 +44,9 @@ def new_extract_folder(
     grown = sorted(day for day, count in counts.items() if count > seen.get(day, 0))
     if not grown:
         return dg.SkipReason("no new extract file")
+    busy = run_lock.holder(warehouse.build_database.parent)
+    if busy is not None:  # the cursor stays: the next tick looks again
+        return dg.SkipReason(f"the warehouse is in use by {busy.describe()}")
     as_of = date.fromisoformat(max(counts))
     request = nightly_request(
         landing, warehouse, as_of, run_key=f"{as_of}:{sum(counts.values())}"
