@@ -115,6 +115,36 @@ def test_the_definitions_load_with_a_folder_that_is_not_a_date(env):
     assert done.stdout.strip() == "2025-01-01"
 
 
+def test_the_definitions_load_and_cdp_run_names_the_error_when_a_source_cannot_be_listed(env):
+    """As root no folder mode refuses a listing: the refusal is injected."""
+    patch = f"""
+        import errno, os, pathlib
+        iterdir = pathlib.Path.iterdir
+        def refuse(path):
+            if str(path) == {str(env["landing"] / "member")!r}:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return iterdir(path)
+        pathlib.Path.iterdir = refuse
+        """
+    check = textwrap.dedent(patch) + textwrap.dedent(
+        """
+        import dagster as dg
+        from orchestration.definitions import defs
+        dg.Definitions.validate_loadable(defs)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    done = cdp_with(patch, "run", "--as-of", LAST_DAY, "--no-build", env=env)
+    assert done.returncode == 2
+    no_traceback(done)
+    assert done.stderr.splitlines() == [
+        f"cdp run: [Errno 13] Permission denied: '{env['landing'] / 'member'}'"
+    ]
+
+
 def test_the_sensor_skips_a_folder_that_is_not_a_date_and_says_so(env, capfd):
     from orchestration.defs.resources import LandingZone, Warehouse
     from orchestration.defs.sensors import new_extract_folder

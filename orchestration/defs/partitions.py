@@ -14,8 +14,12 @@ from ingestion.loader import ExtractFile, discover
 def first_partition(settings: Settings) -> date:
     """`CDP_PARTITIONS_START`, or the earliest extract folder when that is older (a folder
     whose name is not a date is no extract folder: loading the definitions never fails on
-    one; `cdp run`, the ingestion step and the sensor name it)."""
-    dates = [f.extract_date for f in discover(settings.landing_dir)]
+    one; `cdp run`, the ingestion step and the sensor name it). A landing zone that cannot be
+    listed (permission denied) leaves the setting alone: `cdp run` names the error."""
+    try:
+        dates = [f.extract_date for f in discover(settings.landing_dir)]
+    except OSError:
+        dates = []
     return min([settings.partitions_start, *dates])
 
 
