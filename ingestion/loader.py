@@ -51,7 +51,10 @@ BATCH_BYTES = 256_000_000
 CARRIED = ("_file", "_encoding", "_extract_date")
 """A batch is written once it holds this many rows or file bytes (memory stays bounded)."""
 UNREADABLE_SHARE = 0.9
-"""A file with at least this share of its records quarantined is unreadable instead."""
+UNREADABLE_MIN_BAD = 10
+"""A file with at least this share of its records quarantined, and at least this many, is
+unreadable instead (a file of a few records, all bad, is quarantined row by row: one bad
+callback in a quiet day's contact events is a bad row, not a wrong file)."""
 
 Progress = Callable[[str], None]
 
@@ -582,6 +585,7 @@ class _EntityLoader:
             where _file_idx in (select _file_idx from _staged_files)
             group by 1
             having count(*) filter (where _reason <> '') >= {UNREADABLE_SHARE} * count(*)
+                and count(*) filter (where _reason <> '') >= {UNREADABLE_MIN_BAD}
             order by 1
             """
         ).fetchall()

@@ -378,7 +378,7 @@ def test_the_amount_bound_is_the_setting_cdp_max_amount(conn, landing, monkeypat
     ]
 
 
-# 5. A file of (nearly) nothing but bad rows is unreadable, whatever its size.
+# 5. A file of (nearly) nothing but bad rows is unreadable, from ten bad rows on.
 
 
 def test_events_written_as_a_json_array_are_unreadable(conn, landing):
@@ -398,16 +398,23 @@ def test_events_written_as_a_json_array_are_unreadable(conn, landing):
 
 def test_a_small_csv_of_only_bad_rows_is_unreadable(conn, landing):
     shifted = "".join(
-        f"A{n},o1,100.00,paid,0.00,100.00,,2026-01-01 10:00:00,,2026-01-01\n" for n in range(3)
+        f"A{n},o1,100.00,paid,0.00,100.00,,2026-01-01 10:00:00,,2026-01-01\n" for n in range(12)
     )
     path = landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + shifted)
     report = ingest(conn, landing.root)
     assert [str(e) for e in report.errors] == [
-        f"{path}, line 2: nearly every record breaks the contract (3 of 3), the first: "
+        f"{path}, line 2: nearly every record breaks the contract (12 of 12), the first: "
         "unknown order_status: 100.00; not a number total_amount: paid; "
         "unparseable updated_at: 2026-01-01"
     ]
     assert rows(conn, "select count(*) from raw._loads") == [(0,)]
+
+
+def test_a_few_bad_rows_alone_in_a_file_are_quarantined_row_by_row(conn, landing):
+    content = ORDERS_HEADER + "".join(ORDER.format(id=f"B{n}", amount="-1.00") for n in range(3))
+    landing.write("miniprogram", "2026-01-01", "orders.csv", content)
+    report = ingest(conn, landing.root)
+    assert (report.errors, report.rows, report.quarantined) == ([], 0, 3)
 
 
 def test_a_file_with_some_good_rows_still_loads_them(conn, landing):
@@ -420,7 +427,8 @@ def test_a_file_with_some_good_rows_still_loads_them(conn, landing):
 
 
 def test_a_reloaded_file_of_bad_rows_keeps_the_rows_loaded_before(conn, landing):
-    good, bad = ORDER.format(id="A1", amount="1.00"), ORDER.format(id="A9", amount="-1.00")
+    good = ORDER.format(id="A1", amount="1.00")
+    bad = "".join(ORDER.format(id=f"A{n}", amount="-1.00") for n in range(10, 20))
     landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + good)
     ingest(conn, landing.root)
     landing.write("miniprogram", "2026-01-01", "orders.csv", ORDERS_HEADER + bad)
