@@ -8,6 +8,8 @@ Under the warehouse folder:
     versions/<version>/published.duckdb              the tables, DuckDB 1.4 storage format
     versions/<version>/published/<table>.parquet     the same tables as Parquet
     versions/<version>/published/_manifest.json      run id, as-of date, rows and checksums
+    restricted       -> current/restricted
+    versions/<version>/restricted/contacts.duckdb    the clear contact fields (mode 0600)
 
 A publish writes a new version folder beside the others (`versions/.building-<run id>`),
 renames it into place when complete, then replaces the `current` link with one `rename`,
@@ -16,6 +18,12 @@ version or the new one, never a mix, and a reader holding an old file open keeps
 (the nightly run never opens a published file for writing, so it never waits on a reader).
 A crash before the rename leaves the previous version current; the half-built folder is
 removed by the next publish. The newest `keep` versions stay on disk.
+
+The published files are read-only (mode 0444): an analyst who opens `published.duckdb`
+without `read_only=True` cannot write into the version every BI tool reads (root excepted,
+whom file modes do not stop). The restricted tables (the golden record's name and birthday,
+published.md) go to `restricted/contacts.duckdb`, readable by its owner only (0600, in a
+0700 folder), in the same version and manifest (`restricted`), never to the published files.
 """
 
 from __future__ import annotations
@@ -38,6 +46,11 @@ DuckDB versions than the build uses)."""
 DATABASE = "published.duckdb"
 FOLDER = "published"
 MANIFEST = "_manifest.json"
+RESTRICTED = "restricted"
+CONTACTS = "contacts.duckdb"
+READ_ONLY = 0o444
+OWNER_ONLY = 0o600
+OWNER_ONLY_FOLDER = 0o700
 CURRENT = "current"
 VERSIONS = "versions"
 BUILDING = ".building-"
@@ -130,11 +143,43 @@ def _write_tables(
             rows = conn.execute(
                 f"select count(*) from publish_target.main.{table.name}"
             ).fetchone()[0]
+            parquet.chmod(READ_ONLY)
             written[table.name] = {"rows": rows, "file": parquet.name, "sha256": sha256_of(parquet)}
             say(f"publish: {table.name} {rows:,} rows")
     finally:
         conn.execute("detach publish_target")
+    database.chmod(READ_ONLY)
     return written
+
+
+def _write_restricted(
+    conn: duckdb.DuckDBPyConnection,
+    tables: Sequence[TableSource],
+    folder: Path,
+    say: Callable[[str], None],
+) -> dict[str, dict[str, Any]]:
+    """Copy the restricted tables into `folder`/restricted/contacts.duckdb (mode 0600), in a
+    folder that is its owner's alone (0700) before DuckDB writes a byte of it."""
+    if not tables:
+        return {}
+    restricted = folder / RESTRICTED
+    restricted.mkdir(mode=OWNER_ONLY_FOLDER)
+    database = restricted / CONTACTS
+    conn.execute(f"attach '{database}' as restricted_target (storage_version '{STORAGE_VERSION}')")
+    counts: dict[str, int] = {}
+    try:
+        for table in tables:
+            target = f"restricted_target.main.{table.name}"
+            conn.execute(f"create table {target} as select * from {table.relation} order by all")
+            _comment(conn, table, target)
+            counts[table.name] = conn.execute(f"select count(*) from {target}").fetchone()[0]
+            say(f"publish: {table.name} {counts[table.name]:,} rows (restricted)")
+    finally:
+        conn.execute("detach restricted_target")
+    database.chmod(OWNER_ONLY)
+    checksum = sha256_of(database)
+    file = f"{RESTRICTED}/{CONTACTS}"
+    return {name: {"rows": rows, "file": file, "sha256": checksum} for name, rows in counts.items()}
 
 
 def _swap_link(link: Path, target: str) -> None:
@@ -147,7 +192,7 @@ def _swap_link(link: Path, target: str) -> None:
 
 
 def _ensure_fixed_links(warehouse_dir: Path) -> None:
-    for name in (DATABASE, FOLDER):
+    for name in (DATABASE, FOLDER, RESTRICTED):
         link = warehouse_dir / name
         if not link.is_symlink():
             if link.is_dir():
@@ -186,13 +231,15 @@ def publish(
     warehouse_dir: Path,
     tables: Sequence[TableSource],
     *,
+    restricted: Sequence[TableSource] = (),
     run_id: str,
     as_of: date,
     gate: dict[str, Any],
     keep: int = 3,
     say: Callable[[str], None] = print,
 ) -> Publication:
-    """Write the tables as a new version and make it current."""
+    """Write the tables (and the restricted ones apart) as a new version and make it
+    current."""
     warehouse_dir = Path(warehouse_dir)
     versions = warehouse_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -200,19 +247,14 @@ def publish(
     published_at = datetime.now(timezone.utc)
     version = f"{published_at:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
     building = versions / f"{BUILDING}{run_id}"
-    written = _write_tables(conn, tables, building, say)
-    manifest = {
-        "run_id": run_id,
-        "as_of_date": as_of.isoformat(),
-        "published_at": published_at.isoformat(timespec="seconds"),
-        "version": version,
-        "storage_version": STORAGE_VERSION,
-        "gate": gate,
-        "tables": written,
-    }
-    (building / FOLDER / MANIFEST).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    try:
+        manifest = _write_version(
+            conn, tables, restricted, building, run_id=run_id, as_of=as_of, gate=gate,
+            published_at=published_at, version=version, say=say,
+        )
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # a full disk leaves no half version
+        raise
     os.replace(building, versions / version)
     _swap_link(warehouse_dir / CURRENT, f"{VERSIONS}/{version}")
     _ensure_fixed_links(warehouse_dir)
@@ -223,3 +265,37 @@ def publish(
         database=database_path(warehouse_dir),
         folder=folder_path(warehouse_dir),
     )
+
+
+def _write_version(
+    conn: duckdb.DuckDBPyConnection,
+    tables: Sequence[TableSource],
+    restricted: Sequence[TableSource],
+    building: Path,
+    *,
+    run_id: str,
+    as_of: date,
+    gate: dict[str, Any],
+    published_at: datetime,
+    version: str,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Write a whole version into `building`; returns its manifest."""
+    written = _write_tables(conn, tables, building, say)
+    written_restricted = _write_restricted(conn, restricted, building, say)
+    manifest = {
+        "run_id": run_id,
+        "as_of_date": as_of.isoformat(),
+        "published_at": published_at.isoformat(timespec="seconds"),
+        "version": version,
+        "storage_version": STORAGE_VERSION,
+        "gate": gate,
+        "tables": written,
+        "restricted": written_restricted,
+    }
+    manifest_file = building / FOLDER / MANIFEST
+    manifest_file.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    manifest_file.chmod(READ_ONLY)
+    return manifest

@@ -199,7 +199,7 @@ def test_identity_on_generated_extracts_gives_one_customer_per_identifier(nightl
         # no raw mobile number in the profile
         assert one(
             "select count(*) from marts.customer_profile where regexp_matches("
-            "concat_ws(',', name, mobile_masked, unionid), '1[3-9][0-9]{9}')"
+            "concat_ws(',', name_masked, mobile_masked, unionid), '1[3-9][0-9]{9}')"
         ) == (0,)
         # nothing was merged in a first build
         assert one("select count(*) from marts.customer_merges") == (0,)

@@ -161,11 +161,16 @@ def test_three_mobile_formats_are_one_customer(nightly: Warehouse):
 def test_the_golden_record_prefers_the_member_system_and_never_a_blank(nightly: Warehouse):
     ids = nightly.customers()
     names = dict(nightly.query(
-        "select customer_id, name from marts.customer_profile where customer_id in (?, ?)",
+        "select customer_id, name from marts.customer_contacts where customer_id in (?, ?)",
         [ids["member_id:M-MRG"], ids["member_id:M-FMT"]],
     ))
     assert names[ids["member_id:M-MRG"]] == "先来的"  # the member's name over the nickname
     assert names[ids["member_id:M-FMT"]] == "客户"  # no member name: WeCom's, not a blank
+    masked = dict(nightly.query(
+        "select customer_id, name_masked from marts.customer_profile where customer_id in (?, ?)",
+        [ids["member_id:M-MRG"], ids["member_id:M-FMT"]],
+    ))
+    assert masked == {ids["member_id:M-MRG"]: "先**", ids["member_id:M-FMT"]: "客*"}
 
 
 def test_blocklisted_values_join_nobody(nightly: Warehouse):

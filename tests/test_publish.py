@@ -65,6 +65,53 @@ def test_publish_writes_database_parquet_and_manifest(tmp_path: Path) -> None:
     assert first.version not in kept
 
 
+def test_contacts_go_to_the_restricted_file_only_and_the_published_files_are_read_only(
+    tmp_path: Path,
+) -> None:
+    conn = duckdb.connect()
+    conn.execute("create table src as select 'cus_1' as customer_id, 'c1' as tag")
+    conn.execute("create table contacts as select 'cus_1' as customer_id, '王小明' as name")
+    publication = publish.publish(
+        conn, tmp_path, [publish.TableSource("customer_tags", "src")],
+        restricted=[publish.TableSource("customer_contacts", "contacts")],
+        run_id="run-pii-0000", as_of=date(2026, 3, 1), gate={}, say=lambda line: None,
+    )
+    restricted = tmp_path / publish.RESTRICTED / publish.CONTACTS
+    assert restricted.resolve().parent.parent == (tmp_path / publish.VERSIONS / publication.version)
+    assert restricted.stat().st_mode & 0o777 == 0o600
+    assert restricted.parent.stat().st_mode & 0o777 == 0o700
+    with duckdb.connect(str(restricted), read_only=True) as reader:
+        assert reader.execute("select * from customer_contacts").fetchall() == [("cus_1", "王小明")]
+    manifest = publish.read_manifest(tmp_path)
+    assert set(manifest["tables"]) == {"customer_tags"}
+    assert manifest["restricted"]["customer_contacts"] == {
+        "rows": 1, "file": "restricted/contacts.duckdb", "sha256": publish.sha256_of(restricted)
+    }
+    with duckdb.connect(str(publish.database_path(tmp_path)), read_only=True) as reader:
+        assert reader.execute("select table_name from duckdb_tables()").fetchall() == [
+            ("customer_tags",)
+        ]
+        assert b"\xe7\x8e\x8b" not in publish.database_path(tmp_path).read_bytes()  # no 王
+    published = [publish.database_path(tmp_path), *publish.folder_path(tmp_path).iterdir()]
+    assert {path.stat().st_mode & 0o777 for path in published} == {0o444}
+
+
+def test_a_publish_that_fails_leaves_no_half_version_and_the_last_one_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = duckdb.connect()
+    first = _publish(conn, tmp_path, 10, "run-one-0000", day=1)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "_write_restricted", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        _publish(conn, tmp_path, 20, "run-two-0000", day=2)
+    assert [p.name for p in (tmp_path / publish.VERSIONS).iterdir()] == [first.version]
+    assert _read(tmp_path)[:2] == (10, 10)
+
+
 def test_descriptions_become_comments_of_the_published_database(tmp_path: Path) -> None:
     conn = duckdb.connect()
     conn.execute("create table src as select 1 as id, 'x' as name")

@@ -1,4 +1,5 @@
-"""customer_profile: one row per customer, the golden record. Gender codes, the masked and
+"""customer_profile: one row per customer, the golden record without a direct identifier.
+Gender codes, the masked name (one character, then `*`s), the birth month, the masked and
 hashed mobile (never the number itself: the common suite looks for raw numbers in every
 text and list column), the source systems, order totals."""
 
@@ -18,6 +19,8 @@ def expectations() -> list[Expectation]:
         *not_null("gender", "sources", "order_count", "total_spend"),
         *not_null("member_ids", "openids", "external_userids", "owner_userids"),
         in_set("gender", ["male", "female", "unknown"]),
+        matches("name_masked", r"^.\*+$"),
+        between("birth_month", 1, 12),
         matches("mobile_masked", r"^1[3-9][0-9]\*{4}[0-9]{4}$"),
         matches("mobile_sha256", r"^[0-9a-f]{64}$"),
         matches("sources", rf"^{SOURCE}(?:,{SOURCE})*$"),

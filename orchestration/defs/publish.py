@@ -23,15 +23,17 @@ from orchestration.defs.ingestion import _progress
 from orchestration.defs.resources import Warehouse
 
 PUBLISHED_TAG = "published"
+RESTRICTED_TAG = "restricted"
 GROUP = "publish"
 OP_NAME = "publish"
 IDENTITY_TABLE = "identity_graph_stats"
 
 
-def published_models(manifest_path: Path) -> list[publish.TableSource]:
-    """The dbt models tagged `published`, by name, with their relation in the build database
-    and their descriptions (the published database keeps them as comments; the build database
-    has none: dbt's persist_docs would write them on every run, for no reader)."""
+def published_models(manifest_path: Path, tag: str = PUBLISHED_TAG) -> list[publish.TableSource]:
+    """The dbt models tagged `published` (or `restricted`), by name, with their relation in
+    the build database and their descriptions (the published database keeps them as comments;
+    the build database has none: dbt's persist_docs would write them on every run, for no
+    reader)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     return sorted(
         (
@@ -45,13 +47,14 @@ def published_models(manifest_path: Path) -> list[publish.TableSource]:
                 ),
             )
             for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and PUBLISHED_TAG in node["config"].get("tags", [])
+            if node["resource_type"] == "model" and tag in node["config"].get("tags", [])
         ),
         key=lambda table: table.name,
     )
 
 
 TABLES = published_models(DBT_PROJECT.manifest_path)
+RESTRICTED = published_models(DBT_PROJECT.manifest_path, RESTRICTED_TAG)
 
 
 def published_key(table: publish.TableSource) -> dg.AssetKey:
@@ -77,6 +80,18 @@ CHECKED[("identity", IDENTITY_TABLE)] = dg.AssetKey([GROUP, IDENTITY_TABLE])
             f"`<warehouse>/published/{table.name}.parquet`, published after the gate passed.",
         )
         for table in TABLES
+    ]
+    + [
+        dg.AssetSpec(
+            published_key(table),
+            deps=[source_key(table)],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description=f"`{table.name}` in `<warehouse>/restricted/{publish.CONTACTS}` (mode "
+            "0600: the clear contact fields, kept out of the BI-facing files), published with "
+            "the rest.",
+        )
+        for table in RESTRICTED
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -119,6 +134,7 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
                 conn,
                 warehouse_dir,
                 TABLES,
+                restricted=RESTRICTED,
                 run_id=context.run_id,
                 as_of=as_of,
                 gate=verdict,
@@ -128,8 +144,9 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
     except WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
     say(f"published as of {as_of}: {publication.database} and {publication.folder}/")
-    for table in TABLES:
-        written = publication.manifest["tables"][table.name]
+    written_tables = {**publication.manifest["tables"], **publication.manifest["restricted"]}
+    for table in [*TABLES, *RESTRICTED]:
+        written = written_tables[table.name]
         yield dg.MaterializeResult(
             asset_key=published_key(table),
             metadata={
@@ -137,7 +154,9 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
                 "rows": written["rows"],
                 "sha256": written["sha256"],
                 "version": publication.version,
-                "path": str(publication.folder / written["file"]),
+                "path": str(
+                    (publication.folder if table in TABLES else warehouse_dir) / written["file"]
+                ),
             },
         )
 

@@ -6,9 +6,9 @@
 -- same golden record.
 -- Mobiles are normalised and kept only when they are an identifier of that customer (valid,
 -- not blocklisted, not shared).
--- A view: its one reader, customer_profile, takes the best value of each field from it, and a
--- table cost a night at 1M customers 1-3 s to write 1.8M rows and read them back
--- (docs/benchmark.md).
+-- A view: its one reader, int_customers__golden_record, takes the best value of each field
+-- from it, and a table cost a night at 1M customers 1-3 s to write 1.8M rows and read them
+-- back (docs/benchmark.md).
 {{ config(materialized='view') }}
 
 with

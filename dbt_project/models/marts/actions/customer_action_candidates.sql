@@ -33,8 +33,8 @@ tiers as (
     select * from {{ ref('customer_tier') }}
 ),
 
-profile as (
-    select * from {{ ref('customer_profile') }}
+golden as (
+    select * from {{ ref('int_customers__golden_record') }}
 ),
 
 most_urgent_categories as (
@@ -52,7 +52,7 @@ birthdays as (
         birthday,
         {{ birthday_in('birthday', 'year(' ~ as_of_date() ~ ')') }} as this_year,
         {{ birthday_in('birthday', 'year(' ~ as_of_date() ~ ') + 1') }} as next_year
-    from profile
+    from golden
     where birthday is not null
 ),
 

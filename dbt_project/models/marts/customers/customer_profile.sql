@@ -1,15 +1,16 @@
--- One row per customer as of D (published): the golden record (rules §1: the member system
--- wins, then WeCom, then the mini-program; within a source the newest record; never a blank
--- over a value), the customer's identifiers, WeCom owners, join date and order totals. No raw
--- mobile number: only `mobile_masked` and `mobile_sha256` of the normalised number.
+-- One row per customer as of D (published): the golden record (rules §1) without a direct
+-- identifier (published.md, China's PIPL: the minimum), the customer's identifiers, WeCom
+-- owners, join date and order totals. The name is masked (its first character, then one `*`
+-- per further character, at least one), the birthday reduced to its month, the mobile masked
+-- and hashed; the clear name and birthday go to the restricted file (customer_contacts).
 with
 
 identifiers as (
     select * from {{ ref('int_identity__customer_identifiers') }}
 ),
 
-candidates as (
-    select * from {{ ref('int_customers__profile_candidates') }}
+golden as (
+    select * from {{ ref('int_customers__golden_record') }}
 ),
 
 follow_users as (
@@ -44,18 +45,6 @@ customers as (
     group by customer_id
 ),
 
-golden as (
-    select
-        customer_id,
-        arg_min(name, candidate_rank) filter (where name is not null) as name,
-        arg_min(gender, candidate_rank) filter (where gender is not null) as gender,
-        arg_min(birthday, candidate_rank) filter (where birthday is not null) as birthday,
-        arg_min(mobile, candidate_rank) filter (where mobile is not null) as mobile,
-        arg_min(unionid, candidate_rank) filter (where unionid is not null) as unionid
-    from candidates
-    group by customer_id
-),
-
 owners as (
     select
         identifiers.customer_id,
@@ -69,9 +58,10 @@ owners as (
 final as (
     select
         customers.customer_id,
-        golden.name,
+        left(golden.name, 1)
+        || repeat('*', greatest(length(golden.name) - 1, 1)) as name_masked,
         coalesce(golden.gender, 'unknown') as gender,
-        golden.birthday,
+        cast(month(golden.birthday) as integer) as birth_month,
         substr(golden.mobile, 1, 3) || '****' || substr(golden.mobile, 8, 4) as mobile_masked,
         sha256(golden.mobile) as mobile_sha256,
         golden.unionid,
