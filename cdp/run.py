@@ -2,7 +2,7 @@
 
 It works out which extract dates have files not loaded yet and launches the `nightly` job
 once over that range of daily partitions: ingestion, the inputs' quality gate, the build as
-of D (dbt, the purchase model, the dbt models reading it), the published tables' gate and the
+of D (one dbt build, the purchase model among its models), the published tables' gate and the
 publish. A corrected date named with `--reload` gets an `ingest` run of its own first; with
 nothing new to ingest the `build` job runs alone. It prints progress and ends with a short
 summary: one line per entity, the dbt counts, customers (new, merged), lifecycle stages and
@@ -92,8 +92,7 @@ def _ingest_config(*, reload: bool) -> dict:
 
 
 def _build_config(job: dg.JobDefinition, dbt_vars: str) -> dict:
-    """The extra dbt vars for every dbt step of the job (Dagster splits the dbt assets around
-    the purchase model: `dbt_models`, `dbt_models_2`); D travels as a run tag."""
+    """The extra dbt vars for the job's dbt step; D travels as a run tag."""
     from orchestration.defs.dbt import OP_NAME
 
     if not dbt_vars:

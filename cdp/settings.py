@@ -87,6 +87,14 @@ def today_local() -> date:
     return datetime.now(LOCAL_TIME_ZONE).date()
 
 
+def dbt_as_of(value: str | None) -> date:
+    """D in a dbt Python model, as macros/as_of.sql gives it to the SQL models: the var
+    `as_of` (`value`, from the model's config), else the environment variable CDP_AS_OF,
+    else today in Asia/Shanghai."""
+    text = (value or "").strip() or os.environ.get("CDP_AS_OF", "").strip()
+    return parse_date(text, "var as_of") if text else today_local()
+
+
 def parse_date(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value.strip())

@@ -8,7 +8,6 @@ from orchestration.defs import (
     ingestion,
     jobs,
     publish,
-    purchase_model,
     resources,
     sensors,
 )
@@ -17,7 +16,6 @@ defs = dg.Definitions.merge(
     resources.defs,
     ingestion.defs,
     dbt.defs,
-    purchase_model.defs,
     gate.defs,
     publish.defs,
     jobs.defs,

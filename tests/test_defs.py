@@ -24,8 +24,7 @@ from orchestration.defs.ingestion import asset_key, landing_zone
 from orchestration.defs.as_of import AS_OF_TAG
 from orchestration.defs.gate import input_gate
 from orchestration.defs.jobs import nightly_at_two
-from orchestration.defs.publish import TABLES, published
-from orchestration.defs.purchase_model import purchase_model
+from orchestration.defs.publish import RESTRICTED, TABLES, published, published_key
 from expectations.published import PUBLISHED_TABLES
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
@@ -83,24 +82,24 @@ def test_dbt_sources_are_the_ingestion_assets_one_graph():
         key = translator.get_asset_key(source)
         if source["source_name"] in SOURCES:
             assert key == asset_key(entity(f"{source['source_name']}/{source['name']}"))
-        elif source["source_name"] == "purchase_model":
-            assert key == dg.AssetKey(["purchase_model", source["name"]])
         else:
             assert source["source_name"] == "ingestion" and key == dg.AssetKey(["raw", source["name"]])
     ingested = {asset_key(e) for e in ENTITIES}
     upstream = {p for key in models for p in graph.get(key).parent_keys} - models
     load_log = {dg.AssetKey(["raw", "_loads"]), dg.AssetKey(["raw", "_quarantine"])}
-    assert upstream <= ingested | load_log | set(purchase_model.keys)
+    assert upstream <= ingested | load_log
 
 
-def test_the_purchase_model_sits_between_the_qualifying_orders_and_the_models_reading_it():
+def test_the_purchase_model_is_two_models_of_the_one_dbt_build():
     graph = defs.resolve_asset_graph()
     orders = dg.AssetKey(["intermediate", "int_customers__qualifying_orders"])
-    for key in purchase_model.keys:
-        assert graph.get(key).parent_keys == {orders}
-    readers = {c for key in purchase_model.keys for c in graph.get(key).child_keys}
-    assert {k.path[-1] for k in readers} == {
-        "stg_purchase_model__predictions", "stg_purchase_model__parameters"
+    fit = dg.AssetKey(["intermediate", "int_purchase_model__parameters"])
+    scores = dg.AssetKey(["intermediate", "int_purchase_model__predictions"])
+    assert {fit, scores} <= set(dbt_models.keys)
+    assert graph.get(fit).parent_keys == {orders}
+    assert graph.get(scores).parent_keys == {orders, fit}
+    assert {k.path[-1] for k in graph.get(fit).child_keys | graph.get(scores).child_keys} == {
+        "int_purchase_model__predictions", "model_parameters", "customer_predictions",
     }
 
 
@@ -111,10 +110,8 @@ def test_jobs_ingest_build_and_nightly_resolve():
     }
     assert nodes == {
         "ingest": ["landing_zone"],
-        "build": ["input_gate", "dbt_models", "purchase_model", "dbt_models_2", "publish"],
-        "nightly": [
-            "landing_zone", "input_gate", "dbt_models", "purchase_model", "dbt_models_2", "publish"
-        ],
+        "build": ["input_gate", "dbt_models", "publish"],
+        "nightly": ["landing_zone", "input_gate", "dbt_models", "publish"],
     }
     assert defs.resolve_job_def("nightly").partitions_def is not None
     assert defs.resolve_job_def("build").partitions_def is None
@@ -277,7 +274,9 @@ def test_publish_copies_the_dbt_models_tagged_published_behind_blocking_checks()
     specs = list(published.check_specs) + list(input_gate.check_specs)
     assert specs and all(spec.blocking for spec in specs)
     assert {spec.asset_key for spec in input_gate.check_specs} == {asset_key(e) for e in ENTITIES}
-    assert {spec.asset_key for spec in published.check_specs} == set(published.keys)
+    restricted = {published_key(table) for table in RESTRICTED}
+    assert restricted == {dg.AssetKey(["publish", "customer_contacts"])}
+    assert {spec.asset_key for spec in published.check_specs} == set(published.keys) - restricted
 
 
 def test_ingestion_assets_have_a_freshness_policy():

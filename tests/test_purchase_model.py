@@ -147,7 +147,7 @@ def test_non_converging_fit_keeps_the_previous_parameters(cdnow_summary, cdnow_f
     assert frame["note"].str.endswith("kept the parameters fitted as of 1997-09-30").all()
     assert not frame[["value", "log_likelihood"]].isna().any().any()
     assert all("fit did not converge" in line for line in model.report(result))
-    assert np.isfinite(model.predict(degenerate(cdnow_summary), result).iloc[:, 1:]).all().all()
+    assert np.isfinite(model.predict(degenerate(cdnow_summary), result.estimates).iloc[:, 1:]).all().all()
 
 
 def test_a_stop_far_from_the_maximum_is_not_a_convergence():
@@ -225,7 +225,7 @@ def test_parameters_of_several_dates_are_refused(cdnow_fit):
 
 
 def test_predictions_are_sane(cdnow_summary, cdnow_fit):
-    predictions = model.predict(cdnow_summary, cdnow_fit)
+    predictions = model.predict(cdnow_summary, cdnow_fit.estimates)
     assert list(predictions.columns) == list(model.PREDICTION_COLUMNS)
     assert predictions["customer_id"].tolist() == cdnow_summary["customer_id"].tolist()
     assert predictions["p_alive"].between(0, 1).all()
@@ -248,7 +248,7 @@ EXTREME = pd.DataFrame({
 
 
 def test_no_nan_on_extreme_customers(cdnow_fit):
-    predictions = model.predict(EXTREME, cdnow_fit)
+    predictions = model.predict(EXTREME, cdnow_fit.estimates)
     values = predictions.drop(columns="customer_id").to_numpy()
     assert np.isfinite(values).all() and (values >= 0).all()
     by_name = predictions.set_index("customer_id")
@@ -263,7 +263,7 @@ def test_predict_raises_rather_than_publish_an_infinity(cdnow_fit):
     )
     result = model.FitResult(bgnbd=cdnow_fit.bgnbd, gamma_gamma=infinite_mean)
     with pytest.raises(model.PurchaseModelError, match="non-finite expected_order_value"):
-        model.predict(EXTREME, result)
+        model.predict(EXTREME, result.estimates)
 
 
 def series_expected_purchases(params: BgNbdParams, t: float, x: int, t_x: int, T: int) -> float:

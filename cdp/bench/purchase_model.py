@@ -114,7 +114,7 @@ def bench_model(customers: int, *, seed: int = 1, say: Say) -> ModelBench:
     for line in model.report(result):
         say(line)
     started = time.perf_counter()
-    predictions = model.predict(summary, result)
+    predictions = model.predict(summary, result.estimates)
     predict_s = time.perf_counter() - started
     say(f"predicted {len(predictions):,} customers in {predict_s:.1f}s")
     return ModelBench(

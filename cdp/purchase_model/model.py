@@ -103,6 +103,11 @@ class FitResult:
     def fits(self) -> tuple[ModelFit, ModelFit]:
         return self.bgnbd, self.gamma_gamma
 
+    @property
+    def estimates(self) -> Parameters:
+        """The estimates the predictions use (kept ones where a fit did not converge)."""
+        return Parameters(bgnbd=self.bgnbd.estimate, gamma_gamma=self.gamma_gamma.estimate)
+
     def parameters(self, as_of: date) -> Parameters:
         """The published estimates, a new fit's dated `as_of`."""
         return Parameters(**{
@@ -154,7 +159,7 @@ def _fit_model(
     return ModelFit(model, previous, False, optimum.message, seconds)
 
 
-def predict(summary: pd.DataFrame, result: FitResult) -> pd.DataFrame:
+def predict(summary: pd.DataFrame, estimates: Parameters) -> pd.DataFrame:
     """Per customer of the summary:
 
     * `p_alive`: BG/NBD P(alive | x, t_x, T), in [0, 1];
@@ -166,8 +171,8 @@ def predict(summary: pd.DataFrame, result: FitResult) -> pd.DataFrame:
 
     Raises `PurchaseModelError` rather than return a NaN or an infinity.
     """
-    bg = result.bgnbd.estimate.params
-    gg = result.gamma_gamma.estimate.params
+    bg = estimates.bgnbd.params
+    gg = estimates.gamma_gamma.params
     triples = bgnbd.distinct_triples(summary["x"], summary["t_x"], summary["T"])
     per_triple = (triples.x, triples.t_x, triples.T)
     value = gamma_gamma.expected_value(gg, summary["x"], np.maximum(summary["m"], 0.0))

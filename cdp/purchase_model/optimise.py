@@ -30,6 +30,15 @@ tolerance (a fresh start forgets its curvature estimate and can walk on along a 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
+def _verdict(message: str) -> str:
+    """L-BFGS-B's own words, or what they mean when it gives none (SciPy says only
+    "ABNORMAL: " when its line search finds no step that lowers the function)."""
+    text = str(message).strip().rstrip(":").strip()
+    if text in ("", "ABNORMAL"):
+        return "L-BFGS-B: the line search found no better step"
+    return f"L-BFGS-B: {text}"
+
+
 @dataclass(frozen=True)
 class Optimum:
     """A fit's outcome: parameters (a model's params class), total log-likelihood, customers."""
@@ -77,7 +86,11 @@ def maximise(
     if at_edge:
         return Optimum.failed(f"the likelihood has no maximum: {', '.join(at_edge)}")
     if steep:
-        return Optimum.failed(f"optimiser stopped short of a maximum: {result.message}")
+        gradient = float(np.max(np.abs(result.jac)))
+        return Optimum.failed(
+            f"optimiser stopped short of a maximum: largest gradient {gradient:.2g}, above "
+            f"{GRADIENT_TOLERANCE:g}, after {result.nit} iterations ({_verdict(result.message)})"
+        )
     return Optimum(
         True, "converged", theta=theta, log_likelihood=log_likelihood, n_customers=n
     )

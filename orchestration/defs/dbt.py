@@ -38,6 +38,7 @@ from dagster_dbt import (
 from packaging.version import Version
 
 from cdp.publish import last_published_as_of
+from cdp.purchase_model import steps as purchase_model
 from cdp.settings import Settings, SettingsError, parse_date
 from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.warehouse import WarehouseBusy
@@ -49,10 +50,12 @@ from orchestration.defs.resources import Warehouse
 LAYERS = ("staging", "intermediate", "marts")
 INGESTION_SOURCE = "ingestion"
 """The dbt source of ingestion's own tables, `raw._loads` and `raw._quarantine`."""
-MODEL_SOURCE = "purchase_model"
-"""The dbt source of the purchase model asset's tables (orchestration/defs/purchase_model.py):
-`purchase_model/<table>`, the asset's own keys. The models reading it run in a second `dbt
-build` of the same run, after the asset (Dagster splits the dbt step around it)."""
+PURCHASE_MODEL = (
+    "intermediate.int_purchase_model__parameters",
+    "intermediate.int_customers__qualifying_orders",
+)
+"""The purchase model's parameter history (a Python model of the build, rules §7) and the
+orders it is fitted on: the run log says what D's fit gave, read back after the build."""
 OP_NAME = "dbt_models"
 DBT_TARGET = "dbt-target"
 """dbt's artifacts and log of the last build, beside the build database (one folder, reused
@@ -104,8 +107,6 @@ class CdpDbtTranslator(DagsterDbtTranslator):
                 return asset_key(entity(f"{source}/{table}"))
             if source == INGESTION_SOURCE:
                 return dg.AssetKey(["raw", table])
-            if source == MODEL_SOURCE:
-                return dg.AssetKey([MODEL_SOURCE, table])
             return super().get_asset_key(props)
         if props["resource_type"] in ("model", "seed", "snapshot"):
             return dg.AssetKey([props["schema"], props["name"]])
@@ -360,6 +361,7 @@ def dbt_models(
             )
     run_results = _run_results(invocation)
     outcome = progress.finish(run_results, invocation.process.wait())
+    _report_purchase_model(context, warehouse, as_of, say)
     for failure in outcome.failures:
         say(f"dbt build: FAILED {failure}")
     say(outcome.line)
@@ -371,6 +373,7 @@ def dbt_models(
                     "counts": outcome.counts,
                     "seconds": round(outcome.seconds, 1),
                     "dbt_elapsed": round((run_results or {}).get("elapsed_time", 0.0), 1),
+                    "purchase_model": round(_purchase_model_seconds(run_results), 1),
                 }
             )
         },
@@ -380,6 +383,29 @@ def dbt_models(
             description=outcome.failures[0],
             metadata={"dbt_failures": "\n".join(outcome.failures), "summary": outcome.line},
         )
+
+
+def _purchase_model_seconds(run_results: Mapping[str, Any] | None) -> float:
+    """The seconds dbt spent on the purchase model's two Python models (the benchmark's
+    `model_fit` stage, apart from the rest of the build)."""
+    return sum(
+        result.get("execution_time", 0.0)
+        for result in (run_results or {}).get("results", [])
+        if result.get("unique_id", "").split(".")[-1].startswith("int_purchase_model__")
+    )
+
+
+def _report_purchase_model(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, as_of: date, say: Callable[[str], None]
+) -> None:
+    """What the build's purchase model fitted as of D, in the run log (a warning when a model
+    kept earlier parameters or nothing was fitted)."""
+    with warehouse.connect() as conn:
+        lines, converged = purchase_model.report(conn, *PURCHASE_MODEL, as_of)
+    for line in lines:
+        say(f"purchase model {line}" if line.startswith("as of") else f"purchase model: {line}")
+        if not converged and not line.startswith("as of"):
+            context.log.warning(f"purchase model: {line}")
 
 
 class CdpDbtCliResource(DbtCliResource):

@@ -1,10 +1,9 @@
 """The jobs `cdp run` and the UI launch, and what starts them on their own.
 
 - `build`: everything after ingestion as of the run's as-of date D: the inputs' quality
-  gate, the dbt models up to the qualifying orders, the purchase model asset, the dbt models
-  that read its tables, then the publish step (the published tables' gate, then the publish).
-  Dagster splits the one dbt multi-asset into two steps around the purchase model (a `dbt
-  build` each), so the graph has no cycle.
+  gate, one `dbt build` of every model and data test (the purchase model's fit and scores are
+  two of its Python models), then the publish step (the published tables' gate, then the
+  publish).
 - `nightly`: the ingestion of a range of extract dates first (one step loads every date of
   the range), then what `build` does.
 - the schedule `nightly_at_two` (02:00 Asia/Shanghai) and the sensor `new_extract_folder`
@@ -32,12 +31,9 @@ from orchestration.defs.gate import input_gate
 from orchestration.defs.ingestion import GROUP as INGESTION
 from orchestration.defs.partitions import extract_dates, partition_dates
 from orchestration.defs.publish import published
-from orchestration.defs.purchase_model import purchase_model
 from orchestration.defs.resources import LandingZone, Warehouse
 
-BUILD = dg.AssetSelection.assets(dbt_models, purchase_model, published) | dg.AssetSelection.checks(
-    input_gate
-)
+BUILD = dg.AssetSelection.assets(dbt_models, published) | dg.AssetSelection.checks(input_gate)
 
 build_job = dg.define_asset_job(
     "build",

@@ -14,10 +14,9 @@ identifiers that became shared. The pre-hook empties the table when the chain mu
 in full (`reset_increment` with `identity_graph_settings`, as the SQL models of the chain).
 """
 
-import os
-
 from cdp.identity import night
 from cdp.identity.stitch import stitch
+from cdp.settings import dbt_as_of
 
 
 def model(dbt, session):
@@ -42,6 +41,6 @@ def model(dbt, session):
         identifiers=dbt.ref("int_identity__identifiers"),
         kept_edges=dbt.ref("int_identity__kept_edges"),
         history_table=f"{dbt.this.database}.{dbt.this.schema}.int_identity__customer_id_history",
-        as_of=dbt.config.get("as_of") or os.environ.get("CDP_AS_OF", ""),
+        as_of=dbt_as_of(dbt.config.get("as_of")),
         redo=redo,
     )

@@ -5,7 +5,7 @@
 with
 
 predictions as (
-    select * from {{ ref('stg_purchase_model__predictions') }}
+    select * from {{ ref('int_purchase_model__predictions') }}
 ),
 
 final as (

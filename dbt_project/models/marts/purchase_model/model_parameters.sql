@@ -5,7 +5,7 @@
 with
 
 parameters as (
-    select * from {{ ref('stg_purchase_model__parameters') }}
+    select * from {{ ref('int_purchase_model__parameters') }}
 ),
 
 final as (
@@ -21,6 +21,7 @@ final as (
         fitted_as_of,
         note
     from parameters
+    where as_of_date = {{ as_of_date() }}
 )
 
 select * from final
