@@ -145,7 +145,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         reload=args.reload or [],
         say=say,
         build=not args.no_build,
-        dbt_vars=args.vars,
+        dbt_vars=_checked_vars(args.vars),
     )
 
 
@@ -156,12 +156,13 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.to < args.from_:
         raise UsageError(f"--to {args.to} is before --from {args.from_}")
+    dbt_vars = _checked_vars(args.vars)
     days = [args.from_ + timedelta(days=n) for n in range((args.to - args.from_).days + 1)]
     say(f"backfill {days[0]} .. {days[-1]}: {len(days)} nightly run(s), one per date")
     done: list[date] = []
     for number, day in enumerate(days, start=1):
         say(f"[{number}/{len(days)}] cdp run --as-of {day}")
-        code = run_nightly(settings, as_of=day, reload=[], say=say, dbt_vars=args.vars)
+        code = run_nightly(settings, as_of=day, reload=[], say=say, dbt_vars=dbt_vars)
         if code != EXIT_OK:
             say(
                 f"backfill stopped at {day} (exit {code}); published through "
@@ -183,6 +184,16 @@ def _vars_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not YAML or JSON") from None
     if not isinstance(parsed, dict):
         raise argparse.ArgumentTypeError(f"{value!r} is not a mapping of dbt var names to values")
+    return value
+
+
+def _checked_vars(value: str) -> str:
+    """`--vars` whose names and values dbt_project.yml knows, else bad usage (exit 2)."""
+    from orchestration.dbt_vars import problem
+
+    wrong = problem(yaml.safe_load(value) or {}) if value else None
+    if wrong:
+        raise UsageError(f"--vars: {wrong}")
     return value
 
 

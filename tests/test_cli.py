@@ -134,6 +134,11 @@ def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(en
         (("run", "--reload", "2020-01-01"), {}, "cdp run: nothing to reload: no extract folder for 2020-01-01"),
         (("run",), {"CDP_AS_OF": "yesterday"}, "cdp run: CDP_AS_OF: 'yesterday' is not a date"),
         (("generate", "--days", "2"), {}, "is not empty: pass --overwrite"),
+        (("run", "--vars", "{tier_silver_from: }"), {},
+         "cdp run: --vars: tier_silver_from: empty value (expected a number, default 500)"),
+        (("run", "--vars", "{tier_silver_form: 600}"), {}, "cdp run: --vars: unknown var 'tier_silver_form'"),
+        (("backfill", "--from", "2026-10-30", "--to", "2026-10-31", "--vars", "{rfm_window_days: soon}"), {},
+         "cdp backfill: --vars: rfm_window_days: 'soon' is not a number (default 365)"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(env, args, extra, message):

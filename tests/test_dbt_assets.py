@@ -128,6 +128,8 @@ def test_vars_merge_over_as_of():
         ("[1, 2]", "is not a mapping"),
         ("{a: [", "not YAML or JSON"),
         ("{as_of: soon}", "vars: as_of: 'soon' is not a date"),
+        ("{tier_gold_from: }", "vars: tier_gold_from: empty value (expected a number, default 1000)"),
+        ("{no_such_var: 1}", "vars: unknown var 'no_such_var'"),
     ]:
         with pytest.raises(SettingsError, match=re.escape(message)):
             dbt_vars(DbtBuildConfig(vars=bad), settings, d)

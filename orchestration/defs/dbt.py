@@ -43,6 +43,7 @@ from cdp.settings import Settings, SettingsError, parse_date
 from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.warehouse import WarehouseBusy
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, prepare_manifest
+from orchestration.dbt_vars import problem
 from orchestration.defs.as_of import resolve_as_of
 from orchestration.defs.ingestion import _progress, asset_key
 from orchestration.defs.resources import Warehouse
@@ -151,6 +152,9 @@ def dbt_vars(
             raise SettingsError(f"vars: not YAML or JSON ({first})") from None
         if not isinstance(extra, dict):
             raise SettingsError(f"vars: {config.vars!r} is not a mapping of var names to values")
+        wrong = problem(extra)
+        if wrong:
+            raise SettingsError(f"vars: {wrong}")
     if "as_of" in extra:
         extra["as_of"] = parse_date(str(extra["as_of"]), "vars: as_of").isoformat()
     return {
