@@ -217,15 +217,16 @@ def run_nightly(
     if build and build_run is None and not unreadable:
         build_job = defs.resolve_job_def("build")
         build_run = _execute(build_job, as_of=as_of, ops=_build_config(build_job, dbt_vars))
-    for line in _summary(ingest_runs):
-        say(line)
+    if build_run is None or unreadable:  # else the build's summary shows them (_build_report)
+        for line in _summary(ingest_runs):
+            say(line)
     if unreadable:  # nothing was built (the nightly run skips dbt after a failed ingestion)
         for line in unreadable:
             print(f"cdp run: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if build_run is None:
         return EXIT_OK
-    code, failures = _build_report(build_run, settings, as_of, say)
+    code, failures = _build_report(build_run, _summary(ingest_runs), settings, as_of, say)
     for line in failures[:MAX_FAILURE_LINES]:
         print(f"cdp run: {line}", file=sys.stderr)
     if len(failures) > MAX_FAILURE_LINES:
@@ -234,21 +235,28 @@ def run_nightly(
 
 
 def _build_report(
-    result: dg.ExecuteInProcessResult, settings: Settings, as_of: date, say: Say
+    result: dg.ExecuteInProcessResult,
+    ingested: list[str],
+    settings: Settings,
+    as_of: date,
+    say: Say,
 ) -> tuple[int, list[str]]:
-    """Say the dbt count line and the run's summary; return the exit code and the failures
-    (the gate's failed expectations when it refused)."""
+    """Say the run's summary (the ingestion table, the dbt count line, the figures, the
+    verdict); return the exit code and the failures (the gate's failed expectations when it
+    refused)."""
     from orchestration.defs.dbt import build_summary
     from orchestration.defs.publish import GROUP as PUBLISHED_GROUP
 
     run = dg.DagsterInstance.get().get_run_by_id(result.run_id)
     line = build_summary(run.tags) if run is not None else None
-    if line:
-        say(f"  {line}")
     published_now = any(
         e.asset_key.path[0] == PUBLISHED_GROUP for e in result.get_asset_materialization_events()
     )
     say(f"summary as of {as_of}:")
+    for row in ingested:
+        say(row)
+    if line:
+        say(f"  {line}")
     for line in run_summary.figures(settings.warehouse_dir, as_of):
         say(f"  {line}")
     for line in run_summary.verdict(settings.warehouse_dir, result.run_id, published_now):

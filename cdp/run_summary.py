@@ -60,8 +60,9 @@ def _counts(conn: duckdb.DuckDBPyConnection, relation: str, column: str) -> str 
 
 
 def figures(warehouse_dir: Path, as_of: date) -> list[str]:
-    """Customers (new and merged by this run), lifecycle stages, RFM segments and what the
-    playbook's tags give operators to act on, as built."""
+    """What stitching did (identifiers → customers, new, merged since the last run),
+    lifecycle stages, RFM segments and what the playbook gives operators to act on, as
+    built."""
     lines: list[str] = []
     with _build_database(warehouse_dir) as conn:
         if conn is None or not warehouse.has_table(conn, "marts.customer_profile"):
@@ -70,12 +71,15 @@ def figures(warehouse_dir: Path, as_of: date) -> list[str]:
         line = f"customers: {customers:,}"
         if warehouse.has_table(conn, "marts.identity_graph_stats"):
             row = conn.execute(
-                "select new_customers, merged_customers from marts.identity_graph_stats "
-                "where as_of_date = ?",
+                "select identifiers, new_customers, merged_customers "
+                "from marts.identity_graph_stats where as_of_date = ?",
                 [as_of],
             ).fetchone()
             if row is not None:
-                line += f" (new {row[0]:,}, merged {row[1]:,})"
+                line = (
+                    f"customers: {row[0]:,} identifiers stitched into {customers:,} customers "
+                    f"(new {row[1]:,}; merged since the last run: {row[2]:,})"
+                )
         lines.append(line)
         for label, relation, column in (
             ("lifecycle stages", "marts.customer_lifecycle", "lifecycle_stage"),

@@ -109,8 +109,7 @@ def run_gate(
         _say_group(say, "published", compared, found, started)
         results += found
 
-    docs_index = run.build_docs()
-    say(f"gate data docs: {docs_index}")
+    docs_index = run.build_docs()  # the run's summary says where (cdp/run_summary.py)
     return GateReport(results=results, docs_index=docs_index)
 
 

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections import defaultdict
 from contextlib import redirect_stderr
 from datetime import date, timedelta
@@ -135,6 +136,14 @@ def test_the_first_day_publishes_every_table_with_its_manifest(days):
     for words in ("customers:", "lifecycle stages:", "RFM segments:", "to act on: replenishment",
                   "today's tasks: issued", "quality gate: passed", "data docs:", "published as of"):
         assert words in summary
+    # said once each, and the ingestion table inside the summary, after the progress lines
+    assert summary.count("data docs:") == summary.count("published as of") == 1
+    assert lines.index(f"summary as of {DAYS[0]}:") < next(
+        n for n, line in enumerate(lines) if "all entities" in line
+    )
+    assert any(re.fullmatch(
+        r"  customers: [\d,]+ identifiers stitched into [\d,]+ customers "
+        r"\(new [\d,]+; merged since the last run: [\d,]+\)", line) for line in lines)
 
 
 def test_a_truncated_member_export_is_refused_and_changes_nothing_published(days, capsys):
