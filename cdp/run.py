@@ -37,6 +37,7 @@ from ingestion import warehouse
 from ingestion.loader import (
     EntityStats,
     check_reload_dates,
+    discover,
     not_date_folders,
     pending_files,
     skipped_folder_warning,
@@ -180,6 +181,9 @@ def run_nightly(
     say(f"nightly run as of {as_of}: landing {settings.landing_dir}, warehouse {settings.warehouse_dir}")
     for folder in not_date_folders(settings.landing_dir):
         print(f"cdp run: warning: {skipped_folder_warning(folder)}", file=sys.stderr, flush=True)
+    newest = max((f.extract_date for f in discover(settings.landing_dir, as_of=as_of)), default=None)
+    if newest is not None and newest < as_of:
+        say(f"as of {as_of}: {(as_of - newest).days} day(s) after the newest extract folder ({newest})")
     try:
         with Warehouse(warehouse_dir=str(settings.warehouse_dir)).connect() as conn:
             pending = pending_files(conn, settings.landing_dir, as_of=as_of)

@@ -17,7 +17,7 @@
 | `CDP_GATE_MAX_CUSTOMER_IDENTIFIERS` | `50` | the largest customer may hold at most this many identifiers |
 | `CDP_GATE_MAX_MERGE_RATE` | `0.05` | a run may merge away at most this share of the customers... |
 | `CDP_GATE_MERGES_ALWAYS_ALLOWED` | `10` | ...or this many, when that is more |
-| `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share |
+| `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share per day between the two as-of dates |
 | `CDP_PUBLISH_KEEP` | `3` | published versions kept on disk (the current one and the ones before it) |
 | `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` and `cdp push-actions --apply` need it) |
 | `CDP_WECOM_SECRET` | empty | secret of the WeCom customer-contact app; never logged, never written |
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -143,6 +143,12 @@ class GateSettings:
             merges_always_allowed=_whole(env, "CDP_GATE_MERGES_ALWAYS_ALLOWED", 10),
             max_row_change=_number(env, "CDP_GATE_MAX_ROW_CHANGE", 0.5, share=True),
         )
+
+    def over_days(self, days: int) -> GateSettings:
+        """The bounds for a publish `days` after the last one: the row change a night may
+        bring, that many times (a run as of a month after the last publish is not one
+        night)."""
+        return replace(self, max_row_change=self.max_row_change * max(days, 1))
 
 
 @dataclass(frozen=True)

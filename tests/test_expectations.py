@@ -731,6 +731,14 @@ def test_the_row_count_against_the_last_publish(run, conn) -> None:
     assert published(GxRun(run.docs_dir, "r3"), conn, "customer_profile", small).passed
     assert published(run, conn, "wecom_tag_sync", small).passed
     assert published(GxRun(run.docs_dir, "r4"), conn, "customer_actions", small).passed
+    # a run two nights after the last publish may see twice a night's change (issue 24: the
+    # demo's `cdp run` as of today, 35 days after its publish, was refused)
+    two_nights = check_published(
+        GxRun(run.docs_dir, "r5"), conn, "customer_profile", as_of=AS_OF,
+        previous_rows={"customer_profile": 300}, settings=SETTINGS.over_days(2),
+    )
+    assert two_nights.passed
+    assert SETTINGS.over_days(0) == SETTINGS.over_days(1) == SETTINGS
 
 
 def test_one_stage_and_one_tier_per_customer(run, conn) -> None:

@@ -58,6 +58,15 @@ def run_suites(
 
     warehouse_dir = warehouse.build_database.parent
     since, previous_rows = gate_window(warehouse_dir, as_of)
+    settings = Settings.from_env().gate
+    last = publish.last_published_as_of(warehouse_dir)
+    if "published" in kinds and last is not None and (as_of - last).days > 1:
+        days = (as_of - last).days
+        settings = settings.over_days(days)
+        _progress(context)(
+            f"gate: {days} days since the last publish ({last}): a table's rows may change by "
+            f"up to {settings.max_row_change:.0%} (CDP_GATE_MAX_ROW_CHANGE per day)"
+        )
     started = time.perf_counter()
     try:
         with warehouse.connect() as conn:
@@ -66,7 +75,7 @@ def run_suites(
                 as_of=as_of,
                 since=since,
                 previous_rows=previous_rows,
-                settings=Settings.from_env().gate,
+                settings=settings,
                 docs_dir=warehouse_dir / DATA_DOCS,
                 run_id=context.run_id,
                 say=_progress(context),
