@@ -215,6 +215,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     published = settings.warehouse_dir / "published.duckdb"
     say(f"for analysts and BI tools: duckdb -readonly {published}")
     say("explore it in the Dagster UI: cdp ui")
+    from cdp.report import index_path
+
+    report = index_path(settings.warehouse_dir)
+    if report.exists():  # the publish wrote it: the last line, the page to open first
+        say(f"operations report (opens offline): {report}")
     return code
 
 
@@ -224,6 +229,23 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
         command += ["--port", str(args.port)]
     say(f"starting the Dagster UI (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     os.execv(sys.executable, command)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The path of the current operations report (docs/report.md); `--open` shows it."""
+    import webbrowser
+
+    from cdp.report import index_path
+
+    path = index_path(settings.warehouse_dir).resolve()
+    if not path.exists():
+        raise UsageError(
+            f"no report yet in {path.parent}: every publish writes one (cdp demo, cdp run)"
+        )
+    say(str(path))
+    if args.open and not webbrowser.open(path.as_uri()):
+        say("no browser to open it with: open the path above")
     return EXIT_OK
 
 
@@ -447,6 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
     purchase_model.add_argument("--seed", type=int, default=1)
     purchase_model.set_defaults(handler=cmd_bench_model)
 
+    report = commands.add_parser(
+        "report", help="print the path of the operations report of the last publish (an "
+        "offline HTML page); exit 2 when no publish wrote one yet"
+    )
+    report.add_argument("--open", action="store_true", help="open it in the web browser")
+    report.set_defaults(handler=cmd_report)
+
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int)
     ui.set_defaults(handler=cmd_ui)
@@ -491,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"cdp {args.command}: interrupted", file=sys.stderr)
         return 130
-    if args.command != "ui":
+    if args.command not in {"ui", "report"}:  # `cdp report` prints only the path
         say(f"cdp {args.command}: finished in {time.perf_counter() - started:.1f}s (exit {code})")
     return code
 

@@ -159,6 +159,13 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
                 ),
             },
         )
+    try:  # the operations report (docs/report.md): its failure never fails nor undoes a publish
+        from cdp.report.page import write_report
+
+        say(f"report: {write_report(warehouse_dir, gate or None)}")
+    except Exception as exc:  # noqa: BLE001 - any error: the publish stands, the report waits
+        context.log.warning(f"report not written: {exc!r}")
+        say(f"report: not written ({exc}); the published files are complete")
 
 
 defs = dg.Definitions(assets=[published])
