@@ -191,11 +191,11 @@ def test_identity_on_generated_extracts_gives_one_customer_per_identifier(nightl
         assert one("select count(*) from marts.customer_profile where len(sources) > 1")[0] > 0
         # every qualifying order belongs to a customer, and the totals add up
         assert one(
-            "select count(*) from marts.fct_orders where is_qualifying and customer_id is null"
+            "select count(*) from intermediate.int_customers__orders where is_qualifying and customer_id is null"
         ) == (0,)
         profile_orders, qualifying = one(
             "select (select sum(order_count) from marts.customer_profile),"
-            " (select count(*) from marts.fct_orders where is_qualifying)"
+            " (select count(*) from intermediate.int_customers__orders where is_qualifying)"
         )
         assert profile_orders == qualifying > 0
         # no raw mobile number in the profile
@@ -222,7 +222,7 @@ def test_the_customer_marts_agree_with_each_other(nightly):
             "select count(*) from marts.customer_churn_warning"
         )
         buyers_in_window = one(
-            "select count(distinct customer_id) from marts.fct_orders where is_qualifying "
+            "select count(distinct customer_id) from intermediate.int_customers__orders where is_qualifying "
             "and customer_id is not null and order_date > "
             "(select max(as_of_date) from marts.customer_lifecycle) - 365"
         )

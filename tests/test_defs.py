@@ -20,7 +20,7 @@ from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.loader import discover
 from orchestration.definitions import defs
 from orchestration.defs.dbt import DBT_PROJECT, LAYERS, CdpDbtTranslator, dbt_models
-from orchestration.defs.ingestion import asset_key, landing_zone
+from orchestration.defs.ingestion import LOG_TABLES, asset_key, landing_zone
 from orchestration.defs.as_of import AS_OF_TAG
 from orchestration.defs.gate import input_gate
 from orchestration.defs.jobs import nightly_at_two
@@ -127,7 +127,7 @@ def test_one_partition_loads_that_extract_date(generated, tmp_path):
     assert counts["_loads"] == len(files) > 0
     assert counts["member/members"] > 0 and counts["wecom/external_contacts"] > 0
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialized == {asset_key(e) for e in ENTITIES}
+    assert materialized == {asset_key(e) for e in ENTITIES} | set(LOG_TABLES)
 
 
 @pytest.mark.parametrize(
@@ -283,3 +283,17 @@ def test_ingestion_assets_have_a_freshness_policy():
     graph = defs.resolve_asset_graph()
     for e in ENTITIES:
         assert graph.get(asset_key(e)).freshness_policy is not None
+
+
+def test_the_lineage_reads_ingestion_staging_intermediate_marts_publish():
+    order = {"ingestion": 0, "staging": 1, "intermediate": 2, "marts": 3, "publish": 4}
+    graph = defs.resolve_asset_graph()
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert set(groups.values()) == set(order)  # no asset left in `default`
+    backwards = [
+        (parent.to_user_string(), key.to_user_string())
+        for key in groups
+        for parent in graph.get(key).parent_keys
+        if order[groups[parent]] > order[groups[key]]
+    ]
+    assert backwards == []

@@ -202,7 +202,7 @@ def test_a_shared_store_phone_is_dropped_and_audited(nightly: Warehouse):
     )
     assert sorted(k for k, _ in dropped) == [f"member_id:M-SHR{i}" for i in range(1, 6)]
     assert {r for _, r in dropped} == {"shared mobile: linked to 5 distinct member_id values (more than 3)"}
-    order = nightly.query("select customer_id from marts.fct_orders where order_id = 'MO-SHR'")
+    order = nightly.query("select customer_id from intermediate.int_customers__orders where order_id = 'MO-SHR'")
     assert order == [(members[0],)]
 
 

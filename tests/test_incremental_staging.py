@@ -38,7 +38,7 @@ MODELS = [
     "stg_member__offline_orders",
     "stg_member__points_entries",
     "int_identity__identifier_occurrences",
-    "fct_orders",
+    "int_customers__orders",
 ]
 # The identity graph after the occurrences: a night redoes what the occurrences it recorded
 # touch (macros/identity_increment.sql, cdp/identity/night.py). The id history is built too,
@@ -63,7 +63,7 @@ def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
     """`dbt run` of the incremental staging models as of a date; each model's SQL."""
     target = warehouse_dir / "target"
     done = subprocess.run(
-        [dbt_executable(), "run", "--select", "+fct_orders", *MODELS, *GRAPH, *extra,
+        [dbt_executable(), "run", "--select", "+int_customers__orders", *MODELS, *GRAPH, *extra,
          "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse_dir), "CDP_AS_OF": as_of.isoformat()},
@@ -288,10 +288,10 @@ def test_a_changed_blocklist_rebuilds_the_occurrences_and_the_graph_in_full(runs
 
 def test_a_night_rewrites_the_orders_whose_customer_changed(runs):
     def customers(rows):
-        return {r[3] for r in rows["fct_orders"] if r[4] == runs["blocked buyer"]}
+        return {r[3] for r in rows["int_customers__orders"] if r[4] == runs["blocked buyer"]}
 
-    assert "extract_date > date" in runs["blocklisted sql"]["fct_orders"]  # still incremental
-    assert runs["blocklisted"]["fct_orders"] == runs["blocklisted full"]["fct_orders"]
+    assert "extract_date > date" in runs["blocklisted sql"]["int_customers__orders"]  # still incremental
+    assert runs["blocklisted"]["int_customers__orders"] == runs["blocklisted full"]["int_customers__orders"]
     assert customers(runs["later"]) != {None} and customers(runs["blocklisted"]) == {None}
 
 

@@ -1,4 +1,4 @@
-{#- The vars that decide which orders count (rules §2), as one value: fct_orders is rebuilt in
+{#- The vars that decide which orders count (rules §2), as one value: int_customers__orders is rebuilt in
     full when they change (macros/extract_increment.sql, `settings`). -#}
 {% macro qualifying_statuses() -%}
     {{- return({

@@ -68,6 +68,16 @@ def _progress(context: dg.AssetExecutionContext):
     return say
 
 
+LOG_TABLES = {
+    dg.AssetKey(["raw", "_loads"]): "`raw._loads`: one row per extract file loaded (extract "
+    "date, entity, rows, encoding, when), which the next run reads to skip what it holds.",
+    dg.AssetKey(["raw", "_quarantine"]): "`raw._quarantine`: every row that broke its "
+    "contract, with its file, line, reasons and the record as text.",
+}
+"""Ingestion's own tables, written in the same step as the extracts' (the dbt source
+`ingestion`): assets of this step, so the lineage starts in the ingestion group."""
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -83,6 +93,10 @@ def _progress(context: dg.AssetExecutionContext):
             freshness_policy=FRESHNESS,
         )
         for e in ENTITIES
+    ]
+    + [
+        dg.AssetSpec(key, group_name=GROUP, kinds={"duckdb"}, description=description)
+        for key, description in LOG_TABLES.items()
     ],
     partitions_def=extract_dates,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -118,6 +132,10 @@ def landing_zone(
     for line in report.lines():
         context.log.info(line)
     yield from _materialized(report, entities)
+    for key in LOG_TABLES.keys() & context.selected_asset_keys:
+        yield dg.MaterializeResult(
+            asset_key=key, metadata={"rows": report.rows, "quarantined": report.quarantined}
+        )
     if report.errors:
         raise dg.Failure(
             description=str(report.errors[0]),

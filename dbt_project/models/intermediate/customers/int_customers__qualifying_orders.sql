@@ -1,5 +1,5 @@
 -- The qualifying orders (rules §2) dated ≤ D that belong to a customer: what every customer
--- rule of §3-§8 counts. One row per order. A view: a filter of fct_orders that each reader
+-- rule of §3-§8 counts. One row per order. A view: a filter of int_customers__orders that each reader
 -- scans for the few columns it needs, where a table cost a night at 1M customers ~3 s to
 -- write 8M rows again (docs/benchmark.md).
 {{ config(materialized='view') }}
@@ -7,7 +7,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customers__orders') }}
 ),
 
 final as (

@@ -4,7 +4,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customers__orders') }}
 ),
 
 order_items as (
