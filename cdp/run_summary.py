@@ -140,7 +140,13 @@ def verdict(warehouse_dir: Path, run_id: str, published_now: bool) -> list[str]:
         failed = sum(len(r["failures"]) for r in results)
         expectations = sum(r["evaluated"] for r in results)
         state = "passed" if report["verdict"] == "passed" else f"REFUSED ({failed} failed)"
-        lines.append(f"quality gate: {state}, {len(results)} suites, {expectations:,} expectations")
+        masked = "".join(
+            f"; masked, not refused: {count:,} {label}"
+            for label, count in report.get("masked", {}).items() if count
+        )
+        lines.append(
+            f"quality gate: {state}, {len(results)} suites, {expectations:,} expectations{masked}"
+        )
         lines.append(f"data docs: {report['data_docs']}")
     manifest = publish.read_manifest(warehouse_dir)
     where = f"{publish.database_path(warehouse_dir)} and {publish.folder_path(warehouse_dir)}/"

@@ -1645,3 +1645,16 @@ def test_data_docs_keep_the_last_runs(tmp_path: Path) -> None:
     assert sorted(p.name for p in (docs / "validations" / "s").iterdir()) == ["run-1", "run-2"]
     assert len(list((docs / ".gx_results").rglob("*.json"))) == 2
     assert "run-2" in index.read_text(encoding="utf-8")
+
+
+def test_names_holding_a_phone_number_are_counted_as_masked_not_refused(tmp_path: Path) -> None:
+    from expectations.gate import masked_counts
+
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as db:
+        assert masked_counts(db) == {"names holding a phone number": 0}
+        db.execute("create schema intermediate")
+        db.execute(
+            "create table intermediate.int_customers__golden_record as select * from "
+            "(values ('c1', '王姐 139-1234-5679'), ('c2', '老会员'), ('c3', null)) t(customer_id, name)"
+        )
+        assert masked_counts(db) == {"names holding a phone number": 1}

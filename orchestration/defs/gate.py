@@ -120,6 +120,7 @@ def write_report(
         "data_docs": str(report.docs_index),
         "seconds": {**previous.get("seconds", {}), "+".join(kinds): round(seconds, 2)},
         "results": results,
+        "masked": {**previous.get("masked", {}), **report.masked},
     }
     path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
