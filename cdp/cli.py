@@ -89,11 +89,12 @@ def _prepare_environment(settings: Settings) -> None:
 
 
 def dagster_yaml(home: Path) -> str:
-    """A new Dagster home's settings: no telemetry; the batched SQLite event log where
-    Dagster keeps its own (`<home>/history/runs`)."""
+    """A new Dagster home's settings: no telemetry, no newsletter pop-up in the UI (`nux`);
+    the batched SQLite event log where Dagster keeps its own (`<home>/history/runs`)."""
     return yaml.safe_dump(
         {
             "telemetry": {"enabled": False},
+            "nux": {"enabled": False},
             "event_log_storage": {
                 "module": "orchestration.event_log",
                 "class": "BatchedSqliteEventLogStorage",
@@ -223,11 +224,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+UI_PORT = 3000
+"""`dagster dev`'s port unless `--port` says otherwise."""
+
+
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions"]
     if args.port:
         command += ["--port", str(args.port)]
-    say(f"starting the Dagster UI (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    say(
+        f"starting the Dagster UI on http://127.0.0.1:{args.port or UI_PORT} "
+        f"(DAGSTER_HOME={os.environ['DAGSTER_HOME']}); Ctrl-C stops it"
+    )
     os.execv(sys.executable, command)
     return EXIT_OK
 

@@ -178,3 +178,18 @@ def test_every_subcommand_has_help(command, capsys):
         build_parser().parse_args([command, "--help"])
     assert exited.value.code == 0
     assert f"usage: cdp {command}" in capsys.readouterr().out
+
+
+def test_ui_says_where_it_opens_then_starts_dagster_dev(monkeypatch, capsys, tmp_path):
+    import argparse
+
+    from cdp import cli
+
+    started = []
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setattr(cli.os, "execv", lambda program, command: started.append(command))
+    assert cli.cmd_ui(argparse.Namespace(port=3333), settings=None) == 0
+    assert "starting the Dagster UI on http://127.0.0.1:3333 " in capsys.readouterr().out
+    assert started == [
+        [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", "3333"]
+    ]

@@ -80,6 +80,7 @@ def test_batched_event_log_records_what_dagsters_own_records(
     with dg.instance_for_test() as plain, dg.DagsterInstance.from_config(str(home)) as batched:
         storage = batched.event_log_storage
         assert type(storage) is BatchedSqliteEventLogStorage
+        assert not batched.nux_enabled and not batched.telemetry_enabled  # no pop-up, no calls
         store_batch = storage.store_event_batch
 
         def counted(events):
