@@ -143,7 +143,7 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
             )
     except WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    say(f"published as of {as_of}: {publication.database} and {publication.folder}/")
+    context.log.info(f"published as of {as_of}: {publication.database} and {publication.folder}/")
     written_tables = {**publication.manifest["tables"], **publication.manifest["restricted"]}
     for table in [*TABLES, *RESTRICTED]:
         written = written_tables[table.name]
