@@ -16,6 +16,8 @@ import io
 import json
 import math
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from contextlib import redirect_stderr
 from datetime import date, timedelta
@@ -220,8 +222,16 @@ def test_the_readme_questions_run_on_the_published_file(days):
     warehouse_dir, _ = days
     questions = readme_questions()
     assert len(questions) == 10
+    shell = Path(sys.executable).with_name("duckdb")  # the CLI the README gives analysts
+    database = warehouse_dir / publish.DATABASE
     for sql in questions:
         published_query(warehouse_dir, sql)
+        done = subprocess.run(
+            [str(shell), "-readonly", "-csv", str(database), "-c", sql],
+            capture_output=True, text=True, check=False,
+        )
+        assert done.returncode == 0 and done.stderr == "", (sql, done.stderr)
+        assert done.stdout.count("\n") == 1 + len(published_query(warehouse_dir, sql))
     segments = published_query(warehouse_dir, questions[0])
     assert sum(row[2] for row in segments) == published_query(
         warehouse_dir, "select count(*) from customer_rfm"
