@@ -14,11 +14,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+
+from cdp.settings import LOCAL_TIME_ZONE
 
 CDP = str(Path(sys.executable).with_name("cdp"))
 LAST_DAY = "2026-10-31"
@@ -397,8 +400,9 @@ def test_a_stale_lock_file_is_taken_over(env):
     assert lock.read_text() == ""
 
 
-def test_the_sensor_waits_while_a_cdp_run_holds_the_warehouse(env):
+def test_the_sensor_and_the_schedule_wait_while_a_cdp_run_holds_the_warehouse(env):
     from cdp import run_lock
+    from orchestration.defs.jobs import nightly_at_two
     from orchestration.defs.resources import LandingZone, Warehouse
     from orchestration.defs.sensors import new_extract_folder
 
@@ -409,6 +413,11 @@ def test_the_sensor_waits_while_a_cdp_run_holds_the_warehouse(env):
     with run_lock.hold(env["warehouse"], "cdp run --as-of 2026-10-31", lambda _line: None):
         with dg.build_sensor_context(resources=resources) as context:
             waiting = new_extract_folder(context)
+        tick = dg.build_schedule_context(
+            resources=resources, scheduled_execution_time=datetime(2026, 11, 1, 2, tzinfo=LOCAL_TIME_ZONE)
+        )
+        skipped = nightly_at_two(tick)
+    assert isinstance(skipped, dg.SkipReason) and "in use by pid" in skipped.skip_message
     assert isinstance(waiting, dg.SkipReason)
     assert f"in use by pid {os.getpid()} (cdp run --as-of 2026-10-31, started " in waiting.skip_message
     with dg.build_sensor_context(resources=resources) as context:

@@ -22,6 +22,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from cdp import run_lock
 from cdp.settings import LOCAL_TIME_ZONE
 from ingestion.loader import discover, pending_files
 from ingestion.warehouse import has_table
@@ -85,7 +86,11 @@ def nightly_request(
     landing: LandingZone, warehouse: Warehouse, as_of: date, run_key: str
 ) -> dg.RunRequest | dg.SkipReason:
     """A `nightly` run as of D over the pending extract dates (just D when none is pending:
-    its ingestion step then loads nothing and the rest builds and publishes as of D)."""
+    its ingestion step then loads nothing and the rest builds and publishes as of D); none
+    while a `cdp run`, `cdp backfill` or `cdp demo` holds the warehouse's run lock."""
+    busy = run_lock.holder(warehouse.build_database.parent)
+    if busy is not None:
+        return dg.SkipReason(f"the warehouse is in use by {busy.describe()}")
     dates = pending_dates(landing.path, warehouse.build_database, as_of)
     if dates is None:
         return dg.SkipReason(f"{warehouse.build_database} is busy (a run is writing it)")

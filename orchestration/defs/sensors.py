@@ -17,7 +17,6 @@ from datetime import date
 
 import dagster as dg
 
-from cdp import run_lock
 from ingestion.loader import discover, not_date_folders, skipped_folder_warning
 from orchestration.defs.jobs import nightly_job, nightly_request
 from orchestration.defs.partitions import extract_dates
@@ -44,9 +43,6 @@ def new_extract_folder(
     grown = sorted(day for day, count in counts.items() if count > seen.get(day, 0))
     if not grown:
         return dg.SkipReason("no new extract file")
-    busy = run_lock.holder(warehouse.build_database.parent)
-    if busy is not None:  # the cursor stays: the next tick looks again
-        return dg.SkipReason(f"the warehouse is in use by {busy.describe()}")
     as_of = date.fromisoformat(max(counts))
     request = nightly_request(
         landing, warehouse, as_of, run_key=f"{as_of}:{sum(counts.values())}"
