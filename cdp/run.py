@@ -137,9 +137,9 @@ def _innermost(error) -> str:
 
 
 def _summary(results: list[dg.ExecuteInProcessResult]) -> list[str]:
-    from orchestration.defs.ingestion import landing_zone
+    from orchestration.defs.ingestion import LOG_TABLES, landing_zone
 
-    raw_keys = set(landing_zone.keys)
+    raw_keys = set(landing_zone.keys) - set(LOG_TABLES)  # the entities' tables
     latest: dict[str, EntityStats] = {}
     for result in results:
         for event in result.get_asset_materialization_events():
