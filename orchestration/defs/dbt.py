@@ -97,6 +97,29 @@ def _layer(props: Mapping[str, Any]) -> str | None:
     return fqn[1] if len(fqn) > 2 and fqn[1] in LAYERS else None
 
 
+def test_description(test: Mapping[str, Any]) -> str:
+    """What a dbt data test checks, in words: its own description, else one made from the
+    generic test and its arguments (e.g. "`status` is one of: issued, control")."""
+    if test.get("description", "").strip():
+        return " ".join(test["description"].split())
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = f"`{kwargs.get('column_name')}`"
+    match meta.get("name"):
+        case "not_null":
+            return f"{column} is never null"
+        case "unique":
+            return f"{column} is unique: one row per value"
+        case "accepted_values":
+            return f"{column} is one of: {', '.join(map(str, kwargs.get('values', [])))}"
+        case "relationships":
+            target = re.sub(r"^ref\('(.+)'\)$", r"\1", str(kwargs.get("to", "")))
+            return f"every {column} is a `{kwargs.get('field')}` of `{target}`"
+        case "cdp_unique_combination":
+            return f"one row per ({', '.join(kwargs.get('columns', []))})"
+    return f"dbt test `{test.get('name', '')}`"
+
+
 class CdpDbtTranslator(DagsterDbtTranslator):
     """Sources are the ingestion assets; models are `<schema>/<name>`, grouped by layer."""
 
@@ -117,6 +140,20 @@ class CdpDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return dbt_resource_props["schema"]
         return _layer(dbt_resource_props) or super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """A dbt test's check says what it checks (the UI shows no test SQL)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        test = manifest["nodes"].get(unique_id, {})
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(test))
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
