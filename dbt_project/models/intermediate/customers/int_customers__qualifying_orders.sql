@@ -1,7 +1,7 @@
 -- The qualifying orders (rules §2) dated ≤ D that belong to a customer: what every customer
--- rule of §3-§8 counts. One row per order. A view: a filter of int_customers__orders that each reader
--- scans for the few columns it needs, where a table cost a night at 1M customers ~3 s to
--- write 8M rows again (docs/benchmark.md).
+-- rule of §3-§8 counts. One row per order. A view: a filter of int_customers__orders that
+-- each reader scans for the few columns it needs, where a table cost a night at 1M customers
+-- ~3 s to write 8M rows again (docs/benchmark.md).
 {{ config(materialized='view') }}
 
 with
