@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install demo test lint manifest bench clean
+.PHONY: install demo test lint manifest docs bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: install
 	$(BIN)/cdp demo
+
+# dbt's documentation of the models, one offline page: <warehouse>/docs/index.html.
+docs: install
+	$(BIN)/cdp docs
 
 # dbt parse writes dbt_project/target/manifest.json, which the Dagster definitions read.
 manifest: install

@@ -240,6 +240,39 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    """dbt's documentation of the models as one offline page, `<warehouse>/docs/index.html`
+    (`dbt docs generate --static`, an empty catalog: no database is opened)."""
+    import subprocess
+    import tempfile
+    import webbrowser
+
+    from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
+
+    target = settings.warehouse_dir / "docs" / "dbt-target"
+    say("building the models' documentation (dbt docs generate --static)")
+    # dbt's compile opens the profile's database: a throwaway one, never the build database,
+    # which a running `cdp run` may hold (DuckDB allows one writer per file)
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(
+            [dbt_executable(), "--quiet", "docs", "generate", "--static", "--empty-catalog",
+             "--target-path", str(target), "--project-dir", str(PROJECT_DIR),
+             "--profiles-dir", str(PROJECT_DIR)],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "CDP_WAREHOUSE_DIR": scratch},
+        )
+    if done.returncode != 0:
+        lines = [" ".join(line.split()) for line in (done.stdout + done.stderr).splitlines()]
+        first = " / ".join([line for line in lines if line][:3]) or "no output"
+        raise UsageError(f"dbt docs generate failed: {first}")
+    page = settings.warehouse_dir / "docs" / "index.html"
+    os.replace(target / "static_index.html", page)
+    say(str(page.resolve()))
+    if args.open and not webbrowser.open(page.resolve().as_uri()):
+        say("no browser to open it with: open the path above")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """The path of the current operations report (docs/report.md); `--open` shows it."""
     import webbrowser
@@ -483,6 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--open", action="store_true", help="open it in the web browser")
     report.set_defaults(handler=cmd_report)
+
+    docs = commands.add_parser(
+        "docs", help="build dbt's documentation of the models as one offline page "
+        "(<warehouse>/docs/index.html) and print its path"
+    )
+    docs.add_argument("--open", action="store_true", help="open it in the web browser")
+    docs.set_defaults(handler=cmd_docs)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     ui.add_argument("--port", type=int)

@@ -10,9 +10,11 @@ publish stands. The browser tests skip, saying why, where Chromium is not instal
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -246,3 +248,21 @@ def test_the_demo_ends_with_the_report_path(nights, monkeypatch, capsys):
     assert cli.cmd_demo(None, settings) == EXIT_OK
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.endswith(str(index_path(settings.warehouse_dir)))
+
+
+def test_cdp_docs_builds_the_models_documentation_as_one_offline_page(tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("cdp")), "docs"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse),
+             "CDP_LANDING_DIR": str(tmp_path / "landing"), "DAGSTER_HOME": str(tmp_path / "dagster")},
+    )
+    assert done.returncode == 0, done.stderr
+    page = warehouse / "docs" / "index.html"
+    assert str(page.resolve()) in done.stdout.splitlines()
+    assert not (warehouse / "build.duckdb").exists()  # no database was opened for it
+    dom, log = chromium_dom(page, tmp_path / "profile")
+    # the overview, rendered from its markdown by the page's own scripts, offline
+    assert re.search(r"<h1[^>]*>\s*A warehouse-native CDP for 私域 retail", dom)
+    assert "Uncaught" not in log
