@@ -214,7 +214,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     say(f"landing zone: {landing}")
     say(f"build database (work area, not for BI tools): {settings.warehouse_dir / 'build.duckdb'}")
     published = settings.warehouse_dir / "published.duckdb"
-    say(f"for analysts and BI tools: duckdb -readonly {published}")
+    shell = Path(sys.executable).with_name("duckdb")  # duckdb-cli, installed with the project
+    say(f"for analysts and BI tools: {shell} -readonly {published}")
     say("explore it in the Dagster UI: cdp ui")
     from cdp.report import index_path
 
