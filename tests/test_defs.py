@@ -306,3 +306,23 @@ def test_every_dbt_test_check_says_what_it_checks():
     assert status == "`status` is one of: issued, control, deferred, suppressed, unreachable"
     parent = next(d for name, d in descriptions.items() if name.startswith("relationships_customer_rfm_customer_id"))
     assert parent == "every `customer_id` is a `customer_id` of `customer_profile`"
+
+
+@pytest.mark.parametrize(
+    ("folders", "setting", "first"),
+    [
+        (["2026-03-02", "2026-03-05"], None, "2026-03-02"),  # the data's first day, not 2025-01-01
+        (["2026-03-02"], "2026-01-01", "2026-01-01"),  # an older setting is kept
+        (["2026-03-02"], "2026-04-01", "2026-03-02"),  # a later one never hides a folder
+        ([], None, "2025-01-01"),
+    ],
+)
+def test_partitions_start_at_the_earliest_extract_folder(tmp_path, folders, setting, first):
+    from cdp.settings import Settings
+    from orchestration.defs.partitions import first_partition
+
+    for day in folders:
+        (tmp_path / "member" / day).mkdir(parents=True)
+        (tmp_path / "member" / day / "members.csv").write_text("member_id\n", encoding="utf-8")
+    env = {"CDP_LANDING_DIR": str(tmp_path), **({"CDP_PARTITIONS_START": setting} if setting else {})}
+    assert first_partition(Settings.from_env(env)).isoformat() == first

@@ -7,20 +7,22 @@ from datetime import date
 
 import dagster as dg
 
-from cdp.settings import Settings
+from cdp.settings import DEFAULT_PARTITIONS_START, Settings
 from ingestion.loader import ExtractFile, discover
 
 
 def first_partition(settings: Settings) -> date:
-    """`CDP_PARTITIONS_START`, or the earliest extract folder when that is older (a folder
-    whose name is not a date is no extract folder: loading the definitions never fails on
-    one; `cdp run`, the ingestion step and the sensor name it). A landing zone that cannot be
-    listed (permission denied) leaves the setting alone: `cdp run` names the error."""
+    """The earliest extract folder, so the UI shows no "Missing" days before the data
+    begins; `CDP_PARTITIONS_START` when set and older (a folder whose name is not a date is
+    no extract folder: loading the definitions never fails on one; `cdp run`, the ingestion
+    step and the sensor name it). An empty landing zone, or one that cannot be listed
+    (`cdp run` names the error), starts at the setting or DEFAULT_PARTITIONS_START."""
     try:
         dates = [f.extract_date for f in discover(settings.landing_dir)]
     except OSError:
         dates = []
-    return min([settings.partitions_start, *dates])
+    chosen = [settings.partitions_start] if settings.partitions_start else []
+    return min([*chosen, *dates]) if chosen or dates else DEFAULT_PARTITIONS_START
 
 
 extract_dates = dg.DailyPartitionsDefinition(
