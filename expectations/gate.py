@@ -24,6 +24,7 @@ from expectations.checks import MOBILE_PATTERN, FrameCheck
 from expectations.gx_layer import GxRun, Validation
 from expectations.published import PUBLISHED_TABLES, SUITES, MissingTable, table_checks
 from ingestion.contracts import ENTITIES, Entity
+from ingestion.warehouse import has_table
 
 Kind = Literal["input", "identity", "published"]
 KINDS: tuple[Kind, ...] = ("input", "identity", "published")
@@ -127,18 +128,12 @@ def masked_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """How many values of each MASKED kind hold a phone number (0 where the table is missing)."""
     counts = {}
     for label, (relation, column) in MASKED.items():
-        schema, table = relation.split(".")
-        exists = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
         counts[label] = (
             conn.execute(
                 f"select count(*) from {relation} where regexp_matches({column}, ?)",
                 [MOBILE_PATTERN],
             ).fetchall()[0][0]
-            if exists
+            if has_table(conn, relation)
             else 0
         )
     return counts
