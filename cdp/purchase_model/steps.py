@@ -118,13 +118,13 @@ def predictions(
 
 def report(
     conn: duckdb.DuckDBPyConnection, history: str, orders: str, as_of: date
-) -> tuple[list[str], bool]:
+) -> tuple[list[str], list[str]]:
     """The run log's lines about D's fit, read back from the parameter history (`history`),
-    and whether every model converged: the customers with a qualifying `orders` row dated D
-    or earlier, then one line per model with its estimate or why it was kept, or one line
-    saying nothing was fitted."""
+    and those of them worth a warning: the customers with a qualifying `orders` row dated D
+    or earlier, then one line per model with its estimate or why it was kept (a warning), or
+    one line saying nothing was fitted (a warning)."""
     if not (_exists(conn, history) and _exists(conn, orders)):
-        return [], True
+        return [], []
     customers = conn.execute(
         f"select count(distinct customer_id) from {orders} where order_date <= $as_of",
         {"as_of": as_of},
@@ -132,8 +132,9 @@ def report(
     lines = [f"as of {as_of}: {customers:,} customers with a qualifying order"]
     rows = conn.execute(f"select * from {history} where as_of_date = $as_of", {"as_of": as_of}).df()
     if rows.empty:
-        lines.append(f"NOT FITTED, no predictions as of {as_of}: no fit and no parameters to keep")
-        return lines, False
+        warning = f"NOT FITTED, no predictions as of {as_of}: no fit and no parameters to keep"
+        return [*lines, warning], [warning]
+    warnings = []
     for name, params_class in model.PARAMS_CLASSES.items():
         fit = rows[rows["model"] == name].set_index("parameter")
         first = fit.iloc[0]
@@ -144,5 +145,6 @@ def report(
                 f"{values}; log-likelihood {first['log_likelihood']:,.1f}"
             )
         else:
-            lines.append(f"{model.LABELS[name]}: {first['note']}: {values}")
-    return lines, bool(rows["converged"].all())
+            warnings.append(f"{model.LABELS[name]}: {first['note']}: {values}")
+            lines.append(warnings[-1])
+    return lines, warnings

@@ -442,10 +442,10 @@ def _report_purchase_model(
     """What the build's purchase model fitted as of D, in the run log (a warning when a model
     kept earlier parameters or nothing was fitted)."""
     with warehouse.connect() as conn:
-        lines, converged = purchase_model.report(conn, *PURCHASE_MODEL, as_of)
+        lines, warnings = purchase_model.report(conn, *PURCHASE_MODEL, as_of)
     for line in lines:
         say(f"purchase model {line}" if line.startswith("as of") else f"purchase model: {line}")
-        if not converged and not line.startswith("as of"):
+        if line in warnings:
             context.log.warning(f"purchase model: {line}")
 
 
