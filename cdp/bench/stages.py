@@ -1,8 +1,8 @@
 """Where the seconds of one `cdp run` went, from what the run itself recorded.
 
 * the Dagster event log of the run (DAGSTER_HOME): each step's start and end;
-* the run tags `cdp/dbt_build/<step>`: each dbt invocation's wall seconds and dbt's own
-  `elapsed_time` from run_results.json;
+* dbt's run_results.json of the run's build (beside the build database): dbt's own
+  `elapsed_time`, and the purchase model's models' part of it;
 * the gate report `<warehouse>/gate/<run id>.json`: the seconds of the inputs' suites and of
   the identity and published tables' suites.
 
@@ -15,12 +15,11 @@ parse, events and bookkeeping.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.dbt import SUMMARY_TAG
+from orchestration.defs.dbt import build_seconds
 from orchestration.defs.gate import read_report
 
 STAGES = ("ingest", "dbt", "model_fit", "gate", "publish", "overhead")
@@ -63,13 +62,13 @@ def run_stages(
 ) -> dict[str, float]:
     """The stages of `run` (its steps' `spans`), which took `wall_s` end to end."""
     steps = {step: b - a for step, (a, b) in spans.items()}
-    builds = [json.loads(v) for k, v in run.tags.items() if k.startswith(f"{SUMMARY_TAG}/")]
+    dbt_elapsed, model_fit = build_seconds(warehouse_dir)
     gate = (read_report(warehouse_dir, run.run_id) or {}).get("seconds", {})
     publish_gate = sum(s for kinds, s in gate.items() if kinds != "input")
     stages = {
         "ingest": steps.get("landing_zone", 0.0),
-        "dbt": sum(b.get("dbt_elapsed", 0.0) - b.get("purchase_model", 0.0) for b in builds),
-        "model_fit": sum(b.get("purchase_model", 0.0) for b in builds),
+        "dbt": dbt_elapsed - model_fit,
+        "model_fit": model_fit,
         "gate": sum(gate.values()),
         "publish": max(steps.get("publish", 0.0) - publish_gate, 0.0),
     }

@@ -62,8 +62,8 @@ DBT_TARGET = "dbt-target"
 """dbt's artifacts and log of the last build, beside the build database (one folder, reused
 by every run, rather than one new folder per run under dbt_project/target)."""
 SUMMARY_TAG = "cdp/dbt_build"
-"""Prefix of the run tags holding each `dbt build` step's counts (JSON), `<prefix>/<step>`:
-for `cdp run`'s summary and the runs list."""
+"""The run tag holding the build's count line (`68 models, 199 tests passed, 0 failed in
+16.8s`): for `cdp run`'s summary and the runs list, which shows it as it is."""
 
 
 @contextmanager
@@ -310,17 +310,13 @@ class BuildProgress:
             detail = next((first_line(m) for m in self.errors if m.strip()), None)
             failures.append(detail or f"dbt build failed with exit code {returncode}")
         seconds = time.perf_counter() - self.started
-        return BuildOutcome(
-            line=count_line(counts, seconds), failures=failures, counts=counts, seconds=seconds
-        )
+        return BuildOutcome(line=count_line(counts, seconds), failures=failures)
 
 
 @dataclass(frozen=True)
 class BuildOutcome:
     line: str
     failures: list[str]
-    counts: dict[str, int]
-    seconds: float
 
 
 def count_line(counts: Mapping[str, int], seconds: float) -> str:
@@ -334,12 +330,19 @@ def count_line(counts: Mapping[str, int], seconds: float) -> str:
 
 
 def build_summary(tags: Mapping[str, str]) -> str | None:
-    """One count line for all the `dbt build` steps of a run (from their run tags)."""
-    steps = [json.loads(v) for k, v in tags.items() if k.startswith(f"{SUMMARY_TAG}/")]
-    if not steps:
-        return None
-    counts = {k: sum(s["counts"][k] for s in steps) for k in steps[0]["counts"]}
-    return count_line(counts, sum(s["seconds"] for s in steps))
+    """The build's count line, `dbt build: …`, from the run's tags (None before a build)."""
+    line = tags.get(SUMMARY_TAG)
+    return f"dbt build: {line}" if line else None
+
+
+def build_seconds(warehouse_dir: Path) -> tuple[float, float]:
+    """The last build's seconds from dbt's run_results.json (beside the build database):
+    dbt's own elapsed time, and the part of it the purchase model's models took."""
+    path = Path(warehouse_dir) / DBT_TARGET / "run_results.json"
+    if not path.exists():
+        return 0.0, 0.0
+    run_results = json.loads(path.read_text(encoding="utf-8"))
+    return run_results.get("elapsed_time", 0.0), _purchase_model_seconds(run_results)
 
 
 def _run_results(invocation: DbtCliInvocation) -> Mapping[str, Any] | None:
@@ -407,17 +410,7 @@ def dbt_models(
         say(f"dbt build: FAILED {failure}")
     say(outcome.line)
     context.instance.add_run_tags(
-        context.run_id,
-        {
-            f"{SUMMARY_TAG}/{context.op_handle.name}": json.dumps(
-                {
-                    "counts": outcome.counts,
-                    "seconds": round(outcome.seconds, 1),
-                    "dbt_elapsed": round((run_results or {}).get("elapsed_time", 0.0), 1),
-                    "purchase_model": round(_purchase_model_seconds(run_results), 1),
-                }
-            )
-        },
+        context.run_id, {SUMMARY_TAG: outcome.line.removeprefix("dbt build: ")}
     )
     if outcome.failures:
         raise dg.Failure(
