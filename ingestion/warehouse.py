@@ -80,12 +80,12 @@ def connect(
 def has_table(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
     """Whether `relation` (`schema.table`) exists in the database `conn` is on."""
     schema, table = relation.split(".")
-    return bool(
+    return bool(  # fetchall: a result left unfinished keeps DuckDB's relation API off conn
         conn.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = ? and table_name = ?",
             [schema, table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
