@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,13 @@ def cdp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv("DAGSTER_HOME", str(paths["dagster"]))
     paths["dagster"].mkdir(parents=True, exist_ok=True)
     return paths
+
+
+@pytest.fixture
+def env(tmp_path: Path, sample: Path) -> dict[str, Path]:
+    """A copy of the module's generated landing zone (its `sample` fixture) with a warehouse
+    and a Dagster home of its own, for the tests that run `cdp` as a user does."""
+    landing = tmp_path / "landing"
+    shutil.copytree(sample, landing)
+    return {"landing": landing, "warehouse": tmp_path / "warehouse", "dagster": tmp_path / "dagster"}
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,13 +35,6 @@ def sample(tmp_path_factory) -> Path:
     totals = [line for line in done.stdout.splitlines() if line.startswith("total ")]
     assert len(totals) == 1, done.stdout  # the summary is said once
     return out
-
-
-@pytest.fixture
-def env(tmp_path: Path, sample: Path) -> dict[str, Path]:
-    landing = tmp_path / "landing"
-    shutil.copytree(sample, landing)
-    return {"landing": landing, "warehouse": tmp_path / "warehouse", "dagster": tmp_path / "dagster"}
 
 
 def loaded_files(env) -> int:

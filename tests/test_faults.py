@@ -66,13 +66,6 @@ def sample(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture
-def env(tmp_path: Path, sample: Path) -> dict[str, Path]:
-    landing = tmp_path / "landing"
-    shutil.copytree(sample, landing)
-    return {"landing": landing, "warehouse": tmp_path / "warehouse", "dagster": tmp_path / "dagster"}
-
-
 def extract_files(env) -> int:
     return sum(1 for p in env["landing"].rglob("*") if p.is_file() or p.is_symlink())
 
