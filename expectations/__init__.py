@@ -1,8 +1,15 @@
 """The quality gate's expectation suites, as code, on GX Core 1.x.
 
-- `gx_layer`: one GX context per gate run, a pandas datasource, batch-by-batch validation of
-  frames read from DuckDB, compact failure lines and the Data Docs site;
-- `checks`: `FrameCheck`, one query validated against one suite;
+The gate checks what dbt's contracts and tests cannot say: the run's inputs against the load
+log and the snapshot before, the identity graph's bounds, rules tying a published table's
+columns, rows and sibling tables together, no raw mobile number anywhere, and every table's
+rows against the last publish. DuckDB computes each check's small frame (a row per file, per
+snapshot, per tier; one row of counts per table); GX validates it.
+
+- `gx_layer`: one GX context per gate run, a pandas datasource, validation of one small
+  frame per check, compact failure lines and the Data Docs site;
+- `checks`: `RuleCheck` (rules counted by DuckDB) and `FrameCheck` (a small query or frame
+  with expectations of its own);
 - `inputs`, `identity`, `published/<table>`: the suites, one module per input kind or table;
 - `gate`: `run_gate`, the entry point the orchestration calls.
 

@@ -58,6 +58,13 @@ def label_sql(group: str, value: str, label: str) -> str:
     return f"{group} || ':' || {value} || ':' || {label}"
 
 
+def labelled_sql(group: str, value: str, label: str, *group_names: str) -> str:
+    """SQL: `group:value:label` (three SQL expressions) is an entry of the catalog (of the
+    groups named, or of any); a null in any of them is no verdict."""
+    entries = ", ".join(_literal(entry) for entry in labelled(*group_names))
+    return f"{label_sql(group, value, label)} in ({entries})"
+
+
 def rank_sql(group: str, value: str) -> str:
     """SQL giving the rank (0, 1, …) of the code `value` (an SQL expression) within `group`,
     in catalog order; null for any other value."""

@@ -1,10 +1,15 @@
-"""`FrameCheck`: one query (or one frame made in Python) validated against one GX suite, and
-short builders for the expectations the suites use."""
+"""The gate's two kinds of check, and short builders for the expectations they use.
+
+- `RuleCheck`: named rules over the rows of a table or query, counted in DuckDB; GX validates
+  the one row of counts (every rule broken by no row).
+- `FrameCheck`: a small query (a row per file, per snapshot, per run) or a frame made in
+  Python, validated by GX against its own expectations.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +34,9 @@ class FrameCheck:
 
     `name` names the GX suite (unique within a run; also its data asset and Data Docs page);
     `label` starts every failure line (a table or entity). The rows come from `sql` with
-    `params`, or from `frame` when the check builds its small frame in Python. `key`: the
-    rows are read in hash partitions of it, so uniqueness over it holds across frames.
-    `id_columns` are shown beside failing examples; `unit` names what a row is.
+    `params` (a small result: GX reads it whole), or from `frame` when the check builds its
+    frame in Python. `id_columns` are shown beside failing examples; `unit` names what a row
+    is.
     """
 
     name: str
@@ -40,12 +45,57 @@ class FrameCheck:
     sql: str | None = None
     params: tuple[Any, ...] = ()
     frame: pd.DataFrame | None = None
-    key: tuple[str, ...] = ()
     id_columns: tuple[str, ...] = ()
     unit: str = "rows"
 
     def suite(self) -> gx.ExpectationSuite:
         return gx.ExpectationSuite(name=self.name, expectations=list(self.expectations))
+
+
+@dataclass(frozen=True, eq=False)
+class RuleCheck:
+    """Rules over the rows of `query` (a table's or a query's), counted by DuckDB.
+
+    `rules`: name → SQL condition on a row; a row breaks a rule where its condition is false
+    (a null is no verdict, as with GX's column expectations: write `coalesce(…, false)` where
+    a null must break it). `example`: SQL naming a row (its key), shown beside a broken rule.
+    GX validates one row: `rows`, and per rule the rows breaking it (expected 0) and the
+    first example of them (`<rule>__example`).
+    """
+
+    name: str
+    label: str
+    query: str
+    rules: Mapping[str, str]
+    example: str
+    params: tuple[Any, ...] = ()
+    unit: str = "rows"
+
+    def sql(self) -> str:
+        counts = [
+            f"count(*) filter (where not ({condition})) as {_quote(rule)}, "
+            f"min(cast({self.example} as varchar)) filter (where not ({condition})) "
+            f"as {_quote(example_column(rule))}"
+            for rule, condition in self.rules.items()
+        ]
+        return f"select {', '.join(['count(*) as rows', *counts])} from ({self.query}) as checked"
+
+    def suite(self) -> gx.ExpectationSuite:
+        expectations = [
+            gxe.ExpectColumnMaxToBeBetween(
+                column=rule, min_value=0, max_value=0, meta={"rule": condition}
+            )
+            for rule, condition in self.rules.items()
+        ]
+        return gx.ExpectationSuite(name=self.name, expectations=expectations)
+
+
+def example_column(rule: str) -> str:
+    return f"{rule}__example"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def present(*columns: str) -> list[Expectation]:

@@ -3,11 +3,12 @@
 For every entity, two or three checks of the run's extracts, those with `_extract_date` in
 the window (since, as_of] (everything ≤ as_of on the first publish):
 
-- `rows`: the raw rows of the window: required columns present and not null, enumerated
-  columns within their codes, non-negative money and integers ≥ 0, timestamps and epoch
-  seconds (in Asia/Shanghai time) not before 2000-01-01 (dates, i.e. birthdays, not before
-  1900-01-01) and none dated more than two days after its row's extract date (`expires_at`
-  lies in the future by nature: only the lower bound);
+- `rows`: the raw rows of the window, counted by DuckDB: timestamps and epoch seconds (in
+  Asia/Shanghai time) not before 2000-01-01 (dates, i.e. birthdays, not before 1900-01-01)
+  and none dated more than two days after its row's extract date (`expires_at` lies in the
+  future by nature: only the lower bound). What a single field must be (required, codes,
+  amounts ≥ 0) is the extract contract's, enforced by ingestion: a row breaking it is
+  quarantined and never reaches a raw table;
 - `quarantine`: every file of the window from the load log `raw._loads`, one row per file with
   its quarantined share of rows, at most `max_quarantine_rate`;
 - `volume` (snapshot entities): the newest snapshot ≤ as_of against the one before it (dates
@@ -21,10 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from great_expectations.expectations.expectation import Expectation
-
 from cdp.settings import GateSettings
-from expectations.checks import FrameCheck, between, in_set, not_null, present
+from expectations.checks import FrameCheck, RuleCheck, between, not_null
 from expectations.gx_layer import quote
 from ingestion.contracts import SNAPSHOT, Column, Entity
 
@@ -33,17 +32,18 @@ LATEST_EPOCH = 253_402_300_799  # 9999-12-31 23:59:59 UTC: later seconds are cla
 LATEST_DAYS_AFTER_EXTRACT = 2
 FUTURE_COLUMNS = frozenset({"expires_at"})
 LOCAL_TIME_ZONE = "Asia/Shanghai"
-ROW_IDS = ("_file", "_line")
 
 
 def checks(
     entity: Entity, *, as_of: dt.date, since: dt.date | None, settings: GateSettings
-) -> list[FrameCheck]:
+) -> list[RuleCheck | FrameCheck]:
     """The checks of one entity for a run as of `as_of` publishing what came after `since`."""
-    found = [
-        rows_check(entity, as_of=as_of, since=since),
-        quarantine_check(entity, as_of=as_of, since=since, settings=settings),
+    found: list[RuleCheck | FrameCheck] = [
+        quarantine_check(entity, as_of=as_of, since=since, settings=settings)
     ]
+    rows = rows_check(entity, as_of=as_of, since=since)
+    if rows.rules:
+        found.append(rows)
     if entity.kind == SNAPSHOT:
         found.append(volume_check(entity, as_of=as_of, settings=settings))
     return found
@@ -53,19 +53,27 @@ def suite_name(entity: Entity) -> str:
     return f"input.{entity.table}"
 
 
-def rows_check(entity: Entity, *, as_of: dt.date, since: dt.date | None) -> FrameCheck:
-    checked = [c for c in entity.columns if _is_checked(c)]
-    select = [*(_select(c) for c in checked), *(quote(c) for c in ROW_IDS)]
+def rows_check(entity: Entity, *, as_of: dt.date, since: dt.date | None) -> RuleCheck:
+    rules = {}
+    for column in entity.columns:
+        if column.kind not in EARLIEST_YEAR:
+            continue
+        local = _local(column)
+        earliest = EARLIEST_YEAR[column.kind]
+        rules[f"{column.name} not before {earliest}"] = f"year({local}) >= {earliest}"
+        if column.name not in FUTURE_COLUMNS:
+            days = f"date_diff('day', _extract_date, cast({local} as date))"
+            rules[f"{column.name} at most {LATEST_DAYS_AFTER_EXTRACT} days after its extract"] = (
+                f"{days} <= {LATEST_DAYS_AFTER_EXTRACT}"
+            )
     condition, params = _window("_extract_date", as_of, since)
-    sql = f"select {', '.join(select)} from raw.{quote(entity.table)} where {condition}"
-    expectations = [e for c in checked for e in _column_expectations(c)]
-    return FrameCheck(
+    return RuleCheck(
         name=suite_name(entity),
         label=entity.label,
-        expectations=tuple(expectations),
-        sql=sql,
+        query=f"select * from raw.{quote(entity.table)} where {condition}",
+        rules=rules,
+        example="_file || ':' || _line",
         params=params,
-        id_columns=ROW_IDS,
     )
 
 
@@ -140,56 +148,13 @@ def volume_check(entity: Entity, *, as_of: dt.date, settings: GateSettings) -> F
     )
 
 
-def _is_checked(column: Column) -> bool:
-    return bool(
-        column.required or column.values or column.non_negative or column.kind in EARLIEST_YEAR
-    )
-
-
-def _year_column(column: Column) -> str:
-    return f"{column.name}_year"
-
-
-def _days_column(column: Column) -> str:
-    return f"{column.name}_days_after_extract"
-
-
-def _select(column: Column) -> str:
-    """The column as the suite reads it. Instants and dates are judged through two derived
-    numbers, their local year and their days after the row's extract date: GX compares
-    datetimes row by row in Python, numbers vectorised."""
+def _local(column: Column) -> str:
+    """The column as Asia/Shanghai wall-clock time (epoch seconds converted)."""
     name = quote(column.name)
-    if column.kind == "money":
-        return f"cast({name} as double) as {name}"
-    if column.kind == "json":
-        return f"json_type({name}) as {name}"
-    if column.kind not in EARLIEST_YEAR:
+    if column.kind != "epoch":
         return name
-    local = name
-    if column.kind == "epoch":
-        instant = f"to_timestamp(least({name}, {LATEST_EPOCH}))"
-        local = f"timezone('{LOCAL_TIME_ZONE}', {instant})"
-    read = [name] if column.required or column.non_negative else []
-    read.append(f"year({local}) as {quote(_year_column(column))}")
-    if column.name not in FUTURE_COLUMNS:
-        days = f"date_diff('day', _extract_date, cast({local} as date))"
-        read.append(f"{days} as {quote(_days_column(column))}")
-    return ", ".join(read)
-
-
-def _column_expectations(column: Column) -> list[Expectation]:
-    found: list[Expectation] = []
-    if column.required:
-        found += [*present(column.name), *not_null(column.name)]
-    if column.values:
-        found.append(in_set(column.name, column.values))
-    if column.non_negative:
-        found.append(between(column.name, 0))
-    if column.kind in EARLIEST_YEAR:
-        found.append(between(_year_column(column), EARLIEST_YEAR[column.kind]))
-        if column.name not in FUTURE_COLUMNS:
-            found.append(between(_days_column(column), high=LATEST_DAYS_AFTER_EXTRACT))
-    return found
+    instant = f"to_timestamp(least({name}, {LATEST_EPOCH}))"
+    return f"timezone('{LOCAL_TIME_ZONE}', {instant})"
 
 
 def _window(column: str, as_of: dt.date, since: dt.date | None) -> tuple[str, tuple]:

@@ -6,7 +6,6 @@ test breaks the data inside a transaction that is rolled back)."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import re
 import sys
@@ -571,49 +570,6 @@ def test_published_tables() -> None:
     }  # fmt: skip
 
 
-def test_a_duplicate_key_fails(run, conn) -> None:
-    conn.execute(
-        "insert into marts.customer_rfm select * from marts.customer_rfm "
-        "where customer_id = 'cus_0001'"
-    )
-    assert only_failure(published(run, conn, "customer_rfm")) == (
-        "customer_rfm: expect_column_values_to_be_unique customer_id: "
-        f"2 of {CUSTOMERS + 1:,} rows duplicated (e.g. cus_0001, cus_0001)"
-    )
-
-
-def test_a_duplicate_compound_key_fails(run, conn) -> None:
-    conn.execute(
-        "insert into marts.customer_tags select * from marts.customer_tags "
-        "where tag_source = 'wecom' limit 1"
-    )
-    line = only_failure(published(run, conn, "customer_tags"))
-    assert line.startswith(
-        "customer_tags: expect_compound_columns_to_be_unique "
-        "(customer_id, tag_group, tag_value): 2 of"
-    )
-
-
-def test_a_null_key_fails(run, conn) -> None:
-    conn.execute("update marts.model_parameters set parameter = null where parameter = 'q'")
-    result = published(run, conn, "model_parameters")
-    assert (
-        "model_parameters: expect_column_values_to_not_be_null parameter: 1 of 7 rows null"
-        in result.failures
-    )
-
-
-def test_a_code_outside_its_list_fails(run, conn) -> None:
-    conn.execute(
-        "update marts.customer_tier set value_tier = 'diamond' where customer_id = 'cus_0007'"
-    )
-    result = published(run, conn, "customer_tier")
-    assert (
-        "customer_tier: expect_column_values_to_be_in_set value_tier "
-        "{normal, silver, gold, platinum}: 1 of 120 rows outside (e.g. diamond)"
-    ) in result.failures
-
-
 def test_a_rule_tag_outside_the_catalog_fails_and_wecom_tags_pass(run, conn) -> None:
     conn.execute(
         "insert into marts.customer_tags values "
@@ -621,19 +577,19 @@ def test_a_rule_tag_outside_the_catalog_fails_and_wecom_tags_pass(run, conn) -> 
         f"('cus_0001', '兴趣', 'vip', 'VIP', 'wecom', date '{AS_OF}')"
     )
     rows = conn.execute("select count(*) from marts.customer_tags").fetchall()[0][0]
-    line = only_failure(published(run, conn, "customer_tags"))
-    assert line.startswith("customer_tags: expect_column_values_to_be_in_set rule_tag {")
-    assert line.endswith(f": 1 of {rows} rows outside (e.g. behavior:vip:VIP)")
+    assert only_failure(published(run, conn, "customer_tags")) == (
+        f"customer_tags: a rule tag of the catalog: broken by 1 of {rows:,} rows "
+        "(e.g. cus_0001, behavior, vip)"
+    )
 
 
-def test_a_score_of_6_fails(run, conn) -> None:
-    conn.execute("update marts.customer_rfm set r_score = 6 where customer_id = 'cus_0003'")
-    failures = published(run, conn, "customer_rfm").failures
-    assert (
-        "customer_rfm: expect_column_values_to_be_between r_score [1, 5]: "
-        "1 of 120 rows outside (e.g. 6)"
-    ) in failures
-    assert any("rfm_code_is_scores" in line for line in failures)
+def test_an_rfm_code_apart_from_its_scores_fails(run, conn) -> None:
+    conn.execute(
+        "update marts.customer_rfm set r_score = r_score % 5 + 1 where customer_id = 'cus_0003'"
+    )
+    assert only_failure(published(run, conn, "customer_rfm")) == (
+        "customer_rfm: rfm_code is r, f, m: broken by 1 of 120 rows (e.g. cus_0003)"
+    )
 
 
 def test_a_nan_p_alive_fails_and_a_null_passes(run, conn) -> None:
@@ -645,29 +601,20 @@ def test_a_nan_p_alive_fails_and_a_null_passes(run, conn) -> None:
     conn.execute(
         "update marts.customer_churn_warning set p_alive = 'nan' where customer_id = 'cus_0003'"
     )
-    conn.execute(
-        "update marts.customer_predictions set p_alive = 'nan' where customer_id = 'cus_0005'"
-    )
     line = only_failure(published(GxRun(run.docs_dir, "again"), conn, "customer_churn_warning"))
     assert line == (
-        "customer_churn_warning: expect_column_values_to_be_null nan_in: "
-        "1 of 40 rows not null (e.g. p_alive)"
+        "customer_churn_warning: p_alive is a number: broken by 1 of 40 rows (e.g. cus_0003)"
     )
-    failures = published(run, conn, "customer_predictions").failures
-    nan = "customer_predictions: expect_column_values_to_be_null nan_in"
-    assert any(f.startswith(nan) for f in failures)
-    assert any("expect_column_values_to_not_be_null p_alive" in f for f in failures)
 
 
-def test_a_raw_mobile_in_a_text_column_fails_and_is_redacted(run, conn) -> None:
+def test_a_raw_mobile_in_a_text_column_fails_naming_the_row_not_the_number(run, conn) -> None:
     conn.execute(
         "update marts.customer_profile set unionid = '张三 +86 138-0013-8000' "
         "where customer_id = 'cus_0004'"
     )
     line = only_failure(published(run, conn, "customer_profile"))
     assert line == (
-        "customer_profile: expect_column_values_to_not_match_regex unionid (raw mobile number): "
-        "1 of 120 rows matching (e.g. 张三 +86 1**-****-****)"
+        "customer_profile: no raw mobile in unionid: broken by 1 of 120 rows (e.g. cus_0004)"
     )
 
 
@@ -696,16 +643,15 @@ def test_a_list_holding_a_mobile_fails(run, conn) -> None:
         "where external_userid = 'wm3'"
     )
     line = only_failure(published(run, conn, "wecom_tag_sync"))
-    assert line.startswith(
-        "wecom_tag_sync: expect_column_values_to_not_match_regex add_tags (raw mobile number): "
-        "1 of 20 rows matching (e.g. CDP-lifecycle/成长期,139"
-    )
+    assert line.startswith("wecom_tag_sync: no raw mobile in add_tags: broken by 1 of 20 rows")
+    assert "wm3" in line and "139" not in line
     conn.execute(
         "update marts.customer_profile set owner_userids = ['staff_a', '13912345678'] "
         "where customer_id = 'cus_0009'"
     )
-    assert "owner_userids (raw mobile number)" in only_failure(
-        published(run, conn, "customer_profile")
+    assert only_failure(published(run, conn, "customer_profile")) == (
+        "customer_profile: no raw mobile in owner_userids: broken by 1 of 120 rows "
+        "(e.g. cus_0009)"
     )
 
 
@@ -714,10 +660,9 @@ def test_a_sync_row_without_changes_fails(run, conn) -> None:
         "update marts.wecom_tag_sync set add_tags = [], remove_tags = [] "
         "where external_userid = 'wm3'"
     )
-    assert only_failure(published(run, conn, "wecom_tag_sync")) == (
-        "wecom_tag_sync: expect_column_values_to_be_between changes ≥ 1: "
-        "1 of 20 rows outside (e.g. 0)"
-    )
+    line = only_failure(published(run, conn, "wecom_tag_sync"))
+    assert line.startswith("wecom_tag_sync: a row changes a tag: broken by 1 of 20 rows (e.g. ")
+    assert line.endswith(", wm3)")
 
 
 def test_the_row_count_against_the_last_publish(run, conn) -> None:
@@ -747,8 +692,8 @@ def test_one_stage_and_one_tier_per_customer(run, conn) -> None:
         "where customer_id = 'cus_0011' and tag_group = 'value_tier'"
     )
     assert only_failure(published(run, conn, "customer_lifecycle")) == (
-        "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_between "
-        "value_tier_tags [1, 1]: 1 of 120 rows outside (e.g. 0 (customer_id=cus_0011))"
+        "customer_lifecycle/customer_tier/customer_tags: one of value_tier_tags: "
+        "broken by 1 of 120 customers (e.g. cus_0011)"
     )
 
 
@@ -775,10 +720,8 @@ PLAYBOOK_BREAKS = [
             "customer_id = 'cus_0001' and category = '面霜'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_in_set "
-            "due_date_is_last_purchase_plus_cycle {True}: 1 of 80 rows outside (e.g. False)",
-            "customer_replenishment: expect_column_values_to_be_in_set "
-            "days_until_due_is_due_date_minus_as_of {True}: 1 of 80 rows outside (e.g. False)",
+            "customer_replenishment: due_date is the last purchase plus the cycle: broken by 1 of 80 rows (e.g. cus_0001, 面霜)",
+            "customer_replenishment: days_until_due is due_date minus D: broken by 1 of 80 rows (e.g. cus_0001, 面霜)",
         ],
         id="due_date",
     ),
@@ -790,8 +733,7 @@ PLAYBOOK_BREAKS = [
             "'cus_0001' and category = '面霜'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_between cycles [1, 1]: 1 of "
-            "2 categories outside (e.g. 2 (category=面霜))",
+            "customer_replenishment: one cycle per category: broken by 1 of 2 categories (e.g. 面霜)",
         ],
         id="two_cycles",
     ),
@@ -802,11 +744,8 @@ PLAYBOOK_BREAKS = [
             "replenishment_status_zh = '已用完' where customer_id = 'cus_0001' and category = '面霜'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_in_set run_out_iff_past_due "
-            "{True}: 1 of 80 rows outside (e.g. False)",
-            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
-            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. no tag, expected "
-            "run_out (customer_id=cus_0001))",
+            "customer_replenishment: run_out exactly past due: broken by 1 of 80 rows (e.g. cus_0001, 面霜)",
+            "customer_replenishment/customer_tags: replenishment tag of the statuses: broken by 1 of 60 customers (e.g. cus_0001: no tag, expected run_out)",
         ],
         id="status",
     ),
@@ -818,12 +757,8 @@ PLAYBOOK_BREAKS = [
             "'纸巾'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_between "
-            "due_soon_not_before_stocked [0, 0]: 1 of 2 categories outside (e.g. 1 "
-            "(category=纸巾))",
-            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
-            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. no tag, expected "
-            "due_soon (customer_id=cus_0004))",
+            "customer_replenishment: due_soon before every stocked: broken by 1 of 2 categories (e.g. 纸巾)",
+            "customer_replenishment/customer_tags: replenishment tag of the statuses: broken by 1 of 60 customers (e.g. cus_0004: no tag, expected due_soon)",
         ],
         id="notice_threshold",
     ),
@@ -834,10 +769,7 @@ PLAYBOOK_BREAKS = [
             "customer_id = 'cus_0001' and category = '面霜'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_in_set "
-            "replenishment_status_label {replenishment:stocked:库存充足, "
-            "replenishment:due_soon:即将补货, replenishment:run_out:已用完}: 1 of 80 rows outside "
-            "(e.g. replenishment:stocked:已用完)",
+            "customer_replenishment: replenishment_status_zh from the catalog: broken by 1 of 80 rows (e.g. cus_0001, 面霜)",
         ],
         id="label",
     ),
@@ -848,8 +780,7 @@ PLAYBOOK_BREAKS = [
             "'cus_0001' and category = '面霜'",
         ],
         [
-            "customer_replenishment: expect_column_values_to_be_in_set category_is_trimmed "
-            "{True}: 1 of 80 rows outside (e.g. False)",
+            "customer_replenishment: category is trimmed: broken by 1 of 80 rows (e.g. cus_0001,  面霜)",
         ],
         id="untrimmed",
     ),
@@ -860,9 +791,7 @@ PLAYBOOK_BREAKS = [
             "'库存充足', 'rule', date '2026-03-31')",
         ],
         [
-            "customer_replenishment/customer_tags: expect_column_values_to_be_null "
-            "replenishment_tag_mismatch: 1 of 60 customers not null (e.g. stocked, expected "
-            "no tag (customer_id=cus_0001))",
+            "customer_replenishment/customer_tags: replenishment tag of the statuses: broken by 1 of 60 customers (e.g. cus_0001: stocked, expected no tag)",
         ],
         id="stocked_tag_vs_table",
     ),
@@ -873,8 +802,7 @@ PLAYBOOK_BREAKS = [
             "'near_upgrade', '即将升级', 'rule', date '2026-03-31')",
         ],
         [
-            "customer_tags: expect_column_values_to_be_between customers_with_several [0, "
-            "0]: 1 of 9 tag groups outside (e.g. 1 (tag_group=tier_watch))",
+            "customer_tags: one tag of the group per customer: broken by 1 of 9 tag groups (e.g. tier_watch)",
         ],
         id="two_tier_watch_tags",
     ),
@@ -884,10 +812,8 @@ PLAYBOOK_BREAKS = [
             "update marts.customer_points set expiring_30d = 10 where customer_id = 'cus_0003'",
         ],
         [
-            "customer_points: expect_column_values_to_be_in_set expiring_within_balance "
-            "{True}: 1 of 50 rows outside (e.g. False)",
-            "customer_points: expect_column_values_to_be_in_set expiring_has_expiry_date "
-            "{True}: 1 of 50 rows outside (e.g. False)",
+            "customer_points: expiring within the balance: broken by 1 of 50 rows (e.g. cus_0003)",
+            "customer_points: expiring has an expiry date: broken by 1 of 50 rows (e.g. cus_0003)",
         ],
         id="expiring_over_balance",
     ),
@@ -898,8 +824,7 @@ PLAYBOOK_BREAKS = [
             "'cus_0007'",
         ],
         [
-            "customer_points: expect_column_values_to_be_in_set "
-            "balance_mismatch_follows_balances {True}: 1 of 50 rows outside (e.g. False)",
+            "customer_points: balance_mismatch follows the balances: broken by 1 of 50 rows (e.g. cus_0007)",
         ],
         id="balance_mismatch",
     ),
@@ -910,8 +835,7 @@ PLAYBOOK_BREAKS = [
             "customer_id = 'cus_0010'",
         ],
         [
-            "customer_points: expect_column_values_to_be_in_set next_expiry_after_as_of "
-            "{True}: 1 of 50 rows outside (e.g. False)",
+            "customer_points: next expiry after the as-of date: broken by 1 of 50 rows (e.g. cus_0010)",
         ],
         id="expiry_on_d",
     ),
@@ -922,8 +846,7 @@ PLAYBOOK_BREAKS = [
             "'cus_0010'",
         ],
         [
-            "customer_points: expect_column_values_to_be_in_set expiring_has_expiry_date "
-            "{True}: 1 of 50 rows outside (e.g. False)",
+            "customer_points: expiring has an expiry date: broken by 1 of 50 rows (e.g. cus_0010)",
         ],
         id="expiry_missing",
     ),
@@ -934,9 +857,7 @@ PLAYBOOK_BREAKS = [
             "'积分即将过期', 'rule', date '2026-03-31')",
         ],
         [
-            "customer_points/customer_tags: expect_column_values_to_be_null "
-            "points_tag_mismatch: 1 of 50 customers not null (e.g. expiring_soon at 0, "
-            "untagged at 95 (customer_id=cus_0003))",
+            "customer_points/customer_tags: points tag for the largest expiring: broken by 1 of 50 customers (e.g. cus_0003: expiring_soon at 0, untagged at 95)",
         ],
         id="points_tag_below",
     ),
@@ -946,22 +867,9 @@ PLAYBOOK_BREAKS = [
             "delete from marts.customer_points where customer_id = 'cus_0050'",
         ],
         [
-            "customer_points/customer_tags: expect_column_values_to_be_null "
-            "points_tag_mismatch: 1 of 50 customers not null (e.g. expiring_soon without a "
-            "row in customer_points (customer_id=cus_0050))",
+            "customer_points/customer_tags: points tag for the largest expiring: broken by 1 of 50 customers (e.g. cus_0050: expiring_soon without a row in customer_points)",
         ],
         id="points_tag_without_points",
-    ),
-    pytest.param(
-        "customer_coupons",
-        [
-            "update marts.customer_coupons set expiring_7d = 3 where customer_id = 'cus_0005'",
-        ],
-        [
-            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
-            "unused_coupons, expiring_7d (A ≥ B): 1 of 40 rows failing (e.g. (1, 3))",
-        ],
-        id="expiring_over_unused",
     ),
     pytest.param(
         "customer_coupons",
@@ -969,10 +877,7 @@ PLAYBOOK_BREAKS = [
             "update marts.customer_coupons set used_180d = 5 where customer_id = 'cus_0004'",
         ],
         [
-            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
-            "granted_180d, used_180d (A ≥ B): 1 of 40 rows failing (e.g. (4, 5))",
-            "customer_coupons: expect_column_values_to_be_in_set rate_is_used_over_granted "
-            "{True}: 1 of 40 rows outside (e.g. False)",
+            "customer_coupons: rate is used over granted: broken by 1 of 40 rows (e.g. cus_0004)",
         ],
         id="used_over_granted",
     ),
@@ -983,23 +888,9 @@ PLAYBOOK_BREAKS = [
             "= 'cus_0004'",
         ],
         [
-            "customer_coupons: expect_column_values_to_be_in_set rate_is_used_over_granted "
-            "{True}: 1 of 40 rows outside (e.g. False)",
+            "customer_coupons: rate is used over granted: broken by 1 of 40 rows (e.g. cus_0004)",
         ],
         id="rate_null",
-    ),
-    pytest.param(
-        "customer_coupons",
-        [
-            "update marts.customer_coupons set next_coupon_expiry = date '2026-03-30' where "
-            "customer_id = 'cus_0005'",
-        ],
-        [
-            "customer_coupons: expect_column_pair_values_a_to_be_greater_than_b "
-            "next_coupon_expiry, as_of_date (A ≥ B): 1 of 40 rows failing (e.g. (2026-03-30, "
-            "2026-03-31))",
-        ],
-        id="coupon_expiry_before_d",
     ),
     pytest.param(
         "customer_coupons",
@@ -1008,8 +899,7 @@ PLAYBOOK_BREAKS = [
             "'cus_0005'",
         ],
         [
-            "customer_coupons: expect_column_values_to_be_in_set next_expiry_iff_unused "
-            "{True}: 1 of 40 rows outside (e.g. False)",
+            "customer_coupons: next expiry exactly when unused: broken by 1 of 40 rows (e.g. cus_0005)",
         ],
         id="coupon_expiry_missing",
     ),
@@ -1020,9 +910,7 @@ PLAYBOOK_BREAKS = [
             "'coupon'",
         ],
         [
-            "customer_coupons/customer_tags: expect_column_values_to_be_null "
-            "coupon_tag_mismatch: 1 of 40 customers not null (e.g. no tag, expected "
-            "expiring_soon (customer_id=cus_0005))",
+            "customer_coupons/customer_tags: coupon tag exactly when expiring: broken by 1 of 40 customers (e.g. cus_0005: no tag, expected expiring_soon)",
         ],
         id="coupon_tag_missing",
     ),
@@ -1033,11 +921,8 @@ PLAYBOOK_BREAKS = [
             "'2026-02-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_between month_to_date_rows [1, 1]: "
-            "3 of 3 months outside (e.g. 2 (month=2026-01-01), 2 (month=2026-02-01), 2 "
-            "(month=2026-03-01))",
-            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 1 of 3 "
-            "months not null (e.g. month to date iff the as-of month (month=2026-02-01))",
+            "mart_ltv_monthly: one month to date: broken by 3 of 3 months (e.g. 2026-01-01)",
+            "mart_ltv_monthly: month to date iff the as-of month: broken by 1 of 3 months (e.g. 2026-02-01)",
         ],
         id="two_months_to_date",
     ),
@@ -1047,10 +932,9 @@ PLAYBOOK_BREAKS = [
             "update marts.mart_ltv_monthly set revenue = 3400 where month = date '2026-02-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_null ratio_mismatch: 1 of 3 rows "
-            "not null (e.g. average_order_value,revenue)",
-            "mart_ltv_monthly: expect_column_values_to_be_null log_change_mismatch: 2 of 3 "
-            "months not null (e.g. sum (month=2026-02-01), sum (month=2026-03-01))",
+            "mart_ltv_monthly: average_order_value: broken by 1 of 3 rows (e.g. 2026-02-01)",
+            "mart_ltv_monthly: revenue: broken by 1 of 3 rows (e.g. 2026-02-01)",
+            "mart_ltv_monthly: sum log change: broken by 2 of 3 months (e.g. 2026-02-01)",
         ],
         id="revenue",
     ),
@@ -1061,8 +945,7 @@ PLAYBOOK_BREAKS = [
             "'2026-01-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 1 of 3 "
-            "months not null (e.g. month after the previous (month=2026-02-01))",
+            "mart_ltv_monthly: month after the previous: broken by 1 of 3 months (e.g. 2026-02-01)",
         ],
         id="month_gap",
     ),
@@ -1073,11 +956,8 @@ PLAYBOOK_BREAKS = [
             "'2026-02-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_in_set month_is_first_day {True}: "
-            "1 of 3 rows outside (e.g. False)",
-            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 2 of 3 "
-            "months not null (e.g. month after the previous (month=2026-02-15), month after "
-            "the previous (month=2026-03-01))",
+            "mart_ltv_monthly: month is a first day: broken by 1 of 3 rows (e.g. 2026-02-15)",
+            "mart_ltv_monthly: month after the previous: broken by 2 of 3 months (e.g. 2026-02-15)",
         ],
         id="mid_month",
     ),
@@ -1088,10 +968,7 @@ PLAYBOOK_BREAKS = [
             "'2026-02-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_null sequence_mismatch: 2 of 3 "
-            "months not null (e.g. customer_base the running sum of new_customers "
-            "(month=2026-02-01), customer_base the running sum of new_customers "
-            "(month=2026-03-01))",
+            "mart_ltv_monthly: customer_base the running sum of new_customers: broken by 2 of 3 months (e.g. 2026-02-01)",
         ],
         id="running_base",
     ),
@@ -1102,24 +979,9 @@ PLAYBOOK_BREAKS = [
             "'2026-01-01'",
         ],
         [
-            "mart_ltv_monthly: expect_column_values_to_be_null log_change_mismatch: 1 of 3 "
-            "months not null (e.g. base_log_change (month=2026-01-01))",
+            "mart_ltv_monthly: base_log_change log change: broken by 1 of 3 months (e.g. 2026-01-01)",
         ],
         id="first_log_change",
-    ),
-    pytest.param(
-        "mart_ltv_monthly",
-        [
-            "update marts.mart_ltv_monthly set returning_buyers = 30, repurchase_rate = 1.5 "
-            "where month = date '2026-02-01'",
-        ],
-        [
-            "mart_ltv_monthly: expect_column_values_to_be_between repurchase_rate [0, 1]: 1 "
-            "of 3 rows outside (e.g. 1.5)",
-            "mart_ltv_monthly: expect_column_pair_values_a_to_be_greater_than_b buyers, "
-            "returning_buyers (A ≥ B): 1 of 3 rows failing (e.g. (25, 30))",
-        ],
-        id="returning_over_buyers",
     ),
     pytest.param(
         "customer_tier",
@@ -1128,14 +990,10 @@ PLAYBOOK_BREAKS = [
             "'cus_0031'",
         ],
         [
-            "customer_tier: expect_column_values_to_be_in_set next_tier_follows_tier {True}: "
-            "1 of 120 rows outside (e.g. False)",
-            "customer_tier: expect_column_values_to_be_between thresholds [1, 1]: 1 of 3 "
-            "tiers outside (e.g. 2 (tier=gold, threshold=500))",
-            "customer_tier: expect_column_values_to_be_between tier_off_threshold [0, 0]: 1 "
-            "of 3 tiers outside (e.g. 33 (tier=gold, threshold=500))",
-            "customer_tier: expect_column_values_to_be_between projected_tier_off_threshold "
-            "[0, 0]: 1 of 3 tiers outside (e.g. 37 (tier=gold, threshold=500))",
+            "customer_tier: next_value_tier follows value_tier: broken by 1 of 120 rows (e.g. cus_0031)",
+            "customer_tier: one threshold per tier: broken by 1 of 3 tiers (e.g. gold, 500.0)",
+            "customer_tier: tier by its threshold: broken by 1 of 3 tiers (e.g. gold, 500.0)",
+            "customer_tier: projected tier by its threshold: broken by 1 of 3 tiers (e.g. gold, 500.0)",
         ],
         id="next_tier",
     ),
@@ -1146,8 +1004,7 @@ PLAYBOOK_BREAKS = [
             "where customer_id = 'cus_0031'",
         ],
         [
-            "customer_tier: expect_column_values_to_be_between thresholds [1, 1]: 1 of 3 "
-            "tiers outside (e.g. 2 (tier=silver, threshold=500))",
+            "customer_tier: one threshold per tier: broken by 1 of 3 tiers (e.g. silver, 500.0)",
         ],
         id="two_thresholds",
     ),
@@ -1158,11 +1015,8 @@ PLAYBOOK_BREAKS = [
             "'cus_0031'",
         ],
         [
-            "customer_tier: expect_column_values_to_be_in_set spend_to_next_iff_next_tier "
-            "{True}: 1 of 120 rows outside (e.g. False)",
-            "customer_tier/customer_tags: expect_column_values_to_be_null "
-            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. near_upgrade without "
-            "a next tier (customer_id=cus_0031))",
+            "customer_tier: spend_to_next_tier exactly with a next tier: broken by 1 of 120 rows (e.g. cus_0031)",
+            "customer_tier/customer_tags: tier_watch tag of the risk and the gap: broken by 1 of 120 customers (e.g. cus_0031: near_upgrade without a next tier)",
         ],
         id="spend_to_next_null",
     ),
@@ -1173,8 +1027,7 @@ PLAYBOOK_BREAKS = [
             "customer_id = 'cus_0100'",
         ],
         [
-            "customer_tier: expect_column_values_to_be_between projected_tier_off_threshold "
-            "[0, 0]: 1 of 3 tiers outside (e.g. 1 (tier=silver, threshold=500))",
+            "customer_tier: projected tier by its threshold: broken by 1 of 3 tiers (e.g. silver, 500.0)",
         ],
         id="projected_tier",
     ),
@@ -1185,25 +1038,10 @@ PLAYBOOK_BREAKS = [
             "'cus_0100'",
         ],
         [
-            "customer_tier: expect_column_values_to_be_in_set "
-            "downgrade_risk_iff_projected_below {True}: 1 of 120 rows outside (e.g. False)",
-            "customer_tier/customer_tags: expect_column_values_to_be_null "
-            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. downgrade_risk, "
-            "expected near_upgrade or no tag (customer_id=cus_0100))",
+            "customer_tier: downgrade_risk exactly when projected below: broken by 1 of 120 rows (e.g. cus_0100)",
+            "customer_tier/customer_tags: tier_watch tag of the risk and the gap: broken by 1 of 120 customers (e.g. cus_0100: downgrade_risk, expected near_upgrade or no tag)",
         ],
         id="downgrade_risk",
-    ),
-    pytest.param(
-        "customer_tier",
-        [
-            "update marts.customer_tier set spend_leaving_30d = spend_365d + 1 where "
-            "customer_id = 'cus_0031'",
-        ],
-        [
-            "customer_tier: expect_column_pair_values_a_to_be_greater_than_b spend_365d, "
-            "spend_leaving_30d (A ≥ B): 1 of 120 rows failing (e.g. (465, 466))",
-        ],
-        id="leaving_over_spend",
     ),
     pytest.param(
         "customer_tier",
@@ -1212,9 +1050,7 @@ PLAYBOOK_BREAKS = [
             "'near_upgrade', '即将升级', 'rule', date '2026-03-31')",
         ],
         [
-            "customer_tier/customer_tags: expect_column_values_to_be_null "
-            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. near_upgrade at "
-            "485.00, untagged at 105.00 (customer_id=cus_0001))",
+            "customer_tier/customer_tags: tier_watch tag of the risk and the gap: broken by 1 of 120 customers (e.g. cus_0001: near_upgrade at 485.00, untagged at 105.00)",
         ],
         id="near_upgrade_far",
     ),
@@ -1225,9 +1061,7 @@ PLAYBOOK_BREAKS = [
             "'tier_watch'",
         ],
         [
-            "customer_tier/customer_tags: expect_column_values_to_be_null "
-            "tier_watch_tag_mismatch: 1 of 120 customers not null (e.g. no tag, expected "
-            "downgrade_risk (customer_id=cus_0100))",
+            "customer_tier/customer_tags: tier_watch tag of the risk and the gap: broken by 1 of 120 customers (e.g. cus_0100: no tag, expected downgrade_risk)",
         ],
         id="downgrade_tag_missing",
     ),
@@ -1238,8 +1072,7 @@ PLAYBOOK_BREAKS = [
             "= 'cus_0007'",
         ],
         [
-            "customer_lifecycle: expect_column_values_to_be_in_set "
-            "purchase_journey_day_since_first_order {True}: 1 of 120 rows outside (e.g. False)",
+            "customer_lifecycle: purchase_journey_day since the first order: broken by 1 of 120 rows (e.g. cus_0007)",
         ],
         id="purchase_journey_day",
     ),
@@ -1250,12 +1083,8 @@ PLAYBOOK_BREAKS = [
             "customer_id = 'cus_0007'",
         ],
         [
-            "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_null "
-            "purchase_journey_tag_mismatch: 1 of 120 rows not null (e.g. T+7, expected T+21 "
-            "(customer_id=cus_0007))",
-            "customer_lifecycle: expect_column_values_to_be_in_set after_earlier_stages "
-            "{True}: 1 of 5 stages outside (e.g. False (purchase_journey_stage=T+21, "
-            "first_day=7))",
+            "customer_lifecycle/customer_tier/customer_tags: purchase journey tag of its stage: broken by 1 of 120 customers (e.g. cus_0007)",
+            "customer_lifecycle: days after the earlier stages': broken by 1 of 5 stages (e.g. T+21, 7)",
         ],
         id="purchase_journey_stage",
     ),
@@ -1266,10 +1095,8 @@ PLAYBOOK_BREAKS = [
             "'cus_0007'",
         ],
         [
-            "customer_lifecycle: expect_column_values_to_be_in_set first_order_iff_orders "
-            "{True}: 1 of 120 rows outside (e.g. False)",
-            "customer_lifecycle: expect_column_values_to_be_in_set "
-            "purchase_journey_iff_first_order {True}: 1 of 120 rows outside (e.g. False)",
+            "customer_lifecycle: first order exactly with orders: broken by 1 of 120 rows (e.g. cus_0007)",
+            "customer_lifecycle: purchase journey exactly with a first order: broken by 1 of 120 rows (e.g. cus_0007)",
         ],
         id="first_order_missing",
     ),
@@ -1280,9 +1107,7 @@ PLAYBOOK_BREAKS = [
             "'purchase_journey'",
         ],
         [
-            "customer_lifecycle/customer_tier/customer_tags: expect_column_values_to_be_null "
-            "purchase_journey_tag_mismatch: 1 of 120 rows not null (e.g. no tag, expected "
-            "T+7 (customer_id=cus_0007))",
+            "customer_lifecycle/customer_tier/customer_tags: purchase journey tag of its stage: broken by 1 of 120 customers (e.g. cus_0007)",
         ],
         id="purchase_journey_tag_missing",
     ),
@@ -1314,8 +1139,7 @@ ACTION_BREAKS = [
             "where customer_id = 'cus_0002' and action = 'welcome'",
         ],
         [
-            "customer_actions: expect_column_values_to_be_in_set split_holds {True}: 1 of 1 "
-            "rows outside (e.g. False (highest_control_bucket=75, lowest_issued_bucket=17))",
+            "customer_actions: control buckets below issued buckets: broken by 1 of 1 rows (e.g. 75, 17)",
         ],
         id="control_split",
     ),
@@ -1326,9 +1150,7 @@ ACTION_BREAKS = [
             "'deferred' else 'issued' end where customer_id = 'cus_0003'",
         ],
         [
-            "customer_actions: expect_column_values_to_be_in_set "
-            "deferred_before_one_that_went_on {False}: 1 of 40 customers outside (e.g. True "
-            "(customer_id=cus_0003))",
+            "customer_actions: no deferred before one that went on: broken by 1 of 40 customers (e.g. cus_0003)",
         ],
         id="deferred_first",
     ),
@@ -1339,8 +1161,7 @@ ACTION_BREAKS = [
             "where customer_id = 'cus_0003' and action = 'welcome'",
         ],
         [
-            "customer_actions: expect_column_values_to_be_null row_mismatch: 1 of 80 rows "
-            "not null (e.g. owner exactly for wecom)",
+            "customer_actions: owner exactly for wecom: broken by 1 of 80 rows (e.g. cus_0003, welcome)",
         ],
         id="owner_outside_wecom",
     ),
@@ -1351,10 +1172,8 @@ ACTION_BREAKS = [
             "where customer_id = 'cus_0010' and action = 'cross_sell'",
         ],
         [
-            "customer_actions: expect_column_values_to_be_null row_mismatch: 1 of 80 rows "
-            "not null (e.g. unreachable exactly without a channel)",
-            "customer_actions: expect_column_values_to_be_between unreachable_kinds [1, 1]: "
-            "1 of 40 customers outside (e.g. 2 (customer_id=cus_0010))",
+            "customer_actions: unreachable exactly without a channel: broken by 1 of 80 rows (e.g. cus_0010, cross_sell)",
+            "customer_actions: all or none unreachable: broken by 1 of 40 customers (e.g. cus_0010)",
         ],
         id="partly_unreachable",
     ),
@@ -1365,8 +1184,8 @@ ACTION_BREAKS = [
             "where action = 'welcome'",
         ],
         [
-            "mart_action_outcomes: expect_column_values_to_be_null row_mismatch: 1 of 2 rows "
-            "not null (e.g. issued rate,uplift)",
+            "mart_action_outcomes: issued rate: broken by 1 of 2 rows (e.g. 2026-03-11, welcome)",
+            "mart_action_outcomes: uplift: broken by 1 of 2 rows (e.g. 2026-03-11, welcome)",
         ],
         id="rate",
     ),
@@ -1389,35 +1208,18 @@ def test_stocked_is_a_replenishment_status_never_a_tag(run, conn) -> None:
         f"('cus_0001', 'replenishment', 'stocked', '库存充足', 'rule', date '{AS_OF}')"
     )
     line = only_failure(published(run, conn, "customer_tags"))
-    assert line.startswith("customer_tags: expect_column_values_to_be_in_set rule_tag {")
-    assert line.endswith(" rows outside (e.g. replenishment:stocked:库存充足)")
-
-
-def test_column_pairs_fail_when_reversed(run, conn) -> None:
-    conn.execute(
-        "update marts.customer_tier_history set valid_to = date '2026-02-01' "
-        "where customer_id = 'cus_0002'"
-    )
-    assert only_failure(published(run, conn, "customer_tier_history")) == (
-        "customer_tier_history: expect_column_pair_values_a_to_be_greater_than_b "
-        "valid_to, valid_from (A ≥ B): 1 of 120 rows failing (e.g. (2026-02-01, 2026-03-01))"
-    )
-    conn.execute("update marts.mart_retention_cohort set buying_customers = 41")
-    failures = published(run, conn, "mart_retention_cohort").failures
-    assert [f.split(":")[1] for f in failures] == [
-        " expect_column_pair_values_a_to_be_greater_than_b cohort_customers, buying_customers "
-        "(A ≥ B)",
-    ]
+    assert line.startswith("customer_tags: a rule tag of the catalog: broken by 1 of ")
+    assert line.endswith(" rows (e.g. cus_0001, replenishment, stocked)")
 
 
 def test_a_missing_column_fails(run, conn) -> None:
     conn.execute("alter table marts.customer_rfm drop column m_score")
     failures = published(run, conn, "customer_rfm").failures
     assert "customer_rfm: published.customer_rfm could not read its rows: " in failures[0]
-    conn.execute("alter table raw.member__members drop column status")
-    failures = one_input(GxRun(run.docs_dir, "r2"), conn, "member/members").failures
+    conn.execute("alter table raw.miniprogram__orders drop column created_at")
+    failures = one_input(GxRun(run.docs_dir, "r2"), conn, "miniprogram/orders").failures
     assert failures[0].startswith(
-        "member/members: input.member__members could not read its rows: Binder Error"
+        "miniprogram/orders: input.miniprogram__orders could not read its rows: Binder Error"
     )
 
 
@@ -1467,40 +1269,28 @@ def test_a_small_file_is_not_judged_by_its_quarantine_rate(run, conn) -> None:
     assert one_input(run, conn, "miniprogram/orders").passed
 
 
-def test_input_rows_break_their_contract(run, conn) -> None:
+def test_input_rows_dated_before_2000_or_after_their_extract_fail(run, conn) -> None:
     conn.execute(
-        "update raw.miniprogram__orders set order_status = 'lost', paid_amount = -1, "
-        "created_at = timestamp '1999-12-31 23:00:00', "
+        "update raw.miniprogram__orders set created_at = timestamp '1999-12-31 23:00:00', "
         "updated_at = timestamp '2026-04-05 10:00:00' where order_id = 'O7'"
     )
-    conn.execute("update raw.miniprogram__orders set openid = null where order_id = 'O8'")
+    conn.execute(
+        "update raw.miniprogram__orders set updated_at = timestamp '2026-04-02 23:59:59' "
+        "where order_id = 'O8'"
+    )  # two days after its extract: allowed
     failures = one_input(run, conn, "miniprogram/orders").failures
-    at = "(_file=miniprogram/2026-03-31/orders.csv, _line=8)"
+    at = "(e.g. miniprogram/2026-03-31/orders.csv:8)"
     assert failures == [
-        "miniprogram/orders: expect_column_values_to_not_be_null openid: 1 of 50 rows null",
-        "miniprogram/orders: expect_column_values_to_be_in_set order_status "
-        f"{{created, paid, shipped, completed, cancelled, refunded}}: 1 of 50 rows outside "
-        f"(e.g. lost {at})",
-        f"miniprogram/orders: expect_column_values_to_be_between paid_amount ≥ 0: "
-        f"1 of 50 rows outside (e.g. -1 {at})",
-        "miniprogram/orders: expect_column_values_to_be_between created_at_year ≥ 2000: "
-        f"1 of 50 rows outside (e.g. 1999 {at})",
-        "miniprogram/orders: expect_column_values_to_be_between updated_at_days_after_extract "
-        f"≤ 2: 1 of 50 rows outside (e.g. 5 {at})",
+        f"miniprogram/orders: created_at not before 2000: broken by 1 of 50 rows {at}",
+        f"miniprogram/orders: updated_at at most 2 days after its extract: broken by 1 of 50 "
+        f"rows {at}",
     ]
 
 
 def test_inputs_outside_the_window_are_not_checked(run, conn) -> None:
-    conn.execute(
-        "update raw.wecom__contact_events set ChangeType = 'unknown', CreateTime = 5 "
-        "where ExternalUserID = 'wm1'"
-    )
+    conn.execute("update raw.wecom__contact_events set CreateTime = 5 where ExternalUserID = 'wm1'")
     failures = one_input(run, conn, "wecom/contact_events").failures
-    assert [f.split(":")[1].strip() for f in failures] == [
-        "expect_column_values_to_be_in_set ChangeType {add_external_contact, edit_external_contact"
-        ", add_half_external_contact, del_external_contact, del_follow_user}",
-        "expect_column_values_to_be_between CreateTime_year ≥ 2000",
-    ]
+    assert [f.split(":")[1].strip() for f in failures] == ["CreateTime not before 2000"]
     later = one_input(GxRun(run.docs_dir, "since"), conn, "wecom/contact_events", since=AS_OF)
     assert later.passed
 
@@ -1541,93 +1331,6 @@ def test_the_identity_suite(run, conn, change: str, expected: str) -> None:
     conn.execute(f"update marts.identity_graph_stats {change} where as_of_date = date '{AS_OF}'")
     result = check_identity(run, conn, as_of=AS_OF, settings=SETTINGS)
     assert only_failure(result) == expected
-
-
-def test_frames_keep_keys_together_and_results_add_up(tmp_path: Path) -> None:
-    run = GxRun(tmp_path / "docs", "batches", batch_rows=7)
-    db = duckdb.connect()
-    db.execute(
-        "create table t as select (range // 2 + case when range = 41 then 1 else 0 end) as k, "
-        "range as v from range(60)"
-    )
-    frames = list(run.read(db, "select k, v from t where v >= ?", [0], key=["k"]))
-    assert sum(len(f) for f in frames) == 60 and len(frames) > 5
-    keys = [set(f["k"]) for f in frames]
-    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1 :])
-    suite = gx.ExpectationSuite(
-        name="t",
-        expectations=[
-            gxe.ExpectColumnValuesToBeUnique(column="k"),
-            gxe.ExpectColumnValuesToBeBetween(column="v", max_value=49),
-        ],
-    )
-    result = run.validate("t", iter(frames), suite)
-    assert result.rows == 60 and result.evaluated == 2
-    assert [line.split(" (e.g.")[0] for line in result.failures] == [
-        "t: expect_column_values_to_be_unique k: 59 of 60 rows duplicated",
-        "t: expect_column_values_to_be_between v ≤ 49: 10 of 60 rows outside",
-    ]
-    empty = list(run.read(db, "select k, v from t where v < 0", key=["k"]))
-    assert [list(f.columns) for f in empty] == [["k", "v"]] and len(empty[0]) == 0
-
-
-def test_a_wide_frame_validated_in_parts_gives_the_results_of_the_whole(tmp_path: Path) -> None:
-    frame = pd.DataFrame({f"c{i}": [f"v{i}-{r}" for r in range(20)] for i in range(9)})
-    frame["n"] = range(20)
-    frame.loc[3, "c1"] = "tel 13800138000"
-    frame.loc[[5, 6], "c2"] = "v2-5"
-
-    def expectations() -> list:
-        return [
-            gxe.ExpectColumnValuesToBeBetween(column="n", max_value=17),
-            gxe.ExpectColumnValuesToNotMatchRegex(column="c1", regex="13800138000"),
-            gxe.ExpectTableRowCountToEqual(value=19),
-            gxe.ExpectColumnValuesToBeUnique(column="c2"),
-            gxe.ExpectColumnToExist(column="missing"),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="c3", column_B="c4"),
-            gxe.ExpectColumnValuesToNotBeNull(column="n"),
-        ]
-
-    found = {}
-    for label, split_min_rows in (("whole", 10**9), ("parts", 1)):
-        run = GxRun(tmp_path / "docs", label, split_min_rows=split_min_rows)
-        suite = gx.ExpectationSuite(name=label, expectations=expectations())
-        batches = [frame.iloc[:10], frame.iloc[10:]]
-        found[label] = run.validate("t", iter(batches), suite, id_columns=["c0"])
-        store = run.context.validation_results_store
-        [key] = [k for k in store.list_keys() if k.run_id.run_name == label]
-        stored = store.get(key)
-        found[label + " order"] = [r.expectation_config.type for r in stored.results]
-    whole, parts = found["whole"], found["parts"]
-    assert sorted(parts.failures) == sorted(whole.failures) and len(whole.failures) == 6
-    assert (parts.evaluated, parts.rows, parts.passed) == (whole.evaluated, whole.rows, False)
-    assert found["parts order"] == found["whole order"]
-    assert found["whole order"] == [e.expectation_type for e in expectations()]
-    assert "t: expect_column_values_to_not_match_regex c1 /13800138000/: 1 of 20 rows matching" \
-        " (e.g. tel 13800138000 (c0=v0-3))" in parts.failures
-
-
-def test_no_validated_frame_stays_in_memory(tmp_path: Path) -> None:
-    """GX's execution engine keeps the last frame of every batch it validated; a gate run
-    would hold a frame of every table. The run drops them after each validation."""
-
-    def held() -> list[pd.DataFrame]:
-        gc.collect()
-        return [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "held_v" in o]
-
-    for label, split_min_rows in (("whole", 10**9), ("parts", 1)):
-        run = GxRun(tmp_path / "docs", label, split_min_rows=split_min_rows)
-        frames = [pd.DataFrame({f"held_{c}": range(n, n + 5) for c in "stuvwxyz"}) for n in (0, 5)]
-        suite = gx.ExpectationSuite(
-            name=label,
-            expectations=[
-                gxe.ExpectColumnValuesToBeUnique(column="held_u"),
-                gxe.ExpectColumnValuesToBeBetween(column="held_v", min_value=0),
-            ],
-        )
-        assert run.validate("t", iter(frames), suite).passed
-        del frames
-        assert held() == [], label
 
 
 def test_data_docs_keep_the_last_runs(tmp_path: Path) -> None:

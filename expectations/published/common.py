@@ -1,16 +1,18 @@
-"""What every published table's suite checks, and how its rows are read.
+"""What every published table's suite checks, and how its rows are counted.
 
-Each table module declares a `TableSuite`: its key, its own expectations and derived columns.
+dbt owns a published table's structure: its types (contract), keys (tests), not-null columns,
+codes and ranges (constraints). The gate owns what ties columns, rows, tables and runs
+together. Each table module declares a `TableSuite`: its key (to name a row in examples), its
+rules (name → SQL condition every row meets) and checks of its own across rows or tables.
 `table_checks` adds the common part, from the table's columns in the build database:
 
-- the key not null and unique (rows are read in hash partitions of the key);
 - no raw mobile number in any text or list column (lists are read as `a,b` text);
-- no NaN in any double column (derived column `nan_in` names the columns that are NaN);
+- no NaN in any double column;
 - `as_of_date`, where the table has one and holds one date, is the run's date;
 - the row count within `max_row_change` of the last publish's, when there was one with at
   least `MIN_ROWS_COMPARED` rows (a small frame of its own).
 
-Dates are read as ISO text and decimals as doubles.
+DuckDB counts the rows breaking each rule; GX validates that one row of counts.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
-from great_expectations.expectations.expectation import Expectation
 
 from cdp.settings import GateSettings
-from expectations.checks import FrameCheck, between, in_set, no_mobile, not_null, null, unique
+from expectations.checks import MOBILE_PATTERN, FrameCheck, RuleCheck, between
 from expectations.gx_layer import quote
 
 SCHEMA = "marts"
@@ -35,18 +36,17 @@ DOUBLE_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 @dataclass(frozen=True)
 class TableSuite:
-    """A published table's suite: `key` (the grain), `expectations` (a function, so every run
-    gets fresh expectation objects), `derived` columns (name → SQL over the table's columns),
-    whether `as_of_date` holds only the run's date (`dated`), whether the row count is
-    compared with the last publish (`compare_rows`), and `extra` checks of their own."""
+    """A published table's suite: `key` (the grain, named beside a broken rule; dbt tests
+    its uniqueness), `rules` (name → SQL over the table's columns, false on a row that breaks
+    it), whether `as_of_date` holds only the run's date (`dated`), whether the row count is
+    compared with the last publish (`compare_rows`), and `extra` checks of its own."""
 
     table: str
     key: tuple[str, ...]
-    expectations: Callable[[], list[Expectation]]
-    derived: Mapping[str, str] = field(default_factory=dict)
+    rules: Mapping[str, str] = field(default_factory=dict)
     dated: bool = True
     compare_rows: bool = True
-    extra: Callable[[], list[FrameCheck]] | None = None
+    extra: Callable[[], list[RuleCheck | FrameCheck]] | None = None
 
     @property
     def suite_name(self) -> str:
@@ -76,10 +76,10 @@ def table_checks(
     as_of: dt.date,
     previous_rows: Mapping[str, int] | None,
     settings: GateSettings,
-) -> list[FrameCheck]:
-    """The table's checks: its suite over its rows, the row-count check, its extra checks."""
+) -> list[RuleCheck | FrameCheck]:
+    """The table's checks: its rules over its rows, the row-count check, its extra checks."""
     columns = table_columns(conn, suite.table)
-    found = [_rows_check(suite, columns, as_of)]
+    found: list[RuleCheck | FrameCheck] = [_rows_check(suite, columns, as_of)]
     previous = (previous_rows or {}).get(suite.table)
     if suite.compare_rows and previous is not None and previous >= MIN_ROWS_COMPARED:
         rows = conn.execute(f"select count(*) from {SCHEMA}.{quote(suite.table)}").fetchall()
@@ -89,26 +89,34 @@ def table_checks(
     return found
 
 
-def _rows_check(suite: TableSuite, columns: Mapping[str, str], as_of: dt.date) -> FrameCheck:
-    select = [_read(name, kind) for name, kind in columns.items()]
-    doubles = [name for name, kind in columns.items() if kind in DOUBLE_TYPES]
-    expectations = [*unique(suite.key)]
-    expectations += [no_mobile(name) for name, kind in columns.items() if _is_text(kind)]
-    if doubles:
-        flags = ", ".join(f"case when isnan({quote(d)}) then {_literal(d)} end" for d in doubles)
-        select.append(f"nullif(concat_ws(',', {flags}), '') as nan_in")
-        expectations.append(null("nan_in"))
+def _rows_check(suite: TableSuite, columns: Mapping[str, str], as_of: dt.date) -> RuleCheck:
+    rules = {
+        f"no raw mobile in {name}": f"not regexp_matches({_text(name, kind)}, {_literal(MOBILE_PATTERN)})"
+        for name, kind in columns.items()
+        if _is_text(kind)
+    }
+    rules |= {
+        f"{name} is a number": f"not isnan({quote(name)})"
+        for name, kind in columns.items()
+        if kind in DOUBLE_TYPES
+    }
     if suite.dated and "as_of_date" in columns:
-        expectations += [*not_null("as_of_date"), in_set("as_of_date", [as_of.isoformat()])]
-    select += [f"{sql} as {quote(name)}" for name, sql in suite.derived.items()]
-    expectations += suite.expectations()
-    return FrameCheck(
+        rules["as_of_date is the run's date"] = (
+            f"coalesce(as_of_date = date '{as_of.isoformat()}', false)"
+        )
+    rules |= suite.rules
+    return RuleCheck(
         name=suite.suite_name,
         label=suite.table,
-        expectations=tuple(expectations),
-        sql=f"select {', '.join(select)} from {SCHEMA}.{quote(suite.table)}",
-        key=suite.key,
+        query=f"select * from {SCHEMA}.{quote(suite.table)}",
+        rules=rules,
+        example=row_name(suite.key),
     )
+
+
+def row_name(key: tuple[str, ...]) -> str:
+    """SQL naming a row by its key, e.g. `cus_0001, formula_milk`."""
+    return " || ', ' || ".join(f"coalesce(cast({quote(k)} as varchar), 'null')" for k in key)
 
 
 def _row_count_check(
@@ -132,14 +140,10 @@ def _row_count_check(
     )
 
 
-def failing_checks(checks: Mapping[str, str]) -> str:
-    """SQL: the names of the row checks (name → SQL condition) that are not true for a row,
-    comma-separated, or null when all hold: a derived column a suite expects to be null."""
-    flags = ", ".join(
-        f"case when not coalesce({sql}, false) then {_literal(name)} end"
-        for name, sql in checks.items()
-    )
-    return f"nullif(concat_ws(',', {flags}), '')"
+def holding(checks: Mapping[str, str]) -> dict[str, str]:
+    """Rules a null breaks too (`coalesce(…, false)`): checks written as conditions that must
+    be true, not merely not false."""
+    return {name: f"coalesce({sql}, false)" for name, sql in checks.items()}
 
 
 def _literal(text: str) -> str:
@@ -154,14 +158,10 @@ def _is_nested(kind: str) -> bool:
     return kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
 
 
-def _read(name: str, kind: str) -> str:
+def _text(name: str, kind: str) -> str:
     column = quote(name)
     if kind in ("VARCHAR[]", "JSON[]"):
-        return f"array_to_string({column}, ',') as {column}"
+        return f"array_to_string({column}, ',')"
     if _is_nested(kind) or kind == "JSON":
-        return f"cast({column} as varchar) as {column}"
-    if kind.startswith("DECIMAL"):
-        return f"cast({column} as double) as {column}"
-    if kind == "DATE":
-        return f"cast({column} as varchar) as {column}"
+        return f"cast({column} as varchar)"
     return column

@@ -17,26 +17,8 @@ threshold on the md5 bucket: every `control` row's bucket is below every `issued
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
-from expectations.checks import FrameCheck, between, in_set, not_null, null
-from expectations.published.common import TableSuite, failing_checks
-
-ACTIONS = (
-    "welcome",
-    "repurchase_coupon",
-    "first_order_nudge",
-    "churn_recall",
-    "replenishment_reminder",
-    "coupon_expiry_reminder",
-    "points_expiry_reminder",
-    "tier_keep",
-    "birthday_care",
-    "vip_group_invite",
-    "cross_sell",
-)
-STATUSES = ("issued", "control", "deferred", "suppressed", "unreachable")
-CHANNELS = ("wecom", "miniprogram", "none")
+from expectations.checks import RuleCheck
+from expectations.published.common import TableSuite, holding, row_name
 
 BUCKET = "cast(('0x' || substr(md5(customer_id || ':' || action), 1, 8)) as bigint) % 100"
 
@@ -72,17 +54,6 @@ CONTROL_SPLIT = f"""
 """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("action", "action_zh", "priority", "status", "channel"),
-        in_set("action", ACTIONS),
-        in_set("status", STATUSES),
-        in_set("channel", CHANNELS),
-        between("priority", 1),
-        null("row_mismatch"),
-    ]
-
-
 ROW_CHECKS = {
     "owner exactly for wecom": (
         "(owner_userid is not null and external_userid is not null) = (channel = 'wecom')"
@@ -95,27 +66,27 @@ ROW_CHECKS = {
 }
 
 
-def across_rows() -> list[FrameCheck]:
+def across_rows() -> list[RuleCheck]:
     """The customer-wide steps of the policy, and the control split."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_actions__per_customer",
             label="customer_actions",
-            expectations=(
-                between("unreachable_kinds", 1, 1),
-                between("suppressed_kinds", 0, 1),
-                in_set("deferred_before_one_that_went_on", [False]),
-            ),
-            sql=PER_CUSTOMER,
-            id_columns=("customer_id",),
+            query=PER_CUSTOMER,
+            rules={
+                "all or none unreachable": "unreachable_kinds = 1",
+                "all or none suppressed": "suppressed_kinds <= 1",
+                "no deferred before one that went on": "not deferred_before_one_that_went_on",
+            },
+            example="customer_id",
             unit="customers",
         ),
-        FrameCheck(
+        RuleCheck(
             name="published.customer_actions__control_split",
             label="customer_actions",
-            expectations=(in_set("split_holds", [True]),),
-            sql=CONTROL_SPLIT,
-            id_columns=("highest_control_bucket", "lowest_issued_bucket"),
+            query=CONTROL_SPLIT,
+            rules={"control buckets below issued buckets": "split_holds"},
+            example=row_name(("highest_control_bucket", "lowest_issued_bucket")),
         ),
     ]
 
@@ -123,8 +94,7 @@ def across_rows() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_actions",
     key=("customer_id", "action"),
-    expectations=expectations,
-    derived={"row_mismatch": failing_checks(ROW_CHECKS)},
+    rules=holding(ROW_CHECKS),
     compare_rows=False,
     extra=across_rows,
 )

@@ -12,12 +12,8 @@ expiring_7d ≥ 1, once each.
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
-from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
+from expectations.checks import RuleCheck
 from expectations.published.common import TableSuite
-
-COUNTS = ("unused_coupons", "expiring_7d", "granted_180d", "used_180d")
 
 TAG_PER_CUSTOMER = """
     with
@@ -45,30 +41,15 @@ TAG_PER_CUSTOMER = """
 """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null(*COUNTS, "unused_face_value"),
-        *(between(column, 0) for column in COUNTS),
-        between("unused_face_value", 0),
-        between("redemption_rate_180d", 0, 1),
-        at_least("unused_coupons", "expiring_7d"),
-        at_least("granted_180d", "used_180d"),
-        at_least("next_coupon_expiry", "as_of_date"),
-        in_set("next_expiry_iff_unused", [True]),
-        in_set("face_value_only_when_unused", [True]),
-        in_set("rate_is_used_over_granted", [True]),
-    ]
-
-
-def tag() -> list[FrameCheck]:
+def tag() -> list[RuleCheck]:
     """The customers' coupon tag against expiring_7d."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_coupons__tag",
             label="customer_coupons/customer_tags",
-            expectations=(null("coupon_tag_mismatch"),),
-            sql=TAG_PER_CUSTOMER,
-            id_columns=("customer_id",),
+            query=TAG_PER_CUSTOMER,
+            rules={"coupon tag exactly when expiring": "coupon_tag_mismatch is null"},
+            example="customer_id || ': ' || coupon_tag_mismatch",
             unit="customers",
         )
     ]
@@ -77,11 +58,12 @@ def tag() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_coupons",
     key=("customer_id",),
-    expectations=expectations,
-    derived={
-        "next_expiry_iff_unused": "(next_coupon_expiry is not null) = (unused_coupons > 0)",
-        "face_value_only_when_unused": "unused_coupons > 0 or unused_face_value = 0",
-        "rate_is_used_over_granted": (
+    rules={
+        "next expiry exactly when unused": (
+            "(next_coupon_expiry is not null) = (unused_coupons > 0)"
+        ),
+        "face value only when unused": "unused_coupons > 0 or unused_face_value = 0",
+        "rate is used over granted": (
             "case when granted_180d = 0 then redemption_rate_180d is null else coalesce("
             "abs(redemption_rate_180d - used_180d / granted_180d) <= 1e-9, false) end"
         ),

@@ -13,11 +13,9 @@ its purchase_journey_stage (none without one)."""
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
 from expectations import catalog
-from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
-from expectations.published.common import TableSuite
+from expectations.checks import RuleCheck
+from expectations.published.common import TableSuite, row_name
 
 COUNTS = ("stages", "tiers", "lifecycle_tags", "journey_stage_tags", "value_tier_tags")
 
@@ -102,44 +100,27 @@ def purchase_journey_days_sql() -> str:
     """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("joined_date", "journey_day", "journey_stage", "last_active_date"),
-        *not_null("order_count", "lifecycle_stage"),
-        in_set("lifecycle_stage", catalog.values("lifecycle")),
-        in_set("lifecycle_stage_label", catalog.labelled("lifecycle")),
-        in_set("journey_stage", catalog.values("journey_stage")),
-        in_set("purchase_journey_stage", catalog.values("purchase_journey")),
-        between("journey_day", 0),
-        between("purchase_journey_day", 0),
-        between("order_count", 0),
-        at_least("last_order_date", "first_order_date"),
-        in_set("first_order_iff_orders", [True]),
-        in_set("purchase_journey_iff_first_order", [True]),
-        in_set("purchase_journey_day_since_first_order", [True]),
-    ]
-
-
-def across_rows() -> list[FrameCheck]:
+def across_rows() -> list[RuleCheck]:
     """Per customer: one stage, one tier, one lifecycle, journey and value-tier tag, the
     purchase journey tag of its stage; per purchase journey stage: days after the last's."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_lifecycle__one_stage_one_tier",
             label="customer_lifecycle/customer_tier/customer_tags",
-            expectations=(
-                *(between(count, 1, 1) for count in COUNTS),
-                null("purchase_journey_tag_mismatch"),
-            ),
-            sql=ONE_STAGE_ONE_TIER,
-            id_columns=("customer_id",),
+            query=ONE_STAGE_ONE_TIER,
+            rules={
+                **{f"one of {count}": f"{count} = 1" for count in COUNTS},
+                "purchase journey tag of its stage": "purchase_journey_tag_mismatch is null",
+            },
+            example="customer_id",
+            unit="customers",
         ),
-        FrameCheck(
+        RuleCheck(
             name="published.customer_lifecycle__purchase_journey_days",
             label="customer_lifecycle",
-            expectations=(in_set("after_earlier_stages", [True]),),
-            sql=purchase_journey_days_sql(),
-            id_columns=("purchase_journey_stage", "first_day"),
+            query=purchase_journey_days_sql(),
+            rules={"days after the earlier stages'": "after_earlier_stages"},
+            example=row_name(("purchase_journey_stage", "first_day")),
             unit="stages",
         ),
     ]
@@ -148,17 +129,16 @@ def across_rows() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_lifecycle",
     key=("customer_id",),
-    expectations=expectations,
-    derived={
-        "lifecycle_stage_label": catalog.label_sql(
-            "'lifecycle'", "lifecycle_stage", "lifecycle_stage_zh"
+    rules={
+        "lifecycle_stage_zh from the catalog": catalog.labelled_sql(
+            "'lifecycle'", "lifecycle_stage", "lifecycle_stage_zh", "lifecycle"
         ),
-        "first_order_iff_orders": "(first_order_date is null) = (order_count = 0)",
-        "purchase_journey_iff_first_order": (
+        "first order exactly with orders": "(first_order_date is null) = (order_count = 0)",
+        "purchase journey exactly with a first order": (
             "(purchase_journey_day is null) = (first_order_date is null) "
             "and (purchase_journey_stage is null) = (first_order_date is null)"
         ),
-        "purchase_journey_day_since_first_order": (
+        "purchase_journey_day since the first order": (
             "purchase_journey_day = as_of_date - first_order_date"
         ),
     },

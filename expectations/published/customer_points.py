@@ -13,9 +13,7 @@ customer at or below an untagged one is named with the untagged customer's figur
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
-from expectations.checks import FrameCheck, between, in_set, not_null, null
+from expectations.checks import RuleCheck
 from expectations.published.common import TableSuite
 
 TAG_PER_CUSTOMER = """
@@ -53,28 +51,15 @@ TAG_PER_CUSTOMER = """
 """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("points_balance", "balance_mismatch", "earned_90d", "redeemed_90d"),
-        *not_null("expiring_30d"),
-        between("earned_90d", 0),
-        between("expiring_30d", 0),
-        in_set("expiring_within_balance", [True]),
-        in_set("next_expiry_after_as_of", [True]),
-        in_set("expiring_has_expiry_date", [True]),
-        in_set("balance_mismatch_follows_balances", [True]),
-    ]
-
-
-def tag() -> list[FrameCheck]:
+def tag() -> list[RuleCheck]:
     """The customers' points tag against expiring_30d."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_points__tag",
             label="customer_points/customer_tags",
-            expectations=(null("points_tag_mismatch"),),
-            sql=TAG_PER_CUSTOMER,
-            id_columns=("customer_id",),
+            query=TAG_PER_CUSTOMER,
+            rules={"points tag for the largest expiring": "points_tag_mismatch is null"},
+            example="customer_id || ': ' || points_tag_mismatch",
             unit="customers",
         )
     ]
@@ -83,12 +68,11 @@ def tag() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_points",
     key=("customer_id",),
-    expectations=expectations,
-    derived={
-        "expiring_within_balance": "expiring_30d <= greatest(points_balance, 0)",
-        "next_expiry_after_as_of": "next_expiry_date > as_of_date",
-        "expiring_has_expiry_date": "expiring_30d = 0 or next_expiry_date is not null",
-        "balance_mismatch_follows_balances": (
+    rules={
+        "expiring within the balance": "expiring_30d <= greatest(points_balance, 0)",
+        "next expiry after the as-of date": "next_expiry_date > as_of_date",
+        "expiring has an expiry date": "expiring_30d = 0 or next_expiry_date is not null",
+        "balance_mismatch follows the balances": (
             "balance_mismatch = coalesce(member_system_balance <> points_balance, false)"
         ),
     },

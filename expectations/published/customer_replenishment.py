@@ -15,10 +15,8 @@ never a tag).
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
 from expectations import catalog
-from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
+from expectations.checks import RuleCheck
 from expectations.published.common import TableSuite
 
 PER_CATEGORY = """
@@ -68,43 +66,26 @@ TAG_PER_CUSTOMER = """
 """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("category", "purchases", "last_purchase_date", "category_cycle_days"),
-        *not_null("due_date", "days_until_due", "replenishment_status"),
-        *not_null("replenishment_status_zh"),
-        in_set("replenishment_status", catalog.values("replenishment")),
-        in_set("replenishment_status_label", catalog.labelled("replenishment")),
-        in_set("category_is_trimmed", [True]),
-        between("purchases", 1),
-        between("category_cycle_days", 1),
-        at_least("as_of_date", "last_purchase_date"),
-        in_set("due_date_is_last_purchase_plus_cycle", [True]),
-        in_set("days_until_due_is_due_date_minus_as_of", [True]),
-        in_set("run_out_iff_past_due", [True]),
-    ]
-
-
-def across_rows() -> list[FrameCheck]:
+def across_rows() -> list[RuleCheck]:
     """One cycle and one notice threshold per category; the customers' replenishment tag."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_replenishment__per_category",
             label="customer_replenishment",
-            expectations=(
-                between("cycles", 1, 1),
-                between("due_soon_not_before_stocked", 0, 0),
-            ),
-            sql=PER_CATEGORY,
-            id_columns=("category",),
+            query=PER_CATEGORY,
+            rules={
+                "one cycle per category": "cycles = 1",
+                "due_soon before every stocked": "due_soon_not_before_stocked = 0",
+            },
+            example="category",
             unit="categories",
         ),
-        FrameCheck(
+        RuleCheck(
             name="published.customer_replenishment__tag",
             label="customer_replenishment/customer_tags",
-            expectations=(null("replenishment_tag_mismatch"),),
-            sql=TAG_PER_CUSTOMER,
-            id_columns=("customer_id",),
+            query=TAG_PER_CUSTOMER,
+            rules={"replenishment tag of the statuses": "replenishment_tag_mismatch is null"},
+            example="customer_id || ': ' || replenishment_tag_mismatch",
             unit="customers",
         ),
     ]
@@ -113,17 +94,16 @@ def across_rows() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_replenishment",
     key=("customer_id", "category"),
-    expectations=expectations,
-    derived={
-        "replenishment_status_label": catalog.label_sql(
-            "'replenishment'", "replenishment_status", "replenishment_status_zh"
+    rules={
+        "replenishment_status_zh from the catalog": catalog.labelled_sql(
+            "'replenishment'", "replenishment_status", "replenishment_status_zh", "replenishment"
         ),
-        "category_is_trimmed": "category = trim(category) and category <> ''",
-        "due_date_is_last_purchase_plus_cycle": (
+        "category is trimmed": "category = trim(category) and category <> ''",
+        "due_date is the last purchase plus the cycle": (
             "due_date = last_purchase_date + category_cycle_days"
         ),
-        "days_until_due_is_due_date_minus_as_of": "days_until_due = due_date - as_of_date",
-        "run_out_iff_past_due": "(replenishment_status = 'run_out') = (days_until_due < 0)",
+        "days_until_due is due_date minus D": "days_until_due = due_date - as_of_date",
+        "run_out exactly past due": "(replenishment_status = 'run_out') = (days_until_due < 0)",
     },
     extra=across_rows,
 )

@@ -7,10 +7,8 @@ have several behaviours); `customers_with_several` counts, per group, those with
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
 from expectations import catalog
-from expectations.checks import FrameCheck, between, in_set, not_null
+from expectations.checks import RuleCheck
 from expectations.published.common import TableSuite
 
 STATUS_ONLY = (("replenishment", "stocked"),)
@@ -41,36 +39,31 @@ def rule_tags() -> list[str]:
     ]
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("tag_label_zh", "tag_source"),
-        in_set("tag_source", ["rule", "wecom"]),
-        in_set("rule_tag", rule_tags()),
-    ]
-
-
-def one_per_group() -> list[FrameCheck]:
+def one_per_group() -> list[RuleCheck]:
     """Per rule tag group (but behaviour): no customer with two of its tags."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_tags__one_per_group",
             label="customer_tags",
-            expectations=(between("customers_with_several", 0, 0),),
-            sql=SEVERAL_TAGS,
-            id_columns=("tag_group",),
+            query=SEVERAL_TAGS,
+            rules={"one tag of the group per customer": "customers_with_several = 0"},
+            example="tag_group",
             unit="tag groups",
         )
     ]
 
 
+def _rule_tags() -> str:
+    return ", ".join("'" + tag.replace("'", "''") + "'" for tag in rule_tags())
+
+
 SUITE = TableSuite(
     table="customer_tags",
     key=("customer_id", "tag_group", "tag_value"),
-    expectations=expectations,
-    derived={
-        "rule_tag": "case when tag_source = 'rule' then "
+    rules={
+        "a rule tag of the catalog": "case when tag_source = 'rule' then "
         + catalog.label_sql("tag_group", "tag_value", "tag_label_zh")
-        + " end"
+        + f" in ({_rule_tags()}) end"
     },
     extra=one_per_group,
 )

@@ -19,14 +19,9 @@ with the untagged customer's figure).
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
-
 from expectations import catalog
-from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
-from expectations.published.common import TableSuite
-
-MEMBER_SYSTEM_TIERS = ("NORMAL", "SILVER", "GOLD", "PLATINUM")
-TIER_CHANGES = ("new", "upgrade", "downgrade", "same")
+from expectations.checks import RuleCheck
+from expectations.published.common import TableSuite, row_name
 
 
 def _rank(value: str) -> str:
@@ -109,49 +104,27 @@ TIER_WATCH_TAG = """
 """
 
 
-def expectations() -> list[Expectation]:
-    tiers = catalog.values("value_tier")
-    return [
-        *not_null("value_tier", "spend_365d", "tier_mismatch", "tier_change"),
-        *not_null("spend_leaving_30d", "projected_value_tier_30d", "downgrade_risk"),
-        in_set("value_tier", tiers),
-        in_set("previous_value_tier", tiers),
-        in_set("member_system_tier", MEMBER_SYSTEM_TIERS),
-        in_set("tier_change", TIER_CHANGES),
-        in_set("next_value_tier", tiers[1:]),
-        in_set("projected_value_tier_30d", tiers),
-        between("spend_365d", 0),
-        between("spend_to_next_tier", 0, strict_low=True),
-        between("spend_leaving_30d", 0),
-        at_least("spend_365d", "spend_leaving_30d"),
-        in_set("next_tier_follows_tier", [True]),
-        in_set("spend_to_next_iff_next_tier", [True]),
-        in_set("projected_not_above_tier", [True]),
-        in_set("downgrade_risk_iff_projected_below", [True]),
-    ]
-
-
-def across_rows() -> list[FrameCheck]:
+def across_rows() -> list[RuleCheck]:
     """The tier thresholds the rows imply; the customers' tier_watch tag."""
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.customer_tier__thresholds",
             label="customer_tier",
-            expectations=(
-                between("thresholds", 1, 1),
-                between("tier_off_threshold", 0, 0),
-                between("projected_tier_off_threshold", 0, 0),
-            ),
-            sql=thresholds_sql(),
-            id_columns=("tier", "threshold"),
+            query=thresholds_sql(),
+            rules={
+                "one threshold per tier": "thresholds = 1",
+                "tier by its threshold": "tier_off_threshold = 0",
+                "projected tier by its threshold": "projected_tier_off_threshold = 0",
+            },
+            example=row_name(("tier", "threshold")),
             unit="tiers",
         ),
-        FrameCheck(
+        RuleCheck(
             name="published.customer_tier__tier_watch_tag",
             label="customer_tier/customer_tags",
-            expectations=(null("tier_watch_tag_mismatch"),),
-            sql=TIER_WATCH_TAG,
-            id_columns=("customer_id",),
+            query=TIER_WATCH_TAG,
+            rules={"tier_watch tag of the risk and the gap": "tier_watch_tag_mismatch is null"},
+            example="customer_id || ': ' || tier_watch_tag_mismatch",
             unit="customers",
         ),
     ]
@@ -160,19 +133,18 @@ def across_rows() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="customer_tier",
     key=("customer_id",),
-    expectations=expectations,
-    derived={
-        "next_tier_follows_tier": (
+    rules={
+        "next_value_tier follows value_tier": (
             "next_value_tier is not distinct from "
             + catalog.next_sql("value_tier", "value_tier")
         ),
-        "spend_to_next_iff_next_tier": (
+        "spend_to_next_tier exactly with a next tier": (
             "(spend_to_next_tier is null) = (next_value_tier is null)"
         ),
-        "projected_not_above_tier": (
+        "projected tier not above the tier": (
             f"{_rank('projected_value_tier_30d')} <= {_rank('value_tier')}"
         ),
-        "downgrade_risk_iff_projected_below": (
+        "downgrade_risk exactly when projected below": (
             f"downgrade_risk = ({_rank('projected_value_tier_30d')} < {_rank('value_tier')})"
         ),
     },

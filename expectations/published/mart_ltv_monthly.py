@@ -20,20 +20,10 @@ month), the three summing to ln of the revenue ratio.
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import Expectation
+from expectations.checks import RuleCheck
+from expectations.gx_layer import quote
+from expectations.published.common import TableSuite, holding
 
-from expectations.checks import FrameCheck, at_least, between, in_set, not_null, null
-from expectations.published.common import TableSuite, failing_checks
-
-COUNTS = (
-    "customer_base",
-    "new_customers",
-    "orders",
-    "buyers",
-    "returning_buyers",
-    "wecom_adds",
-    "wecom_removals",
-)
 LEVERS = {
     "base_log_change": "customer_base",
     "aov_log_change": "average_order_value",
@@ -113,48 +103,36 @@ LOG_CHECKS = {
     ),
 }
 
+
+def _flags(checks: dict[str, str]) -> str:
+    """SQL select items: each check as a boolean column named after it (window functions
+    cannot be counted in a filter, so the query computes them)."""
+    return ",\n        ".join(f"coalesce({sql}, false) as {quote(name)}" for name, sql in checks.items())
+
+
 SEQUENCE = f"""
     select
         cast(month as varchar) as month,
         count(*) filter (where is_month_to_date) over () as month_to_date_rows,
-        {failing_checks(SEQUENCE_CHECKS)} as sequence_mismatch,
-        {failing_checks(LOG_CHECKS)} as log_change_mismatch
+        {_flags({**SEQUENCE_CHECKS, **{f"{name} log change": sql for name, sql in LOG_CHECKS.items()}})}
     from marts.mart_ltv_monthly
     window by_month as (order by month)
 """
 
 
-def expectations() -> list[Expectation]:
-    return [
-        *not_null("is_month_to_date", *COUNTS, "revenue"),
-        *(between(column, 0) for column in COUNTS),
-        between("revenue", 0),
-        between("average_order_value", 0),
-        between("orders_per_customer", 0),
-        between("repurchase_rate", 0, 1),
-        between("first_order_conversion_30d", 0, 1),
-        at_least("customer_base", "new_customers"),
-        at_least("customer_base", "buyers"),
-        at_least("orders", "buyers"),
-        at_least("buyers", "returning_buyers"),
-        in_set("month_is_first_day", [True]),
-        null("ratio_mismatch"),
-    ]
-
-
-def sequence() -> list[FrameCheck]:
+def sequence() -> list[RuleCheck]:
     """The months in order: one month to date, the running base, the log changes."""
+    checks = [*SEQUENCE_CHECKS, *(f"{name} log change" for name in LOG_CHECKS)]
     return [
-        FrameCheck(
+        RuleCheck(
             name="published.mart_ltv_monthly__sequence",
             label="mart_ltv_monthly",
-            expectations=(
-                between("month_to_date_rows", 1, 1),
-                null("sequence_mismatch"),
-                null("log_change_mismatch"),
-            ),
-            sql=SEQUENCE,
-            id_columns=("month",),
+            query=SEQUENCE,
+            rules={
+                "one month to date": "month_to_date_rows = 1",
+                **{name: quote(name) for name in checks},
+            },
+            example="month",
             unit="months",
         )
     ]
@@ -163,10 +141,9 @@ def sequence() -> list[FrameCheck]:
 SUITE = TableSuite(
     table="mart_ltv_monthly",
     key=("month",),
-    expectations=expectations,
-    derived={
-        "month_is_first_day": "month = cast(date_trunc('month', month) as date)",
-        "ratio_mismatch": failing_checks(RATIO_CHECKS),
+    rules={
+        "month is a first day": "month = cast(date_trunc('month', month) as date)",
+        **holding(RATIO_CHECKS),
     },
     extra=sequence,
 )
