@@ -34,7 +34,7 @@ from expectations.gate import (  # noqa: E402
     run_gate,
 )
 from expectations.gx_layer import GxRun  # noqa: E402
-from expectations.published import PUBLISHED_TABLES  # noqa: E402
+from expectations.published import SUITES  # noqa: E402
 from ingestion import warehouse  # noqa: E402
 from ingestion.contracts import ENTITIES, entity  # noqa: E402
 
@@ -514,13 +514,22 @@ def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -
         settings=SETTINGS,
         docs_dir=docs,
         run_id="nightly 2026-03-31",
+        tables=list(SUITES),
         say=said.append,
     )
     assert report.passed, report.failure_lines()
     assert report.failure_lines() == []
+    bare = run_gate(
+        build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
+        docs_dir=docs, run_id="a table without a module", tables=["mart_retention_cohort_x"],
+        kinds=("published",),
+    )  # fmt: skip
+    assert bare.failure_lines() == [
+        "mart_retention_cohort_x: table marts.mart_retention_cohort_x is missing"
+    ]
     kinds = [r.kind for r in report.results]
-    assert kinds == ["input"] * len(ENTITIES) + ["identity"] + ["published"] * len(PUBLISHED_TABLES)
-    assert [r.target for r in report.results if r.kind == "published"] == list(PUBLISHED_TABLES)
+    assert kinds == ["input"] * len(ENTITIES) + ["identity"] + ["published"] * len(SUITES)
+    assert [r.target for r in report.results if r.kind == "published"] == list(SUITES)
     assert report.results[0].target == "miniprogram/users"
     assert all(r.evaluated > 0 for r in report.results)
     assert [line.split(" (")[0] for line in said[:3]] == [
@@ -560,8 +569,8 @@ def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
         )  # fmt: skip
 
 
-def test_published_tables() -> None:
-    assert set(PUBLISHED_TABLES) == {
+def test_the_suites_name_the_published_tables() -> None:
+    assert set(SUITES) == {
         "customer_profile", "customer_rfm", "customer_lifecycle", "customer_churn_warning",
         "customer_tier", "customer_tier_history", "customer_predictions", "model_parameters",
         "customer_tags", "customer_merges", "customer_replenishment", "customer_points",

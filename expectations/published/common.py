@@ -115,7 +115,9 @@ def _rows_check(suite: TableSuite, columns: Mapping[str, str], as_of: dt.date) -
 
 
 def row_name(key: tuple[str, ...]) -> str:
-    """SQL naming a row by its key, e.g. `cus_0001, formula_milk`."""
+    """SQL naming a row by its key, e.g. `cus_0001, formula_milk` (none without a key)."""
+    if not key:
+        return "cast(null as varchar)"
     return " || ', ' || ".join(f"coalesce(cast({quote(k)} as varchar), 'null')" for k in key)
 
 

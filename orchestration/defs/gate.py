@@ -52,8 +52,10 @@ def run_suites(
     warehouse: Warehouse,
     as_of: date,
     kinds: Sequence[str],
+    tables: Sequence[str] = (),
 ):
-    """Run the gate's suites of these kinds on the build database; write the run's report."""
+    """Run the gate's suites of these kinds on the build database (`tables`: those about to be
+    published); write the run's report."""
     from expectations.gate import run_gate  # GX is slow to import: only when a gate runs
 
     warehouse_dir = warehouse.build_database.parent
@@ -78,6 +80,7 @@ def run_suites(
                 settings=settings,
                 docs_dir=warehouse_dir / DATA_DOCS,
                 run_id=context.run_id,
+                tables=tables,
                 say=_progress(context),
                 kinds=kinds,
             )
