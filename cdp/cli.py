@@ -40,7 +40,10 @@ HOLDS_RUN_LOCK = {"run", "backfill", "demo"}
 """Commands that run the nightly job: one at a time per warehouse (cdp/run_lock.py)."""
 
 DEMO_CUSTOMERS = 3_000
-DEMO_DAYS = 120
+DEMO_DAYS = 450
+"""Fifteen months: the demo's first publish already has a year of spend behind it, so the
+spend leaving the 365-day window moves tiers down between its publishes (README question 3),
+and the dormant customers about to churn (181 days) are there (question 2)."""
 DEMO_SEED = 42
 
 
@@ -208,9 +211,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         generate(landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say)
     from cdp.run import run_nightly  # after generating: the partitions start at the first folder
 
-    last = max(f.extract_date for f in discover(landing))
-    say(f"running the nightly job as of {last} (the newest extract folder)")
-    code = run_nightly(settings, as_of=last, reload=[], say=say)
+    dates = sorted({f.extract_date for f in discover(landing)})
+    nights = demo_nights(dates[0], dates[-1])
+    for number, as_of in enumerate(nights, start=1):
+        why = "the newest extract folder" if as_of == dates[-1] else "history for the report"
+        say(f"demo night {number} of {len(nights)}: the nightly job as of {as_of} ({why})")
+        code = run_nightly(settings, as_of=as_of, reload=[], say=say)
+        if code != EXIT_OK:
+            break
     say(f"landing zone: {landing}")
     say(f"build database (work area, not for BI tools): {settings.warehouse_dir / 'build.duckdb'}")
     published = settings.warehouse_dir / "published.duckdb"
@@ -223,6 +231,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if report.exists():  # the publish wrote it: the last line, the page to open first
         say(f"operations report (opens offline): {report}")
     return code
+
+
+def demo_nights(first: date, last: date) -> list[date]:
+    """The as-of dates the demo publishes: the newest extract date, and before it, when the
+    landing zone holds more than a year before them, the last day of the month before last
+    and of last month. Tier moves, tier history, last month's downgrades, the lifecycle over
+    runs and the outcomes of actions 14 days old need publishes of their own; three nights
+    give each of them rows without a night per day."""
+    end_of_last_month = last.replace(day=1) - timedelta(days=1)
+    end_of_month_before = end_of_last_month.replace(day=1) - timedelta(days=1)
+    if (end_of_month_before - first).days < 365:
+        return [last]
+    return [end_of_month_before, end_of_last_month, last]
 
 
 UI_PORT = 3000

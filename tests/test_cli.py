@@ -185,3 +185,17 @@ def test_ui_says_where_it_opens_then_starts_dagster_dev(monkeypatch, capsys, tmp
     assert started == [
         [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", "3333"]
     ]
+
+
+def test_the_demo_publishes_two_month_ends_before_the_newest_date_given_a_year_before_them():
+    from datetime import date
+
+    from cdp.cli import demo_nights
+
+    assert demo_nights(date(2025, 8, 8), date(2026, 10, 31)) == [
+        date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 31),
+    ]  # fmt: skip
+    assert demo_nights(date(2025, 3, 1), date(2026, 3, 1)) == [date(2026, 3, 1)]
+    assert demo_nights(date(2024, 1, 1), date(2025, 3, 15)) == [
+        date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 15),
+    ]  # fmt: skip

@@ -39,6 +39,7 @@ KEY_SHIFT = 1 << 34
 HISTORY_DAYS = 365  # the opening balance was earned in the year before the first extract date
 HISTORY_VALID_MONTHS = 12  # points earned then last to the end of the month a year later
 EXPIRED_SHARE = 30  # percent of purchase points still unspent when they expire
+CHECKIN_VALID_MONTHS = 3  # half the check-in points lapse at the end of the third month after theirs
 BALANCE_DRIFT = 0.02  # members whose balance in the member system differs from their ledger
 
 
@@ -240,7 +241,7 @@ def build_ledger(period: Period, pop: Population, members: Members, offline: Off
     keen = rng.random(n) < 0.25
     who, at = purchases.happenings(rng, records[keen], begin[keen], alive[keen],
                                    np.full(keen.sum(), 25 / 365), ONLINE_HOURS)
-    expires = np.where(rng.random(len(who)) < 0.5, _year_end(at, 0), NO_EXPIRY)
+    expires = np.where(rng.random(len(who)) < 0.5, _month_end(at, CHECKIN_VALID_MONTHS), NO_EXPIRY)
     parts.append((who, np.full(len(who), 5), CHECKIN, at, expires))
 
     earned_key, earned = _running_points(offline.record, offline.paid_at, points)
