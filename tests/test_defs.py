@@ -302,8 +302,8 @@ def test_the_lineage_reads_ingestion_staging_intermediate_marts_publish():
 def test_every_dbt_test_check_says_what_it_checks():
     descriptions = {spec.name: spec.description for spec in dbt_models.check_specs}
     assert descriptions and all(descriptions.values())
-    status = next(d for name, d in descriptions.items() if name.startswith("accepted_values_customer_actions_status"))
-    assert status == "`status` is one of: issued, control, deferred, suppressed, unreachable"
+    direction = next(d for name, d in descriptions.items() if name.startswith("accepted_values_stg_wecom__interactions_direction"))
+    assert direction == "`direction` is one of: inbound, outbound"
     parent = next(d for name, d in descriptions.items() if name.startswith("relationships_customer_rfm_customer_id"))
     assert parent == "every `customer_id` is a `customer_id` of `customer_profile`"
 
