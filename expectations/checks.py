@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,23 +98,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def present(*columns: str) -> list[Expectation]:
-    return [gxe.ExpectColumnToExist(column=c) for c in columns]
-
-
 def not_null(*columns: str) -> list[Expectation]:
     return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
-
-
-def unique(key: Sequence[str]) -> list[Expectation]:
-    """Key columns not null and unique together."""
-    if len(key) == 1:
-        return [*not_null(*key), gxe.ExpectColumnValuesToBeUnique(column=key[0])]
-    return [*not_null(*key), gxe.ExpectCompoundColumnsToBeUnique(column_list=list(key))]
-
-
-def in_set(column: str, values: Iterable[Any]) -> Expectation:
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values))
 
 
 def between(
@@ -127,28 +112,6 @@ def between(
     return gxe.ExpectColumnValuesToBeBetween(
         column=column, min_value=low, max_value=high, strict_min=strict_low
     )
-
-
-def at_least(column: str, other: str) -> Expectation:
-    """`column` ≥ `other` wherever both hold a value."""
-    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A=column, column_B=other, or_equal=True, ignore_row_if="either_value_is_missing"
-    )
-
-
-def matches(column: str, regex: str) -> Expectation:
-    return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex)
-
-
-def no_mobile(column: str) -> Expectation:
-    """No raw mobile number in the text; failing examples are redacted."""
-    return gxe.ExpectColumnValuesToNotMatchRegex(
-        column=column, regex=MOBILE_PATTERN, meta={"label": "raw mobile number", "redact": True}
-    )
-
-
-def null(column: str) -> Expectation:
-    return gxe.ExpectColumnValuesToBeNull(column=column)
 
 
 def row_count(value: int) -> Expectation:
