@@ -21,8 +21,8 @@ from great_expectations.expectations.expectation import Expectation
 # A raw mainland mobile number inside any text: 1[3-9] and nine more digits, optionally
 # after +86 / 0086 / 86, with single spaces, tabs or dashes allowed between digits, not part
 # of a longer run of letters or digits (so `138****8000`, a SHA-256 in hex or an id such as
-# `M13812345678` do not match). RE2-compatible (no \s, no lookaround), so pandas runs it in
-# pyarrow instead of Python's `re`: several times faster on millions of rows.
+# `M13812345678` do not match). RE2-compatible (no \s, no lookaround): the gate counts its
+# matches with DuckDB's `regexp_matches`, which is RE2.
 MOBILE_PATTERN = (
     r"(?:^|[^0-9A-Za-z])(?:(?:\+|00)?86[ \t-]?)?1[3-9](?:[ \t-]?[0-9]){9}(?:$|[^0-9A-Za-z])"
 )
