@@ -562,6 +562,16 @@ def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
     assert said[0].startswith(
         f"gate inputs (extracts > 2026-03-30, ≤ 2026-03-31): {entities} of {entities} passed"
     )
+    docs = tmp_path / "data_docs"
+    assert not (docs / "index.html").exists()  # passing inputs leave the docs to the publish
+    published_later = run_gate(
+        build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS, docs_dir=docs,
+        run_id="inputs only", tables=["customer_rfm"], say=said.append,
+        kinds=("identity", "published"),
+    )  # fmt: skip
+    assert published_later.passed and published_later.docs_index.exists()
+    pages = {p.name for p in (docs / "validations").rglob("*.html")}
+    assert {"input.member__members.html", "published.customer_rfm.html"} <= pages
     with pytest.raises(ValueError, match="unknown suite kinds"):
         run_gate(
             build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
