@@ -19,7 +19,7 @@ for each, then closed it. This storage keeps the connections of the last few dat
 (the index and the runs being written), behind Dagster's own lock as before.
 
 `cdp` selects this storage in the `dagster.yaml` it writes into a new Dagster home, and sets
-the batch size (cdp/cli.py).
+the batch size (orchestration/cli/main.py).
 """
 
 from collections import OrderedDict
@@ -27,12 +27,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from dagster._core.events import ASSET_EVENTS
-from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy.pool import StaticPool
+
+from orchestration.lib.dagster_private import (
+    ASSET_EVENTS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    EventLogEntry,
+    SqlEventLogStorageTable,
+    SqliteEventLogStorage,
+)
 
 OPEN_DATABASES = 4
 """Connections kept open: the index and the latest run databases."""

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-CDP = str(Path(sys.executable).with_name("cdp"))
+CDP = [sys.executable, "-m", "orchestration.cli"]
+"""The `cdp` command (pyproject.toml's script runs the same `main`)."""
 
 
 def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None):
@@ -22,7 +23,7 @@ def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None):
         CDP_WAREHOUSE_DIR=str(env["warehouse"]),
         DAGSTER_HOME=str(env["dagster"]),
     )
-    return subprocess.run([CDP, *args], capture_output=True, text=True, env=environ, timeout=300)
+    return subprocess.run([*CDP, *args], capture_output=True, text=True, env=environ, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_bench_model_prints_timings_and_recovered_parameters(tmp_path: Path):
     "command", ["demo", "generate", "run", "backfill", "sync-wecom", "push-actions", "ui", "bench"]
 )
 def test_every_subcommand_has_help(command, capsys):
-    from cdp.cli import build_parser
+    from orchestration.cli.main import build_parser
 
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args([command, "--help"])
@@ -175,7 +176,7 @@ def test_every_subcommand_has_help(command, capsys):
 def test_ui_says_where_it_opens_then_starts_dagster_dev(monkeypatch, capsys, tmp_path):
     import argparse
 
-    from cdp import cli
+    from orchestration.cli import main as cli
 
     started = []
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
@@ -190,7 +191,7 @@ def test_ui_says_where_it_opens_then_starts_dagster_dev(monkeypatch, capsys, tmp
 def test_the_demo_publishes_two_month_ends_before_the_newest_date_given_a_year_before_them():
     from datetime import date
 
-    from cdp.cli import demo_nights
+    from orchestration.cli.main import demo_nights
 
     assert demo_nights(date(2025, 8, 8), date(2026, 10, 31)) == [
         date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 31),

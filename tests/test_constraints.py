@@ -11,8 +11,8 @@ import pytest
 
 import orchestration.defs.gate as gate
 from cdp import publish
-from cdp.generate import generate
-from cdp.run import EXIT_BUILD_FAILED, run_nightly
+from tools.generate import generate
+from orchestration.cli.run import EXIT_BUILD_FAILED, run_nightly
 from cdp.settings import Settings
 
 NEGATIVE_ORDER = """

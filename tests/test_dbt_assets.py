@@ -14,8 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cdp.generate import generate
-from cdp.run import EXIT_OK, run_nightly
+from tools.generate import generate
+from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.definitions import defs

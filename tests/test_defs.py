@@ -10,12 +10,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import dagster as dg
 import pytest
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from cdp.generate import generate
+from tools.generate import generate
 from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.loader import discover
 from orchestration.definitions import defs
@@ -28,6 +24,10 @@ from orchestration.defs.publish import RESTRICTED, TABLES, published, published_
 from expectations.published import SUITES
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
+from orchestration.lib.dagster_private import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ import pytest
 
 from cdp.settings import LOCAL_TIME_ZONE
 
-CDP = str(Path(sys.executable).with_name("cdp"))
+CDP = [sys.executable, "-m", "orchestration.cli"]
+"""The `cdp` command (pyproject.toml's script runs the same `main`)."""
 LAST_DAY = "2026-10-31"
 NOT_A_DATE = "2026-02-30"
 
@@ -39,7 +40,7 @@ def environ(env: dict[str, Path]) -> dict[str, str]:
 
 def cdp(*args: str, env: dict[str, Path], timeout: float = 300):
     return subprocess.run(
-        [CDP, *args], capture_output=True, text=True, env=environ(env), timeout=timeout
+        [*CDP, *args], capture_output=True, text=True, env=environ(env), timeout=timeout
     )
 
 
@@ -48,7 +49,7 @@ def cdp_with(patch: str, *args: str, env: dict[str, Path]):
     code = textwrap.dedent(patch) + textwrap.dedent(
         f"""
         import sys
-        from cdp.cli import main
+        from orchestration.cli.main import main
         sys.exit(main({list(args)!r}))
         """
     )
@@ -339,7 +340,7 @@ def test_one_run_at_a_time_and_a_killed_run_leaves_nothing_behind(env):
     -9` of the first kills its dbt child with it; the next run takes the stale lock over and
     marks the killed run's Dagster run failed."""
     first = subprocess.Popen(
-        [CDP, "run", "--as-of", LAST_DAY], env=environ(env), stdout=subprocess.DEVNULL,
+        [*CDP, "run", "--as-of", LAST_DAY], env=environ(env), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -395,7 +396,7 @@ def test_a_stale_lock_file_is_taken_over(env):
 
 
 def test_the_sensor_and_the_schedule_wait_while_a_cdp_run_holds_the_warehouse(env):
-    from cdp import run_lock
+    from orchestration.lib import run_lock
     from orchestration.defs.jobs import nightly_at_two
     from orchestration.defs.resources import LandingZone, Warehouse
     from orchestration.defs.sensors import new_extract_folder

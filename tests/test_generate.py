@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cdp.generate import DEFAULT_END, GenerateSummary, generate
+from tools.generate import DEFAULT_END, GenerateSummary, generate
 
 CUSTOMERS, DAYS, SEED = 300, 30, 11
 END = date(2026, 6, 30)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from cdp.generate import generate
+from tools.generate import generate
 from ingestion import warehouse
 from ingestion.loader import ingest
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable

@@ -294,7 +294,7 @@ def test_unreadable_extract_message_is_one_line():
 
 @pytest.mark.parametrize("rate", [0.0, 0.01])
 def test_generated_extracts_quarantine_exactly_the_broken_rows(conn, tmp_path, rate):
-    from cdp.generate import generate
+    from tools.generate import generate
 
     summary = generate(tmp_path / "gen", customers=300, days=8, seed=5, bad_row_rate=rate)
     report = ingest(conn, tmp_path / "gen")

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp.run import run_nightly
+from orchestration.cli.run import run_nightly
 from cdp.settings import Settings, parse_date
 from ingestion import warehouse
 

@@ -27,8 +27,8 @@ import duckdb
 import pytest
 
 from cdp import publish
-from cdp.generate import generate
-from cdp.run import EXIT_BAD_INPUT, EXIT_GATE_REFUSED, EXIT_OK, run_nightly
+from tools.generate import generate
+from orchestration.cli.run import EXIT_BAD_INPUT, EXIT_GATE_REFUSED, EXIT_OK, run_nightly
 from cdp.settings import Settings
 from cdp.wecom.sync import sync_wecom
 from orchestration.dbt_manifest import PROJECT_DIR

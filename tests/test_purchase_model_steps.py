@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdp.bench.purchase_model import simulate
+from tools.bench.purchase_model import simulate
 from cdp.purchase_model import steps
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.defs.resources import Warehouse

@@ -468,7 +468,7 @@ def test_the_client_retries_only_what_cannot_have_reached_wecom(tmp_path):
 
 
 def test_cli_dry_run_then_apply_then_nothing(warehouse, fake, capsys):
-    from cdp.cli import main
+    from orchestration.cli.main import main
 
     assert main(["push-actions"]) == 0
     assert fake.requests == []
@@ -483,7 +483,7 @@ def test_cli_dry_run_then_apply_then_nothing(warehouse, fake, capsys):
 
 
 def test_cli_missing_secret_exits_2(warehouse, fake, capsys, monkeypatch):
-    from cdp.cli import main
+    from orchestration.cli.main import main
 
     monkeypatch.delenv("CDP_WECOM_SECRET")
     assert main(["push-actions", "--apply"]) == 2

@@ -23,13 +23,14 @@ import pandas as pd
 import plotly.offline
 import pytest
 
-from cdp import cli, publish
-from cdp.generate import generate
+from cdp import publish
+from orchestration.cli import main as cli
+from tools.generate import generate
 from cdp.report import index_path
 from cdp.report.charts import LIFECYCLE
 from cdp.report.data import QUERIES, ReportData
 from cdp.report.page import PLOTLY_JS, render, write_report
-from cdp.run import EXIT_OK, run_nightly
+from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings
 from orchestration.defs.gate import read_report
 from orchestration.defs.ingestion import PROGRESS_LOGGER
@@ -244,7 +245,7 @@ def test_cdp_report_prints_the_path_or_says_there_is_none(nights, tmp_path, monk
 
 def test_the_demo_ends_with_the_report_path(nights, monkeypatch, capsys):
     settings, _ = nights
-    monkeypatch.setattr("cdp.run.run_nightly", lambda *args, **kwargs: EXIT_OK)
+    monkeypatch.setattr("orchestration.cli.run.run_nightly", lambda *args, **kwargs: EXIT_OK)
     assert cli.cmd_demo(None, settings) == EXIT_OK
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.endswith(str(index_path(settings.warehouse_dir)))
@@ -253,7 +254,7 @@ def test_the_demo_ends_with_the_report_path(nights, monkeypatch, capsys):
 def test_cdp_docs_builds_the_models_documentation_as_one_offline_page(tmp_path: Path):
     warehouse = tmp_path / "warehouse"
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("cdp")), "docs"],
+        [sys.executable, "-m", "orchestration.cli", "docs"],
         capture_output=True, text=True, check=False,
         env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse),
              "CDP_LANDING_DIR": str(tmp_path / "landing"), "DAGSTER_HOME": str(tmp_path / "dagster")},

@@ -307,8 +307,8 @@ def test_the_client_refreshes_the_token_before_it_expires_and_keeps_the_rate(tmp
 
 
 def test_cli_apply_then_nothing(warehouse, fake, capsys):
-    """Through cdp.cli.main: passes once cdp/cli.py registers command.add_parser."""
-    from cdp.cli import main
+    """Through the `cdp` command line (orchestration/cli/main.py), which registers sync-wecom."""
+    from orchestration.cli.main import main
 
     assert main(["sync-wecom", "--apply"]) == 0
     assert fake.state() == expected_state()
@@ -319,8 +319,8 @@ def test_cli_apply_then_nothing(warehouse, fake, capsys):
 
 
 def test_cli_missing_secret_exits_2(warehouse, fake, capsys, monkeypatch):
-    """Through cdp.cli.main: passes once cdp/cli.py registers command.add_parser."""
-    from cdp.cli import main
+    """Through the `cdp` command line (orchestration/cli/main.py), which registers sync-wecom."""
+    from orchestration.cli.main import main
 
     monkeypatch.delenv("CDP_WECOM_SECRET")
     assert main(["sync-wecom", "--apply"]) == 2

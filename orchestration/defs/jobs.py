@@ -17,12 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from cdp import run_lock
 from cdp.settings import LOCAL_TIME_ZONE
 from ingestion.loader import discover, pending_files
 from ingestion.warehouse import has_table
@@ -33,6 +28,11 @@ from orchestration.defs.ingestion import GROUP as INGESTION
 from orchestration.defs.partitions import extract_dates, partition_dates
 from orchestration.defs.publish import published
 from orchestration.defs.resources import LandingZone, Warehouse
+from orchestration.lib import run_lock
+from orchestration.lib.dagster_private import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 BUILD = dg.AssetSelection.assets(dbt_models, published) | dg.AssetSelection.checks(input_gate)
 

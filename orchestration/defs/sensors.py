@@ -7,7 +7,7 @@ a late file for an old date never makes the published tables go back in time), s
 data is checked and published without waiting for the 02:00 schedule. A date after tomorrow
 (not a partition yet) waits. A folder whose name is not an extract date is skipped: each
 evaluation logs one warning naming it (docs/landing-zone.md). While a `cdp run`, `cdp backfill`
-or `cdp demo` holds the warehouse's run lock (cdp/run_lock.py) it waits too: its run ingests
+or `cdp demo` holds the warehouse's run lock (orchestration/lib/run_lock.py) it waits too: its run ingests
 the new files, and the next tick sees what is left.
 """
 

@@ -6,7 +6,7 @@ line each), the dbt project does not parse, or WeCom refused part of a sync or a
 usage, bad settings, an unreadable extract, or the warehouse in use by another run (one line,
 no traceback).
 
-`cdp run`, `cdp backfill` and `cdp demo` hold the warehouse's run lock (cdp/run_lock.py) for
+`cdp run`, `cdp backfill` and `cdp demo` hold the warehouse's run lock (orchestration/lib/run_lock.py) for
 their whole run: a second one on the same warehouse exits 2 at once naming the holder's pid.
 """
 
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import yaml
 
-from cdp import run_lock
-from cdp.bench import HISTORY_DAYS
+from orchestration.lib import run_lock
+from tools.bench import HISTORY_DAYS
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
-from cdp.wecom import command as wecom_command
-from cdp.wecom import push_command
+from orchestration.cli import sync_wecom as wecom_command
+from orchestration.cli import push_actions as push_command
 from orchestration.dbt_manifest import ManifestError
 
 EXIT_OK = 0
@@ -37,7 +37,7 @@ EXIT_BAD_INPUT = 2
 NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui", "bench"}
 """Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
 HOLDS_RUN_LOCK = {"run", "backfill", "demo"}
-"""Commands that run the nightly job: one at a time per warehouse (cdp/run_lock.py)."""
+"""Commands that run the nightly job: one at a time per warehouse (orchestration/lib/run_lock.py)."""
 
 DEMO_CUSTOMERS = 3_000
 DEMO_DAYS = 450
@@ -116,7 +116,7 @@ def _prepare_dbt_manifest() -> None:
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.generate import generate
+    from tools.generate import generate
 
     out = Path(args.out) if args.out else settings.landing_dir
     say(f"generating {args.customers:,} customers x {args.days} days (seed {args.seed}) into {out}")
@@ -140,7 +140,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.run import run_nightly
+    from orchestration.cli.run import run_nightly
 
     as_of = args.as_of or settings.as_of
     return run_nightly(
@@ -156,7 +156,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     """`cdp run` for each date from --from to --to in order; stops at the first date that does
     not publish (its exit code), since a later date would build on a gap."""
-    from cdp.run import run_nightly
+    from orchestration.cli.run import run_nightly
 
     if args.to < args.from_:
         raise UsageError(f"--to {args.to} is before --from {args.from_}")
@@ -202,14 +202,14 @@ def _checked_vars(value: str) -> str:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.generate import generate
+    from tools.generate import generate
     from ingestion.loader import discover
 
     landing = settings.landing_dir
     if not discover(landing):
         say(f"no extracts under {landing}: generating the sample landing zone")
         generate(landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say)
-    from cdp.run import run_nightly  # after generating: the partitions start at the first folder
+    from orchestration.cli.run import run_nightly  # after generating: the partitions start at the first folder
 
     dates = sorted({f.extract_date for f in discover(landing)})
     nights = demo_nights(dates[0], dates[-1])
@@ -313,7 +313,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.bench.scale import (
+    from tools.bench.scale import (
         DEFAULT_SIZES,
         DETAIL_SIZE,
         Bench,
@@ -356,7 +356,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench_identity(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.bench.identity import bench_identity
+    from tools.bench.identity import bench_identity
 
     workdir = Path(args.workdir) if args.workdir else settings.warehouse_dir.parent / "bench"
     say(f"identity stitching benchmark: {args.customers:,} customers, {args.repeats} timed runs")
@@ -370,7 +370,7 @@ def cmd_bench_identity(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench_model(args: argparse.Namespace, settings: Settings) -> int:
-    from cdp.bench.purchase_model import bench_model
+    from tools.bench.purchase_model import bench_model
 
     say(f"purchase model benchmark: {args.customers:,} simulated customers, fit and predict")
     result = bench_model(args.customers, seed=args.seed, say=say)

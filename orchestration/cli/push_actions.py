@@ -1,4 +1,5 @@
-"""The `cdp push-actions` subcommand: its arguments and its handler for cdp/cli.py."""
+"""The `cdp push-actions` subcommand: its arguments and its handler for orchestration/cli/main.py
+(the push itself is cdp/wecom/push.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 from typing import Any
 
 from cdp.settings import Settings
-from cdp.wecom.command import say
+from orchestration.cli.sync_wecom import say
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:

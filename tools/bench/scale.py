@@ -40,11 +40,11 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.bench import HISTORY_DAYS, identity, marts
-from cdp.bench.duckdb_read import duckdb_read
-from cdp.bench.process import measure
-from cdp.bench.stages import STAGES, newest_run_spans, run_stages, step_at
-from cdp.generate import DEFAULT_END, generate
+from tools.bench import HISTORY_DAYS, identity, marts
+from tools.bench.duckdb_read import duckdb_read
+from tools.bench.process import measure
+from tools.bench.stages import STAGES, newest_run_spans, run_stages, step_at
+from tools.generate import DEFAULT_END, generate
 from cdp.settings import Settings
 from ingestion import warehouse
 
@@ -207,7 +207,7 @@ class Bench:
     def cdp_run(self, landing: Path, run_dir: Path, as_of: date, label: str):
         log = run_dir / f"{label}.log"
         measured = measure(
-            [sys.executable, "-m", "cdp.cli", "run", "--as-of", as_of.isoformat()],
+            [sys.executable, "-m", "orchestration.cli.main", "run", "--as-of", as_of.isoformat()],
             env=self._env(landing, run_dir),
             log=log,
         )

@@ -1,4 +1,5 @@
-"""The `cdp sync-wecom` subcommand: its arguments and its handler for cdp/cli.py."""
+"""The `cdp sync-wecom` subcommand: its arguments and its handler for orchestration/cli/main.py
+(the sync itself is cdp/wecom/sync.py)."""
 
 from __future__ import annotations
 

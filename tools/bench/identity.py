@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from cdp.generate import DEFAULT_END, generate
+from tools.generate import DEFAULT_END, generate
 from ingestion import warehouse
 from ingestion.loader import ingest
 from orchestration.dbt_manifest import PROJECT_DIR

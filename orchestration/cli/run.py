@@ -31,7 +31,8 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from cdp import run_lock, run_summary
+from orchestration.cli import run_summary
+from orchestration.lib import run_lock
 from cdp.settings import Settings
 from ingestion import warehouse
 from ingestion.loader import (

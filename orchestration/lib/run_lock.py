@@ -31,7 +31,6 @@ import socket
 import subprocess
 import sys
 import threading
-import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -247,16 +246,9 @@ class _PopenDyingWithParent(subprocess.Popen):
 
 def children_die_with_this_process() -> None:
     """Make the dbt processes dagster-dbt starts die with this process (see the module doc).
-    dagster-dbt offers no hook for the child's start: its invocation module gets a
-    `subprocess` whose Popen adds one (tests/test_faults.py's kill test fails if an upgrade
-    moves it)."""
-    try:
-        from dagster_dbt.core import dbt_cli_invocation
-    except ImportError:
-        return
-    if not hasattr(dbt_cli_invocation, "subprocess"):
-        return
-    shim = types.ModuleType("subprocess")
-    shim.__dict__.update(subprocess.__dict__)
-    shim.Popen = _PopenDyingWithParent
-    dbt_cli_invocation.subprocess = shim
+    dagster-dbt offers no hook for the child's start: orchestration/lib/dagster_private.py
+    hands its invocation module a Popen that adds one (tests/test_faults.py's kill test fails
+    if an upgrade moves it)."""
+    from orchestration.lib.dagster_private import replace_dbt_popen
+
+    replace_dbt_popen(_PopenDyingWithParent)

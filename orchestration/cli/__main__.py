@@ -1,0 +1,7 @@
+"""`python -m orchestration.cli`: the `cdp` command."""
+
+import sys
+
+from orchestration.cli.main import main
+
+sys.exit(main())
