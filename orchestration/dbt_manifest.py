@@ -2,9 +2,10 @@
 
 `prepare_manifest()` runs `dbt parse` when `dbt_project/target/manifest.json` is missing or
 older than any file of the project (models, macros, tests, seeds, dbt_project.yml,
-profiles.yml). `cdp run`, `cdp demo`, `cdp ui` and the tests call it before they import the
-definitions; the definitions call it too, so `dagster definitions validate` works from a
-clean clone. Plain Python: importing this module loads no Dagster definitions.
+profiles.yml). `cdp run`, `cdp demo`, `cdp ui`, `make manifest` and the tests call it before
+they import the definitions, which only read it (`dagster definitions validate` from a clean
+clone needs `make manifest` first). Plain Python: importing this module loads no Dagster
+definitions.
 """
 
 from __future__ import annotations

@@ -19,15 +19,16 @@ from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.definitions import defs
-from orchestration.defs.as_of import AS_OF_TAG
-from orchestration.defs.dbt import (
-    DBT_PROJECT,
-    DBT_TARGET,
-    BuildProgress,
-    DbtBuildConfig,
-    dbt_vars,
-    split_vars,
-)
+from orchestration.dbt_vars import build_vars, split_vars
+from orchestration.defs.dbt import DbtBuildConfig
+from orchestration.lib.as_of import AS_OF_TAG
+from orchestration.lib.dbt.build_log import DBT_TARGET, BuildProgress
+from orchestration.lib.dbt.project import DBT_PROJECT
+
+
+def dbt_vars(config: DbtBuildConfig, *args):
+    """The build's vars for the dbt step's config."""
+    return build_vars(config.vars, *args)
 
 COUNT_LINE = re.compile(r"dbt build: (\d+) models, (\d+) tests passed, 0 failed in [\d.]+s$")
 LAYERS = ("staging", "intermediate", "marts")

@@ -15,19 +15,22 @@ from tools.generate import generate
 from ingestion.contracts import ENTITIES, SOURCES, entity
 from ingestion.loader import discover
 from orchestration.definitions import defs
-from orchestration.defs.dbt import DBT_PROJECT, LAYERS, CdpDbtTranslator, dbt_models
-from orchestration.defs.ingestion import LOG_TABLES, asset_key, landing_zone
-from orchestration.defs.as_of import AS_OF_TAG
+from orchestration.defs.dbt import dbt_models
+from orchestration.defs.ingestion import LOG_TABLES, landing_zone
 from orchestration.defs.gate import input_gate
-from orchestration.defs.jobs import nightly_at_two
+from orchestration.defs.schedules import nightly_at_two
 from orchestration.defs.publish import RESTRICTED, TABLES, published, published_key
 from expectations.published import SUITES
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.defs.sensors import new_extract_folder
+from orchestration.lib.as_of import AS_OF_TAG
+from orchestration.lib.asset_keys import asset_key
 from orchestration.lib.dagster_private import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
+from orchestration.lib.dbt.project import DBT_PROJECT
+from orchestration.lib.dbt.translator import LAYERS, CdpDbtTranslator
 
 
 @pytest.fixture(scope="module")

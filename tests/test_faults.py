@@ -270,7 +270,7 @@ def test_a_full_disk_in_a_later_step_names_the_os_error(env):
     done = cdp_with(
         """
         import errno, os
-        import orchestration.defs.gate as gate
+        import orchestration.lib.quality_gate as gate
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk/file")
         gate.gate_window = full
@@ -397,7 +397,7 @@ def test_a_stale_lock_file_is_taken_over(env):
 
 def test_the_sensor_and_the_schedule_wait_while_a_cdp_run_holds_the_warehouse(env):
     from orchestration.lib import run_lock
-    from orchestration.defs.jobs import nightly_at_two
+    from orchestration.defs.schedules import nightly_at_two
     from orchestration.defs.resources import LandingZone, Warehouse
     from orchestration.defs.sensors import new_extract_folder
 

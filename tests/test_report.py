@@ -32,8 +32,8 @@ from cdp.report.data import QUERIES, ReportData
 from cdp.report.page import PLOTLY_JS, render, write_report
 from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings
-from orchestration.defs.gate import read_report
-from orchestration.defs.ingestion import PROGRESS_LOGGER
+from orchestration.lib.quality_gate import read_report
+from orchestration.lib.progress import PROGRESS_LOGGER
 
 END = date(2026, 10, 31)
 NIGHTS = [END - timedelta(days=15), END]

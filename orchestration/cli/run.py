@@ -43,7 +43,7 @@ from ingestion.loader import (
     pending_files,
     skipped_folder_warning,
 )
-from orchestration.defs.ingestion import PROGRESS_LOGGER
+from orchestration.lib.progress import PROGRESS_LOGGER
 
 EXIT_OK = 0
 EXIT_GATE_REFUSED = 1
@@ -78,7 +78,7 @@ def _dbt_output_hidden() -> Iterator[None]:
 def _execute(
     job: dg.JobDefinition, *, as_of: date, ops: dict, dates: list[str] | None = None
 ) -> dg.ExecuteInProcessResult:
-    from orchestration.defs.jobs import run_tags
+    from orchestration.lib.run_requests import run_tags
 
     with _dbt_output_hidden():
         return job.execute_in_process(
@@ -249,7 +249,7 @@ def _build_report(
     """Say the run's summary (the ingestion table, the dbt count line, the figures, the
     verdict); return the exit code and the failures (the gate's failed expectations when it
     refused)."""
-    from orchestration.defs.dbt import build_summary
+    from orchestration.lib.dbt.build_log import build_summary
     from orchestration.defs.publish import GROUP as PUBLISHED_GROUP
 
     run = dg.DagsterInstance.get().get_run_by_id(result.run_id)

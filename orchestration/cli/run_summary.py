@@ -19,7 +19,7 @@ from ingestion import warehouse
 
 def gate_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """The failed expectations of the run's gate checks, one line each (table, expectation)."""
-    from orchestration.defs.gate import CHECK_NAME
+    from orchestration.lib.quality_gate import CHECK_NAME
 
     lines: list[str] = []
     for event in result.all_events:
@@ -129,7 +129,7 @@ def _playbook_counts(conn: duckdb.DuckDBPyConnection) -> str:
 
 def verdict(warehouse_dir: Path, run_id: str, published_now: bool) -> list[str]:
     """The gate's verdict, where its Data Docs are, and what the published files hold."""
-    from orchestration.defs.gate import read_report
+    from orchestration.lib.quality_gate import read_report
 
     lines: list[str] = []
     report = read_report(warehouse_dir, run_id)

@@ -16,7 +16,6 @@ be written (a full disk) stops it with one line naming the entity, the files, th
 and the error. A folder whose name is not an extract date is skipped with a warning.
 """
 
-import logging
 from contextlib import ExitStack
 from datetime import date, timedelta
 
@@ -29,17 +28,13 @@ from ingestion.loader import EntityStats, IngestReport, ingest
 from ingestion.warehouse import WarehouseBusy
 from orchestration.defs.partitions import extract_dates
 from orchestration.defs.resources import LandingZone, Warehouse
+from orchestration.lib.asset_keys import asset_key
+from orchestration.lib.progress import progress
 
 GROUP = "ingestion"
-PROGRESS_LOGGER = "cdp.progress"
 FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 3 * * *", lower_bound_delta=timedelta(hours=24), timezone="Asia/Shanghai"
 )
-"""Progress lines also go to this Python logger, which `cdp run` prints plainly."""
-
-
-def asset_key(entity: Entity) -> dg.AssetKey:
-    return dg.AssetKey(["raw", entity.source, entity.name])
 
 
 class IngestConfig(dg.Config):
@@ -56,16 +51,6 @@ def _metadata(stats: EntityStats) -> dict[str, int | float]:
         "seconds": round(stats.seconds, 3),
         "rows_per_second": round(stats.rows_per_second),
     }
-
-
-def _progress(context: dg.AssetExecutionContext):
-    plain = logging.getLogger(PROGRESS_LOGGER)
-
-    def say(line: str) -> None:
-        context.log.info(line)
-        plain.info(line)
-
-    return say
 
 
 LOG_TABLES = {
@@ -123,7 +108,7 @@ def landing_zone(
                 dates=dates,
                 entities=entities,
                 reload=dates if config.reload else (),
-                progress=_progress(context),
+                progress=progress(context),
             )
         except IngestionStopped as exc:  # what was written stays; the next run goes on
             raise dg.Failure(description=str(exc), metadata={"unreadable": str(exc)}) from None

@@ -8,19 +8,19 @@ it write the new version (cdp/publish.py: `published.duckdb`, Parquet, `_manifes
 swapped in atomically). On a refusal nothing under the published paths changes.
 """
 
-import json
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
 from cdp import publish
 from cdp.settings import Settings
 from ingestion.warehouse import WarehouseBusy
-from orchestration.defs.as_of import AsOfConfig, resolve_as_of
-from orchestration.defs.dbt import DBT_PROJECT
-from orchestration.defs.gate import CHECK_NAME, check_results, read_report, run_suites
-from orchestration.defs.ingestion import _progress
+from orchestration.lib.quality_gate import CHECK_NAME, check_results, read_report, run_suites
 from orchestration.defs.resources import Warehouse
+from orchestration.lib.as_of import AsOfConfig, resolve_as_of
+from orchestration.lib.dbt.project import manifest
+from orchestration.lib.progress import progress
 
 PUBLISHED_TAG = "published"
 RESTRICTED_TAG = "restricted"
@@ -29,12 +29,13 @@ OP_NAME = "publish"
 IDENTITY_TABLE = "identity_graph_stats"
 
 
-def published_models(manifest_path: Path, tag: str = PUBLISHED_TAG) -> list[publish.TableSource]:
+def published_models(
+    manifest: Mapping[str, Any], tag: str = PUBLISHED_TAG
+) -> list[publish.TableSource]:
     """The dbt models tagged `published` (or `restricted`), by name, with their relation in
     the build database and their descriptions (the published database keeps them as comments;
     the build database has none: dbt's persist_docs would write them on every run, for no
     reader)."""
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     return sorted(
         (
             publish.TableSource(
@@ -53,8 +54,8 @@ def published_models(manifest_path: Path, tag: str = PUBLISHED_TAG) -> list[publ
     )
 
 
-TABLES = published_models(DBT_PROJECT.manifest_path)
-RESTRICTED = published_models(DBT_PROJECT.manifest_path, RESTRICTED_TAG)
+TABLES = published_models(manifest())
+RESTRICTED = published_models(manifest(), RESTRICTED_TAG)
 
 
 def published_key(table: publish.TableSource) -> dg.AssetKey:
@@ -107,7 +108,7 @@ CHECKED[("identity", IDENTITY_TABLE)] = dg.AssetKey([GROUP, IDENTITY_TABLE])
     name=OP_NAME,
 )
 def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
-    say = _progress(context)
+    say = progress(context)
     as_of = resolve_as_of(config.as_of, context)
     report = run_suites(
         context, warehouse, as_of, kinds=("identity", "published"), tables=[t.name for t in TABLES]

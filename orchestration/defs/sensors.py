@@ -18,9 +18,10 @@ from datetime import date
 import dagster as dg
 
 from ingestion.loader import discover, not_date_folders, skipped_folder_warning
-from orchestration.defs.jobs import nightly_job, nightly_request
+from orchestration.defs.jobs import nightly_job
 from orchestration.defs.partitions import extract_dates
 from orchestration.defs.resources import LandingZone, Warehouse
+from orchestration.lib.run_requests import nightly_request
 
 
 @dg.sensor(

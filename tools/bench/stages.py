@@ -19,8 +19,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.dbt import build_seconds
-from orchestration.defs.gate import read_report
+from orchestration.lib.dbt.build_log import build_seconds
+from orchestration.lib.quality_gate import read_report
 
 STAGES = ("ingest", "dbt", "model_fit", "gate", "publish", "overhead")
 STEP_EVENTS = {

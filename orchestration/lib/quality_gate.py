@@ -1,0 +1,149 @@
+"""Running the quality gate's suites (expectations/) from a step, and its report of the run:
+`<warehouse>/gate/<run id>.json`, which `cdp run`'s summary and the publish read. Used by the
+input gate's checks (orchestration/defs/gate.py) and the publish step (defs/publish.py).
+"""
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from cdp import publish
+from cdp.settings import Settings
+from ingestion.warehouse import WarehouseBusy
+from orchestration.defs.resources import Warehouse
+from orchestration.lib.progress import progress
+
+CHECK_NAME = "gx_gate"
+DATA_DOCS = "data_docs"
+REPORTS = "gate"
+
+
+def gate_window(warehouse_dir: Path, as_of: date) -> tuple[date | None, dict[str, int] | None]:
+    """What the last publish says for this run's gate: the input rows to check are those of
+    extract dates after `since` (None: all, before the first publish; a re-run of the last
+    published date checks that date again), and the row counts to compare with."""
+    manifest = publish.read_manifest(warehouse_dir)
+    if manifest is None:
+        return None, None
+    last = date.fromisoformat(manifest["as_of_date"])
+    rows = {name: table["rows"] for name, table in manifest["tables"].items()}
+    return min(last, as_of - timedelta(days=1)), rows
+
+
+def run_suites(
+    context: dg.OpExecutionContext,
+    warehouse: Warehouse,
+    as_of: date,
+    kinds: Sequence[str],
+    tables: Sequence[str] = (),
+):
+    """Run the gate's suites of these kinds on the build database (`tables`: those about to be
+    published); write the run's report."""
+    from expectations.gate import run_gate  # GX is slow to import: only when a gate runs
+
+    warehouse_dir = warehouse.build_database.parent
+    since, previous_rows = gate_window(warehouse_dir, as_of)
+    settings = Settings.from_env().gate
+    last = publish.last_published_as_of(warehouse_dir)
+    if "published" in kinds and last is not None and (as_of - last).days > 1:
+        days = (as_of - last).days
+        settings = settings.over_days(days)
+        progress(context)(
+            f"gate: {days} days since the last publish ({last}): a table's rows may change by "
+            f"up to {settings.max_row_change:.0%} (CDP_GATE_MAX_ROW_CHANGE per day)"
+        )
+    started = time.perf_counter()
+    try:
+        with warehouse.connect() as conn:
+            report = run_gate(
+                conn,
+                as_of=as_of,
+                since=since,
+                previous_rows=previous_rows,
+                settings=settings,
+                docs_dir=warehouse_dir / DATA_DOCS,
+                run_id=context.run_id,
+                tables=tables,
+                say=progress(context),
+                kinds=kinds,
+            )
+    except WarehouseBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    seconds = time.perf_counter() - started
+    write_report(warehouse_dir, context.run_id, as_of, report, kinds=kinds, seconds=seconds)
+    return report
+
+
+def write_report(
+    warehouse_dir: Path,
+    run_id: str,
+    as_of: date,
+    report,
+    *,
+    kinds: Sequence[str],
+    seconds: float,
+) -> Path:
+    """Add this gate run's results to `<warehouse>/gate/<run id>.json`, and its seconds under
+    `seconds` keyed by the suites' kinds (`input`, `identity+published`)."""
+    path = warehouse_dir / REPORTS / f"{run_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"results": []}
+    results = previous["results"] + [
+        {
+            "kind": r.kind,
+            "target": r.target,
+            "suite": r.suite,
+            "passed": r.passed,
+            "evaluated": r.evaluated,
+            "failures": list(r.failures),
+        }
+        for r in report.results
+    ]
+    content = {
+        "run_id": run_id,
+        "as_of_date": as_of.isoformat(),
+        "verdict": "passed" if all(r["passed"] for r in results) else "refused",
+        "data_docs": str(report.docs_index),
+        "seconds": {**previous.get("seconds", {}), "+".join(kinds): round(seconds, 2)},
+        "results": results,
+        "masked": {**previous.get("masked", {}), **report.masked},
+    }
+    path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_report(warehouse_dir: Path, run_id: str) -> dict | None:
+    path = warehouse_dir / REPORTS / f"{run_id}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def check_results(
+    report, keys: Mapping[tuple[str, str], dg.AssetKey], docs: str
+) -> Iterable[dg.AssetCheckResult]:
+    """One result per checked asset: every suite aimed at it passed, or the failures."""
+    by_key: dict[dg.AssetKey, list] = {key: [] for key in keys.values()}
+    for result in report.results:
+        key = keys.get((result.kind, result.target))
+        if key is not None:
+            by_key[key].append(result)
+    for key, results in by_key.items():
+        failures = [line for r in results for line in r.failures]
+        if not results:
+            failures = [f"{'/'.join(key.path)}: no GX suite ran for this asset"]
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=CHECK_NAME,
+            passed=not failures,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=failures[0] if failures else None,
+            metadata={
+                "suites": ", ".join(sorted({r.suite for r in results})),
+                "expectations": sum(r.evaluated for r in results),
+                "failures": "\n".join(failures),
+                "data_docs": docs,
+            },
+        )
