@@ -9,7 +9,6 @@
 | `CDP_DBT_THREADS` | `1` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_INGEST_MEMORY_LIMIT` | `3GB`, or `CDP_MEMORY_LIMIT` when that is set | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
-| `CDP_PARTITIONS_START` | the earliest extract folder (`2025-01-01` in an empty landing zone); when set, it or the earliest folder if older | first daily partition in Dagster |
 | `CDP_MAX_AMOUNT` | `1000000` | the largest plausible amount in yuan (an order, a payment, a unit price, a coupon); a row with a larger one is quarantined |
 | `CDP_GATE_MAX_SNAPSHOT_SHRINK` | `0.2` | a snapshot entity with more than this share fewer rows than its previous snapshot blocks publishing |
 | `CDP_GATE_MAX_QUARANTINE_RATE` | `0.05` | a file of the run with more than this share of its rows quarantined blocks publishing |
@@ -46,8 +45,6 @@ DEFAULT_INGEST_MEMORY_LIMIT = "3GB"
 CDP_MEMORY_LIMIT) says otherwise. The ingestion step holds up to two batches of files in the
 same process, and DuckDB only caches written blocks there: ingesting a year at 1M customers
 peaked at 5.77 GB with 4 GB and 4.68 GB with 3 GB, in the same time (docs/benchmark.md)."""
-DEFAULT_PARTITIONS_START = date(2025, 1, 1)
-"""The first partition of an empty landing zone with no CDP_PARTITIONS_START."""
 DEFAULT_MAX_AMOUNT = 1_000_000.0
 """The largest plausible amount (yuan) unless CDP_MAX_AMOUNT says otherwise: far above any
 order of the shops, far below what breaks the totals and the purchase model's fit."""
@@ -181,7 +178,6 @@ class Settings:
     as_of: date
     threads: int | None
     memory_limit: str
-    partitions_start: date | None
     ingest_memory_limit: str = DEFAULT_INGEST_MEMORY_LIMIT
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
     gate: GateSettings = field(default_factory=lambda: GateSettings())
@@ -197,7 +193,6 @@ class Settings:
         if threads is not None and not (threads.isdigit() and int(threads) > 0):
             raise SettingsError(f"CDP_THREADS: {threads!r} is not a positive whole number")
         as_of = env.get("CDP_AS_OF")
-        start = env.get("CDP_PARTITIONS_START")
         return cls(
             landing_dir=Path(env.get("CDP_LANDING_DIR") or "data/landing"),
             warehouse_dir=Path(env.get("CDP_WAREHOUSE_DIR") or "data/warehouse"),
@@ -209,7 +204,6 @@ class Settings:
                 or env.get("CDP_MEMORY_LIMIT")
                 or DEFAULT_INGEST_MEMORY_LIMIT
             ),
-            partitions_start=parse_date(start, "CDP_PARTITIONS_START") if start else None,
             ingest=IngestSettings.from_env(env),
             gate=GateSettings.from_env(env),
             publish_keep=_whole(env, "CDP_PUBLISH_KEEP", 3),

@@ -4,7 +4,12 @@ ingestion assets and sensor work on generated data."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -17,6 +22,7 @@ from ingestion.loader import discover
 from orchestration.definitions import defs
 from orchestration.defs.dbt import dbt_models
 from orchestration.defs.ingestion import LOG_TABLES, landing_zone
+from orchestration.defs.partitions import add_extract_dates, extract_dates, partition_dates
 from orchestration.defs.gate import input_gate
 from orchestration.defs.schedules import nightly_at_two
 from orchestration.defs.publish import RESTRICTED, TABLES, published, published_key
@@ -38,6 +44,13 @@ def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("generated") / "landing"
     summary = generate(out, customers=200, days=6, seed=11)
     return out, summary
+
+
+def instance(*days) -> dg.DagsterInstance:
+    """An instance whose extract-date partitions are `days` (`cdp run` adds them)."""
+    ephemeral = dg.DagsterInstance.ephemeral()
+    add_extract_dates(ephemeral, [str(day) for day in days])
+    return ephemeral
 
 
 def resources(landing, tmp_path):
@@ -123,7 +136,9 @@ def test_jobs_ingest_build_and_nightly_resolve():
 def test_one_partition_loads_that_extract_date(generated, tmp_path):
     landing, summary = generated
     day = summary.first_date.isoformat()
-    result = dg.materialize([landing_zone], partition_key=day, resources=resources(landing, tmp_path))
+    result = dg.materialize(
+        [landing_zone], partition_key=day, resources=resources(landing, tmp_path), instance=instance(day)
+    )
     assert result.success
     files = [f for f in discover(landing) if f.extract_date == summary.first_date]
     counts = raw_counts(tmp_path)
@@ -166,11 +181,16 @@ def test_a_range_run_loads_everything_once(generated, tmp_path):
         ASSET_PARTITION_RANGE_START_TAG: summary.first_date.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: summary.last_date.isoformat(),
     }
-    first = dg.materialize([landing_zone], tags=tags, resources=resources(landing, tmp_path))
+    days = sorted({f.extract_date for f in discover(landing)})
+    first = dg.materialize(
+        [landing_zone], tags=tags, resources=resources(landing, tmp_path), instance=instance(*days)
+    )
     assert first.success
     once = raw_counts(tmp_path)
     assert once["_loads"] == summary.files
-    again = dg.materialize([landing_zone], tags=tags, resources=resources(landing, tmp_path))
+    again = dg.materialize(
+        [landing_zone], tags=tags, resources=resources(landing, tmp_path), instance=instance(*days)
+    )
     assert again.success
     assert raw_counts(tmp_path) == once
     rows = {
@@ -190,7 +210,11 @@ def test_an_unreadable_file_fails_the_step_and_names_file_and_line(generated, tm
         target.write_bytes(f.path.read_bytes())
     (copy / "member" / day / "offline_orders.csv").write_text("order_id,member_id\nX1,M1\n")
     result = dg.materialize(
-        [landing_zone], partition_key=day, resources=resources(copy, tmp_path), raise_on_error=False
+        [landing_zone],
+        partition_key=day,
+        resources=resources(copy, tmp_path),
+        instance=instance(day),
+        raise_on_error=False,
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
@@ -202,12 +226,14 @@ def test_an_unreadable_file_fails_the_step_and_names_file_and_line(generated, tm
     assert counts["member/offline_orders"] == 0 and counts["member/members"] > 0
 
 
-def _sensor(landing_dir, warehouse_dir, cursor=None):
+def _sensor(landing_dir, warehouse_dir, cursor=None, on=None):
     resources = {
         "landing": LandingZone(landing_dir=str(landing_dir)),
         "warehouse": Warehouse(warehouse_dir=str(warehouse_dir)),
     }
-    with dg.build_sensor_context(cursor=cursor, resources=resources) as ctx:
+    with dg.build_sensor_context(
+        cursor=cursor, resources=resources, instance=on or dg.DagsterInstance.ephemeral()
+    ) as ctx:
         return new_extract_folder(ctx)
 
 
@@ -256,8 +282,11 @@ def test_the_schedule_runs_the_nightly_job_at_two_in_shanghai(tmp_path, landing)
         "warehouse": Warehouse(warehouse_dir=str(tmp_path / "warehouse")),
     }
     at_two = datetime(2026, 1, 4, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    with dg.build_schedule_context(scheduled_execution_time=at_two, resources=resources) as ctx:
+    with dg.instance_for_test() as at, dg.build_schedule_context(
+        scheduled_execution_time=at_two, resources=resources, instance=at
+    ) as ctx:
         request = nightly_at_two(ctx)
+        assert at.get_dynamic_partitions("extract_dates") == ["2026-01-03"]
     assert isinstance(request, dg.RunRequest)
     assert _range(request) == ("2026-01-04", "2026-01-03", "2026-01-03")
 
@@ -311,21 +340,58 @@ def test_every_dbt_test_check_says_what_it_checks():
     assert parent == "every `customer_id` is a `customer_id` of `customer_profile`"
 
 
-@pytest.mark.parametrize(
-    ("folders", "setting", "first"),
-    [
-        (["2026-03-02", "2026-03-05"], None, "2026-03-02"),  # the data's first day, not 2025-01-01
-        (["2026-03-02"], "2026-01-01", "2026-01-01"),  # an older setting is kept
-        (["2026-03-02"], "2026-04-01", "2026-03-02"),  # a later one never hides a folder
-        ([], None, "2025-01-01"),
-    ],
-)
-def test_partitions_start_at_the_earliest_extract_folder(tmp_path, folders, setting, first):
-    from cdp.settings import Settings
-    from orchestration.defs.partitions import first_partition
+def test_the_partitions_are_the_extract_folders_in_date_order(landing):
+    """Keys are added by what launches a run over them, kept in date order (a run over several
+    dates is a range of partitions, an interval of that order), a late folder included."""
+    at = dg.DagsterInstance.ephemeral()
+    assert add_extract_dates(at, ["2026-03-02", "2026-03-05"]) == ["2026-03-02", "2026-03-05"]
+    assert add_extract_dates(at, ["2026-03-05"]) == []
+    assert add_extract_dates(at, ["2026-03-06", "2026-03-03"]) == ["2026-03-03", "2026-03-06"]
+    keys = ["2026-03-02", "2026-03-03", "2026-03-05", "2026-03-06"]
+    assert extract_dates.get_partition_keys(dynamic_partitions_store=at) == keys
+    seen = []
 
-    for day in folders:
-        (tmp_path / "member" / day).mkdir(parents=True)
-        (tmp_path / "member" / day / "members.csv").write_text("member_id\n", encoding="utf-8")
-    env = {"CDP_LANDING_DIR": str(tmp_path), **({"CDP_PARTITIONS_START": setting} if setting else {})}
-    assert first_partition(Settings.from_env(env)).isoformat() == first
+    @dg.asset(partitions_def=extract_dates, backfill_policy=dg.BackfillPolicy.single_run())
+    def dates(context) -> None:
+        seen.extend(context.partition_keys)
+
+    late = {ASSET_PARTITION_RANGE_START_TAG: "2026-03-03", ASSET_PARTITION_RANGE_END_TAG: "2026-03-06"}
+    assert dg.materialize([dates], tags=late, instance=at).success
+    assert seen == keys[1:]
+    landing.write("member", "2026-03-03", "members.csv", "member_id\n")
+    landing.write("member", "2099-01-01", "members.csv", "member_id\n")  # no partition yet
+    assert partition_dates(discover(landing.root)) == (["2026-03-03"], ["2099-01-01"])
+
+
+def test_loading_the_definitions_runs_nothing_and_reads_only_the_dbt_project(tmp_path):
+    """Importing the definitions runs no dbt (no `dbt parse`) and opens nothing of the landing
+    zone or the warehouse: of the dbt project, only the prepared manifest and its settings."""
+    check = textwrap.dedent(
+        """
+        import sys
+        touched = []
+        def audit(event, args):
+            if event in ("open", "os.listdir", "os.scandir", "subprocess.Popen", "os.exec",
+                         "os.posix_spawn", "os.system"):
+                touched.append((event, str(args[1] if event == "subprocess.Popen" else args[0])))
+        sys.addaudithook(audit)
+        import orchestration.definitions
+        for event, path in touched:
+            print(event, path)
+        """
+    )
+    (tmp_path / "landing" / "member" / "2026-01-01").mkdir(parents=True)
+    (tmp_path / "landing" / "member" / "2026-01-01" / "members.csv").write_text("member_id\n")
+    env = {**os.environ, "CDP_LANDING_DIR": str(tmp_path / "landing"),
+           "CDP_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "DAGSTER_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    processes = ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.system")
+    assert not [line for line in lines if line.startswith(processes) and "dbt" in line]
+    assert not [line for line in lines if str(tmp_path) in line]
+    root = str(Path(__file__).resolve().parent.parent / "dbt_project")
+    project = [line for line in lines if line.split(" ", 1)[1].startswith(root)]
+    assert {Path(line.split(" ", 1)[1]).name for line in project} <= {
+        "manifest.json", "dbt_project.yml"
+    }, project

@@ -93,24 +93,25 @@ def bad_folder(env) -> Path:
 
 
 def test_the_definitions_load_with_a_folder_that_is_not_a_date(env):
-    """The partitions read the landing zone when the definitions are imported (`cdp ui`)."""
+    """Loading the definitions (`cdp ui`) reads nothing of the landing zone: the partitions
+    are the extract folders runs have seen, none before the first run."""
     bad_folder(env)
     (env["landing"] / "wecom" / "latest").mkdir()
+    env["dagster"].mkdir(parents=True, exist_ok=True)
     check = textwrap.dedent(
         """
         import dagster as dg
         from orchestration.definitions import defs
         from orchestration.defs.partitions import extract_dates
         dg.Definitions.validate_loadable(defs)
-        print(extract_dates.get_first_partition_key())
+        print(extract_dates.get_partition_keys(dynamic_partitions_store=dg.DagsterInstance.get()))
         """
     )
     done = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
     )
     assert done.returncode == 0, done.stderr
-    first = min(p.name for p in env["landing"].glob("*/*") if p.name[:4].isdigit() and p.name != NOT_A_DATE)
-    assert done.stdout.strip() == first  # the earliest extract folder, the bad one left out
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_definitions_load_and_cdp_run_names_the_error_when_a_source_cannot_be_listed(env):
@@ -152,8 +153,11 @@ def test_the_sensor_skips_a_folder_that_is_not_a_date_and_says_so(env, capfd):
         "landing": LandingZone(landing_dir=str(env["landing"])),
         "warehouse": Warehouse(warehouse_dir=str(env["warehouse"])),
     }
-    with dg.build_sensor_context(resources=resources) as context:
+    with dg.instance_for_test() as instance, dg.build_sensor_context(
+        resources=resources, instance=instance
+    ) as context:
         result = new_extract_folder(context)
+        assert NOT_A_DATE not in instance.get_dynamic_partitions("extract_dates")
     [request] = result.run_requests
     assert request.tags["cdp/as_of"] == LAST_DAY
     assert NOT_A_DATE not in result.cursor
@@ -396,24 +400,26 @@ def test_a_stale_lock_file_is_taken_over(env):
 
 
 def test_the_sensor_and_the_schedule_wait_while_a_cdp_run_holds_the_warehouse(env):
-    from orchestration.lib import run_lock
-    from orchestration.defs.schedules import nightly_at_two
     from orchestration.defs.resources import LandingZone, Warehouse
+    from orchestration.defs.schedules import nightly_at_two
     from orchestration.defs.sensors import new_extract_folder
+    from orchestration.lib import run_lock
 
     resources = {
         "landing": LandingZone(landing_dir=str(env["landing"])),
         "warehouse": Warehouse(warehouse_dir=str(env["warehouse"])),
     }
-    with run_lock.hold(env["warehouse"], "cdp run --as-of 2026-10-31", lambda _line: None):
-        with dg.build_sensor_context(resources=resources) as context:
-            waiting = new_extract_folder(context)
-        tick = dg.build_schedule_context(
-            resources=resources, scheduled_execution_time=datetime(2026, 11, 1, 2, tzinfo=LOCAL_TIME_ZONE)
-        )
-        skipped = nightly_at_two(tick)
-    assert isinstance(skipped, dg.SkipReason) and "in use by pid" in skipped.skip_message
-    assert isinstance(waiting, dg.SkipReason)
-    assert f"in use by pid {os.getpid()} (cdp run --as-of 2026-10-31, started " in waiting.skip_message
-    with dg.build_sensor_context(resources=resources) as context:
-        assert new_extract_folder(context).run_requests
+    at_two = datetime(2026, 11, 1, 2, tzinfo=LOCAL_TIME_ZONE)
+    with dg.instance_for_test() as instance:
+        with run_lock.hold(env["warehouse"], "cdp run --as-of 2026-10-31", lambda _line: None):
+            with dg.build_sensor_context(resources=resources, instance=instance) as context:
+                waiting = new_extract_folder(context)
+            with dg.build_schedule_context(
+                resources=resources, instance=instance, scheduled_execution_time=at_two
+            ) as tick:
+                skipped = nightly_at_two(tick)
+        assert isinstance(skipped, dg.SkipReason) and "in use by pid" in skipped.skip_message
+        assert isinstance(waiting, dg.SkipReason)
+        assert f"in use by pid {os.getpid()} (cdp run --as-of 2026-10-31, started " in waiting.skip_message
+        with dg.build_sensor_context(resources=resources, instance=instance) as context:
+            assert new_extract_folder(context).run_requests

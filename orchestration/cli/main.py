@@ -209,7 +209,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if not discover(landing):
         say(f"no extracts under {landing}: generating the sample landing zone")
         generate(landing, customers=DEMO_CUSTOMERS, days=DEMO_DAYS, seed=DEMO_SEED, progress=say)
-    from orchestration.cli.run import run_nightly  # after generating: the partitions start at the first folder
+    from orchestration.cli.run import run_nightly
 
     dates = sorted({f.extract_date for f in discover(landing)})
     nights = demo_nights(dates[0], dates[-1])

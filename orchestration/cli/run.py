@@ -1,7 +1,8 @@
 """`cdp run`: the nightly job, run in process through the Dagster definitions.
 
-It works out which extract dates have files not loaded yet and launches the `nightly` job
-once over that range of daily partitions: ingestion, the inputs' quality gate, the build as
+It makes every extract folder up to D a partition (orchestration/defs/partitions.py), works
+out which extract dates have files not loaded yet and launches the `nightly` job once over
+that range of partitions: ingestion, the inputs' quality gate, the build as
 of D (one dbt build, the purchase model among its models), the published tables' gate and the
 publish. A corrected date named with `--reload` gets an `ingest` run of its own first; with
 nothing new to ingest the `build` job runs alone. It prints progress and ends with a short
@@ -78,11 +79,15 @@ def _dbt_output_hidden() -> Iterator[None]:
 def _execute(
     job: dg.JobDefinition, *, as_of: date, ops: dict, dates: list[str] | None = None
 ) -> dg.ExecuteInProcessResult:
+    from orchestration.defs.partitions import add_extract_dates
     from orchestration.lib.run_requests import run_tags
 
+    instance = dg.DagsterInstance.get()
+    if dates:  # a run over extract dates: they are partitions first
+        add_extract_dates(instance, dates)
     with _dbt_output_hidden():
         return job.execute_in_process(
-            instance=dg.DagsterInstance.get(),
+            instance=instance,
             tags={**run_tags(as_of, dates or []), **run_lock.run_tags()},
             run_config={**QUIET_DAGSTER_CONSOLE, "ops": ops},
             raise_on_error=False,
@@ -175,14 +180,15 @@ def run_nightly(
     dbt_vars: str = "",
 ) -> int:
     from orchestration.definitions import defs
-    from orchestration.defs.partitions import partition_dates
+    from orchestration.defs.partitions import add_extract_dates, partition_dates
     from orchestration.defs.resources import Warehouse
 
     _show_progress()
     say(f"nightly run as of {as_of}: landing {settings.landing_dir}, warehouse {settings.warehouse_dir}")
     for folder in not_date_folders(settings.landing_dir):
         print(f"cdp run: warning: {skipped_folder_warning(folder)}", file=sys.stderr, flush=True)
-    newest = max((f.extract_date for f in discover(settings.landing_dir, as_of=as_of)), default=None)
+    landed = discover(settings.landing_dir, as_of=as_of)
+    newest = max((f.extract_date for f in landed), default=None)
     if newest is not None and newest < as_of:
         say(f"as of {as_of}: {(as_of - newest).days} day(s) after the newest extract folder ({newest})")
     try:
@@ -197,6 +203,7 @@ def run_nightly(
         print(f"cdp run: cannot open the build database in {settings.warehouse_dir}: {problem}",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    add_extract_dates(dg.DagsterInstance.get(), partition_dates(landed)[0])  # the folders ≤ D
     dates, beyond = partition_dates(pending)
     if beyond:
         say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")

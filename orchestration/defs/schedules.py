@@ -20,7 +20,9 @@ def nightly_at_two(
     context: dg.ScheduleEvaluationContext, landing: LandingZone, warehouse: Warehouse
 ):
     as_of = context.scheduled_execution_time.astimezone(LOCAL_TIME_ZONE).date()
-    return nightly_request(landing, warehouse, as_of, run_key=f"nightly-{as_of}")
+    return nightly_request(
+        context.instance, landing, warehouse, as_of, run_key=f"nightly-{as_of}"
+    )
 
 
 defs = dg.Definitions(schedules=[nightly_at_two])

@@ -1,6 +1,7 @@
 """The tags of a `nightly` or `build` run, and the `nightly` run the schedule and the sensor
 request: as of D, over the extract dates with files not loaded yet, unless a `cdp` command
-holds the warehouse's run lock."""
+holds the warehouse's run lock. The request makes every extract folder up to D a partition
+first (orchestration/defs/partitions.py), and D itself when nothing is pending."""
 
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ import duckdb
 
 from ingestion.loader import discover, pending_files
 from ingestion.warehouse import has_table
-from orchestration.defs.partitions import partition_dates
+from orchestration.defs.partitions import add_extract_dates, partition_dates
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.lib import run_lock
 from orchestration.lib.as_of import AS_OF_TAG
@@ -48,7 +49,11 @@ def pending_dates(landing_dir: Path, build_database: Path, as_of: date) -> list[
 
 
 def nightly_request(
-    landing: LandingZone, warehouse: Warehouse, as_of: date, run_key: str
+    instance: dg.DagsterInstance,
+    landing: LandingZone,
+    warehouse: Warehouse,
+    as_of: date,
+    run_key: str,
 ) -> dg.RunRequest | dg.SkipReason:
     """A `nightly` run as of D over the pending extract dates (just D when none is pending:
     its ingestion step then loads nothing and the rest builds and publishes as of D); none
@@ -59,4 +64,6 @@ def nightly_request(
     dates = pending_dates(landing.path, warehouse.build_database, as_of)
     if dates is None:
         return dg.SkipReason(f"{warehouse.build_database} is busy (a run is writing it)")
-    return dg.RunRequest(run_key=run_key, tags=run_tags(as_of, dates or [as_of.isoformat()]))
+    dates = dates or [as_of.isoformat()]
+    add_extract_dates(instance, [*partition_dates(discover(landing.path, as_of=as_of))[0], *dates])
+    return dg.RunRequest(run_key=run_key, tags=run_tags(as_of, dates))
