@@ -1,12 +1,13 @@
 """The one Dagster `Definitions` of the project: `dagster dev` in the repository root loads it
 (pyproject.toml's [tool.dagster]); `cdp run` and the tests import `defs`.
 
-Each module of orchestration/defs adds its part (assets, checks, jobs, the schedule, the
-sensor, resources); `load_from_defs_folder` collects them in one call (pyproject.toml's
-[tool.dg.project] names the folder). Loading them reads the prepared dbt manifest and lists
-the landing zone's extract folders for the partitions' first day (orchestration/defs/
-partitions.py); nothing else runs. Under `dagster dev` only, dagster-dbt first parses the dbt
-project when it changed, so a reload in the UI shows an edited model.
+Each module of orchestration/defs holds its part at module level (assets, checks, jobs, the
+schedule, the sensor; the resources as a `Definitions`); `load_from_defs_folder` collects them
+in one call (pyproject.toml's [tool.dg.project] names the folder). Loading them reads the
+prepared dbt manifest and dbt_project.yml, nothing else: no dbt, no landing zone (the
+partitions are the instance's, orchestration/defs/partitions.py). Under `dagster dev` only,
+dagster-dbt first parses the dbt project when it changed, so a reload in the UI shows an
+edited model.
 """
 
 from pathlib import Path

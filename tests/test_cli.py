@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 CDP = [sys.executable, "-m", "orchestration.cli"]
 """The `cdp` command (pyproject.toml's script runs the same `main`)."""
@@ -183,9 +184,12 @@ def test_ui_says_where_it_opens_then_starts_dagster_dev(monkeypatch, capsys, tmp
     monkeypatch.setattr(cli.os, "execv", lambda program, command: started.append(command))
     assert cli.cmd_ui(argparse.Namespace(port=3333), settings=None) == 0
     assert "starting the Dagster UI on http://127.0.0.1:3333 " in capsys.readouterr().out
-    assert started == [
-        [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", "3333"]
-    ]
+    workspace = tmp_path / "workspace.yaml"
+    assert started == [[sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "--port", "3333"]]
+    [location] = yaml.safe_load(workspace.read_text(encoding="utf-8"))["load_from"]
+    assert location == {
+        "python_module": {"module_name": "orchestration.definitions", "location_name": "cdp"}
+    }
 
 
 def test_the_demo_publishes_two_month_ends_before_the_newest_date_given_a_year_before_them():

@@ -74,6 +74,9 @@ def test_definitions_load():
     assert {asset_key(e) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("ingest").partitions_def is not None
     assert defs.resolve_sensor_def("new_extract_folder") is not None
+    # each definition once, though a defs module may use another's
+    assert sorted(job.name for job in defs.jobs) == ["build", "ingest", "nightly"]
+    assert len(list(defs.assets)) == len({id(a) for a in defs.assets}) == 3
 
 
 def test_dbt_models_are_assets_grouped_by_layer_with_their_tests_as_checks():

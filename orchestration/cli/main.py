@@ -250,8 +250,20 @@ UI_PORT = 3000
 """`dagster dev`'s port unless `--port` says otherwise."""
 
 
+WORKSPACE = {
+    "load_from": [
+        {"python_module": {"module_name": "orchestration.definitions", "location_name": "cdp"}}
+    ]
+}
+"""`dagster dev`'s workspace: the definitions as the code location `cdp`, the name
+pyproject.toml gives them (`dagster dev -m` would name it after the module, and Dagster
+warns on every load that the project's name differs)."""
+
+
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions"]
+    workspace = Path(os.environ["DAGSTER_HOME"]) / "workspace.yaml"
+    workspace.write_text(yaml.safe_dump(WORKSPACE, sort_keys=False), encoding="utf-8")
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
     if args.port:
         command += ["--port", str(args.port)]
     say(

@@ -26,10 +26,8 @@ from cdp.purchase_model import steps as purchase_model
 from cdp.settings import Settings, SettingsError
 from ingestion.warehouse import WarehouseBusy
 from orchestration import dbt_vars
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.defs.resources import Warehouse
 from orchestration.lib.as_of import resolve_as_of
-from orchestration.lib.dagster_private import DbtCoreCliResource
 from orchestration.lib.dbt.build_log import DBT_TARGET, SUMMARY_TAG, BuildProgress
 from orchestration.lib.dbt.project import DBT_PROJECT, environ, manifest
 from orchestration.lib.dbt.translator import CdpDbtTranslator
@@ -155,13 +153,3 @@ def _report_purchase_model(
         say(f"purchase model {line}" if line.startswith("as of") else f"purchase model: {line}")
         if line in warnings:
             context.log.warning(f"purchase model: {line}")
-
-
-defs = dg.Definitions(
-    assets=[dbt_models],
-    resources={
-        "dbt": DbtCoreCliResource(
-            project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
-        )
-    },
-)

@@ -45,6 +45,3 @@ def input_gate(context: dg.AssetCheckExecutionContext, config: AsOfConfig, wareh
     say = progress(context.op_execution_context)
     say(f"quality gate, inputs: {'passed' if report.passed else 'REFUSED, nothing is built'}")
     yield from check_results(report, INPUT_KEYS, str(report.docs_index))
-
-
-defs = dg.Definitions(asset_checks=[input_gate])

@@ -147,5 +147,3 @@ ingest_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="Load every new extract file of the run's extract dates into the raw tables.",
 )
-
-defs = dg.Definitions(assets=[landing_zone], jobs=[ingest_job])

@@ -13,13 +13,15 @@ D travels as the run tag `cdp/as_of` (orchestration/lib/as_of.py).
 
 import dagster as dg
 
-from orchestration.defs.dbt import dbt_models
-from orchestration.defs.gate import input_gate
+from orchestration.defs import dbt, gate, publish
 from orchestration.defs.ingestion import GROUP as INGESTION
 from orchestration.defs.partitions import extract_dates
-from orchestration.defs.publish import published
 
-BUILD = dg.AssetSelection.assets(dbt_models, published) | dg.AssetSelection.checks(input_gate)
+# The modules, not their definitions, are imported: the loader (orchestration/definitions.py)
+# takes every definition a module holds, and one imported here would be listed twice.
+BUILD = dg.AssetSelection.assets(dbt.dbt_models, publish.published) | dg.AssetSelection.checks(
+    gate.input_gate
+)
 
 build_job = dg.define_asset_job(
     "build",
@@ -38,6 +40,3 @@ nightly_job = dg.define_asset_job(
     "the `build` job does (nothing is built when a file is unreadable or the inputs' gate "
     "refuses).",
 )
-
-
-defs = dg.Definitions(jobs=[build_job, nightly_job])

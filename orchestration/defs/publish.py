@@ -169,6 +169,3 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
     except Exception as exc:  # noqa: BLE001 - any error: the publish stands, the report waits
         context.log.warning(f"report not written: {exc!r}")
         say(f"report: not written ({exc}); the published files are complete")
-
-
-defs = dg.Definitions(assets=[published])

@@ -1,4 +1,5 @@
-"""Resources: the landing zone and the build database, both configured from settings."""
+"""Resources: the landing zone and the build database, both configured from settings, and dbt
+(the venv's dbt Core on the project of dbt_project/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import duckdb
 
 from cdp.settings import Settings
 from ingestion import warehouse
+from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
+from orchestration.lib.dagster_private import DbtCoreCliResource
+from orchestration.lib.dbt.project import DBT_PROJECT
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -59,4 +63,12 @@ class Warehouse(dg.ConfigurableResource):
             conn.close()
 
 
-defs = dg.Definitions(resources={"landing": LandingZone(), "warehouse": Warehouse()})
+RESOURCES = {
+    "landing": LandingZone(),
+    "warehouse": Warehouse(),
+    "dbt": DbtCoreCliResource(
+        project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
+    ),
+}
+
+defs = dg.Definitions(resources=RESOURCES)

@@ -4,7 +4,7 @@ day; off until turned on in the UI (or `dagster-daemon`)."""
 import dagster as dg
 
 from cdp.settings import LOCAL_TIME_ZONE
-from orchestration.defs.jobs import nightly_job
+from orchestration.defs import jobs
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.lib.run_requests import nightly_request
 
@@ -12,7 +12,7 @@ from orchestration.lib.run_requests import nightly_request
 @dg.schedule(
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
-    job=nightly_job,
+    job=jobs.nightly_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every night at 02:00 Asia/Shanghai: the nightly run as of that day.",
 )
@@ -23,6 +23,3 @@ def nightly_at_two(
     return nightly_request(
         context.instance, landing, warehouse, as_of, run_key=f"nightly-{as_of}"
     )
-
-
-defs = dg.Definitions(schedules=[nightly_at_two])

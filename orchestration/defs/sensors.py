@@ -19,14 +19,14 @@ from datetime import date
 import dagster as dg
 
 from ingestion.loader import discover, not_date_folders, skipped_folder_warning
-from orchestration.defs.jobs import nightly_job
+from orchestration.defs import jobs
 from orchestration.defs.partitions import partition_dates
 from orchestration.defs.resources import LandingZone, Warehouse
 from orchestration.lib.run_requests import nightly_request
 
 
 @dg.sensor(
-    job=nightly_job,
+    job=jobs.nightly_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
@@ -49,6 +49,3 @@ def new_extract_folder(
     if isinstance(request, dg.SkipReason):
         return request  # busy: the cursor stays, the next tick tries again
     return dg.SensorResult(run_requests=[request], cursor=json.dumps(dict(sorted(counts.items()))))
-
-
-defs = dg.Definitions(sensors=[new_extract_folder])
