@@ -14,7 +14,8 @@ import pytest
 from fake_wecom import ADD_MSG_TEMPLATE, GETTOKEN, FakeWecom, point_cdp_at, run_command
 
 from cdp.settings import Settings, SettingsError, WecomSettings
-from cdp.wecom import push, push_command
+from cdp.wecom import push
+from orchestration.cli import push_actions as push_actions_command
 from cdp.wecom.api import WecomClient, WecomError
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, PUSH_DIR
 from cdp.wecom.push_plan import ACTION_CATALOG, read_catalog
@@ -125,7 +126,7 @@ def warehouse(tmp_path: Path, fake: FakeWecom, monkeypatch: pytest.MonkeyPatch) 
 
 def push_actions(*argv: str) -> int:
     """`cdp push-actions ARGV`."""
-    return run_command(push_command.add_parser, "push-actions", *argv)
+    return run_command(push_actions_command.add_parser, "push-actions", *argv)
 
 
 def push_folder(warehouse: Path) -> Path:

@@ -20,7 +20,8 @@ from fake_wecom import (
 )
 
 from cdp.settings import WecomSettings
-from cdp.wecom import command, sync
+from cdp.wecom import sync
+from orchestration.cli import sync_wecom as sync_wecom_command
 from cdp.wecom.api import WecomClient, WecomError
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, run_dir
 
@@ -102,7 +103,7 @@ def warehouse(tmp_path: Path, fake: FakeWecom, monkeypatch: pytest.MonkeyPatch) 
 
 def sync_wecom(*argv: str) -> int:
     """`cdp sync-wecom ARGV`."""
-    return run_command(command.add_parser, "sync-wecom", *argv)
+    return run_command(sync_wecom_command.add_parser, "sync-wecom", *argv)
 
 
 def call_log(warehouse: Path) -> str:
