@@ -121,7 +121,7 @@ def run_gate(
     # the inputs' results of the same run), or when the inputs refuse: the night stops there.
     docs_index = run.docs_dir / "index.html"
     if "published" in kinds or not all(r.passed for r in results):
-        docs_index = run.build_docs()  # the run's summary says where (orchestration/cli/run_summary.py)
+        docs_index = run.build_docs()  # the run's summary says where
     masked = masked_counts(conn) if "published" in kinds else {}
     return GateReport(results=results, docs_index=docs_index, masked=masked)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.cli.main import dagster_yaml
+from orchestration.cli.dagster_home import dagster_yaml
 from orchestration.event_log import OPEN_DATABASES, BatchedSqliteEventLogStorage
 
 DATES = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-31")

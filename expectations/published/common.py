@@ -91,7 +91,9 @@ def table_checks(
 
 def _rows_check(suite: TableSuite, columns: Mapping[str, str], as_of: dt.date) -> RuleCheck:
     rules = {
-        f"no raw mobile in {name}": f"not regexp_matches({_text(name, kind)}, {_literal(MOBILE_PATTERN)})"
+        f"no raw mobile in {name}": (
+            f"not regexp_matches({_text(name, kind)}, {_literal(MOBILE_PATTERN)})"
+        )
         for name, kind in columns.items()
         if _is_text(kind)
     }

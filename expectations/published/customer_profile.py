@@ -19,6 +19,8 @@ SUITE = TableSuite(
             r"regexp_matches(mobile_masked, '^1[3-9][0-9]\*{4}[0-9]{4}$')"
         ),
         "mobile_sha256 is a SHA-256": "regexp_matches(mobile_sha256, '^[0-9a-f]{64}$')",
-        "sources lists sources": f"regexp_matches(array_to_string(sources, ','), '^{SOURCE}(?:,{SOURCE})*$')",
+        "sources lists sources": (
+            f"regexp_matches(array_to_string(sources, ','), '^{SOURCE}(?:,{SOURCE})*$')"
+        ),
     },
 )

@@ -107,14 +107,21 @@ LOG_CHECKS = {
 def _flags(checks: dict[str, str]) -> str:
     """SQL select items: each check as a boolean column named after it (window functions
     cannot be counted in a filter, so the query computes them)."""
-    return ",\n        ".join(f"coalesce({sql}, false) as {quote(name)}" for name, sql in checks.items())
+    return ",\n        ".join(
+        f"coalesce({sql}, false) as {quote(name)}" for name, sql in checks.items()
+    )
 
+
+ALL_SEQUENCE_CHECKS = {
+    **SEQUENCE_CHECKS,
+    **{f"{name} log change": sql for name, sql in LOG_CHECKS.items()},
+}
 
 SEQUENCE = f"""
     select
         cast(month as varchar) as month,
         count(*) filter (where is_month_to_date) over () as month_to_date_rows,
-        {_flags({**SEQUENCE_CHECKS, **{f"{name} log change": sql for name, sql in LOG_CHECKS.items()}})}
+        {_flags(ALL_SEQUENCE_CHECKS)}
     from marts.mart_ltv_monthly
     window by_month as (order by month)
 """
@@ -122,7 +129,6 @@ SEQUENCE = f"""
 
 def sequence() -> list[RuleCheck]:
     """The months in order: one month to date, the running base, the log changes."""
-    checks = [*SEQUENCE_CHECKS, *(f"{name} log change" for name in LOG_CHECKS)]
     return [
         RuleCheck(
             name="published.mart_ltv_monthly__sequence",
@@ -130,7 +136,7 @@ def sequence() -> list[RuleCheck]:
             query=SEQUENCE,
             rules={
                 "one month to date": "month_to_date_rows = 1",
-                **{name: quote(name) for name in checks},
+                **{name: quote(name) for name in ALL_SEQUENCE_CHECKS},
             },
             example="month",
             unit="months",

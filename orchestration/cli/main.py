@@ -28,6 +28,7 @@ from orchestration.lib import run_lock
 from tools.bench import HISTORY_DAYS
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from orchestration.cli import sync_wecom as wecom_command
+from orchestration.cli.dagster_home import prepare_dagster_home
 from orchestration.cli import push_actions as push_command
 from orchestration.dbt_manifest import ManifestError
 
@@ -72,40 +73,13 @@ def _positive(value: str) -> int:
     return int(value)
 
 
-DAGSTER_EVENT_BATCH_SIZE = 10_000
-"""Dagster hands the event log up to this many asset events of one batch at once."""
-
-
 def _prepare_environment(settings: Settings) -> None:
-    """Telemetry off everywhere; a Dagster home shared by `cdp run` and `cdp ui`, its event
-    log writing batches of asset events at once (orchestration/event_log.py)."""
-    os.environ.setdefault("DAGSTER_HOME", str((settings.warehouse_dir.parent / "dagster").resolve()))
+    """Telemetry off everywhere; the Dagster home `cdp run` and `cdp ui` share
+    (orchestration/cli/run.py)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(DAGSTER_EVENT_BATCH_SIZE))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(dagster_yaml(home), encoding="utf-8")
-
-
-def dagster_yaml(home: Path) -> str:
-    """A new Dagster home's settings: no telemetry, no newsletter pop-up in the UI (`nux`);
-    the batched SQLite event log where Dagster keeps its own (`<home>/history/runs`)."""
-    return yaml.safe_dump(
-        {
-            "telemetry": {"enabled": False},
-            "nux": {"enabled": False},
-            "event_log_storage": {
-                "module": "orchestration.event_log",
-                "class": "BatchedSqliteEventLogStorage",
-                "config": {"base_dir": str(home.resolve() / "history" / "runs")},
-            },
-        },
-        sort_keys=False,
-    )
+    prepare_dagster_home(settings)
 
 
 def _prepare_dbt_manifest() -> None:

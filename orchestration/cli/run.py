@@ -33,6 +33,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.cli import run_summary
+from orchestration.cli.dagster_home import prepare_dagster_home
 from orchestration.lib import run_lock
 from cdp.settings import Settings
 from ingestion import warehouse
@@ -183,6 +184,7 @@ def run_nightly(
     from orchestration.defs.partitions import add_extract_dates, partition_dates
     from orchestration.defs.resources import Warehouse
 
+    prepare_dagster_home(settings)
     _show_progress()
     say(f"nightly run as of {as_of}: landing {settings.landing_dir}, warehouse {settings.warehouse_dir}")
     for folder in not_date_folders(settings.landing_dir):
