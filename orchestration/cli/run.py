@@ -208,7 +208,7 @@ def run_nightly(
     add_extract_dates(dg.DagsterInstance.get(), partition_dates(landed)[0])  # the folders ≤ D
     dates, beyond = partition_dates(pending)
     if beyond:
-        say(f"skipped {len(beyond)} extract date(s) after tomorrow ({beyond[0]} ..): not partitions yet")
+        say(f"skipped {len(beyond)} extract date(s) after today in Asia/Shanghai ({beyond[0]} ..)")
     ingest = defs.resolve_job_def("ingest")
     ingest_runs = []
     for day in sorted(d.isoformat() for d in set(reload)):
