@@ -18,6 +18,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.expectation import Expectation
 
+from expectations.gx_layer import quote
+
 # A raw mainland mobile number inside any text: 1[3-9] and nine more digits, optionally
 # after +86 / 0086 / 86, with single spaces, tabs or dashes allowed between digits, not part
 # of a longer run of letters or digits (so `138****8000`, a SHA-256 in hex or an id such as
@@ -73,9 +75,9 @@ class RuleCheck:
 
     def sql(self) -> str:
         counts = [
-            f"count(*) filter (where not ({condition})) as {_quote(rule)}, "
+            f"count(*) filter (where not ({condition})) as {quote(rule)}, "
             f"min(cast({self.example} as varchar)) filter (where not ({condition})) "
-            f"as {_quote(example_column(rule))}"
+            f"as {quote(example_column(rule))}"
             for rule, condition in self.rules.items()
         ]
         return f"select {', '.join(['count(*) as rows', *counts])} from ({self.query}) as checked"
@@ -92,10 +94,6 @@ class RuleCheck:
 
 def example_column(rule: str) -> str:
     return f"{rule}__example"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def not_null(*columns: str) -> list[Expectation]:
