@@ -1,4 +1,4 @@
-"""The incremental tables (macros/extract_increment.sql, docs/incremental.md) on
+"""The incremental tables (macros/increments.sql, docs/incremental.md) on
 generated extracts, with the real dbt build on DuckDB: a night that only adds the new folders
 leaves the same rows as a full build of that date, and the table rebuilds itself in full for
 an earlier date and after a reload. One warehouse runs the nights; a copy of it is rebuilt
@@ -90,11 +90,15 @@ def tables(warehouse_dir: Path) -> dict[str, list[tuple]]:
 
 
 def state(warehouse_dir: Path, model: str) -> dict:
+    """How the model's table was last built: its latest row in the log of incremental builds."""
     with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
-        (comment,) = conn.execute(
-            "select comment from duckdb_tables() where table_name = ?", [model]
-        ).fetchone()
-    return json.loads(comment)
+        cursor = conn.execute(
+            "select * exclude (model, recorded_at) from main._increments where model = ?"
+            " order by recorded_at desc limit 1",
+            [model],
+        )
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone()))
 
 
 def leftover_tables(warehouse_dir: Path) -> list[str]:
@@ -216,8 +220,8 @@ def test_a_later_night_adds_only_the_new_folders_and_equals_a_full_build(runs):
     # only what came since the second night, the graph only what the occurrences recorded
     assert increments(runs["later sql"], DAYS[2]) == set(MODELS + GRAPH[:3])
     assert runs["later"] == runs["later full"]
-    for model, built in runs["later state"].items():  # the table's comment: how it was built
-        assert built["as_of"] == DAYS[-1].isoformat(), model
+    for model, built in runs["later state"].items():  # the log's row: how it was built
+        assert built["as_of"] == DAYS[-1], model
         assert built["files"] > 0, model  # the load log's files of every entity
     assert all(runs["later"][m] for m in MODELS + GRAPH)
 

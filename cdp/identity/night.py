@@ -18,26 +18,23 @@ every other identifier keeps its row (docs/incremental.md).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import duckdb
 
 
-def built_as_of(session: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The D a table of the identity graph holds (its comment, `record_increment`), or None
-    when it must be built in full: the pre-hook (`reset_increment`) empties it then."""
-    database, schema, name = table.split(".")
-    rows = session.execute(
-        "select comment from duckdb_tables()"
-        " where database_name = ? and schema_name = ? and table_name = ?",
-        [database, schema, name],
-    ).fetchall()
-    if not rows or not rows[0][0]:
-        return None
+def built_as_of(session: duckdb.DuckDBPyConnection, table: str, log: str) -> str | None:
+    """The D a table of the identity graph holds (the latest row of the incremental builds'
+    `log` for it, `record_increment`), or None when it must be built in full: the pre-hook
+    (`reset_increment`) empties it then."""
     if not session.execute(f"select exists (select 1 from {table})").fetchall()[0][0]:
         return None
-    return json.loads(rows[0][0]).get("as_of")
+    rows = session.execute(
+        f"select cast(as_of as varchar) from {log} where model = ?"
+        " order by recorded_at desc limit 1",
+        [table.split(".")[-1]],
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def redo(

@@ -25,7 +25,8 @@ def model(dbt, session):
     # result pending, and DuckDB refuses other work on it until that result is run to its end.
     session.complete()
     this = f"{dbt.this.database}.{dbt.this.schema}.{dbt.this.identifier}"
-    since = night.built_as_of(session, this) if dbt.is_incremental else None
+    log = f"{dbt.this.database}.{dbt.config.get('increment_log')}"
+    since = night.built_as_of(session, this, log) if dbt.is_incremental else None
     shared = dbt.ref("int_identity__shared_identifiers")
     redo = None
     if since:

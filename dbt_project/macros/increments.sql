@@ -3,12 +3,13 @@
     A staging model of an extract entity holds the rows of the extract folders dated ≤ D.
     Built once in full, it then only adds what a later night brings: the rows of the folders
     dated after the D it was last built as of ("since"), and the rows whose own date passed
-    that D (e.g. an event dated after the folder it arrived in). The table remembers how it
-    was built in its comment: the D, the latest `loaded_at` of the entity's files in
-    `raw._loads` and how many of them were dated ≤ that D, and the model's checksum.
+    that D (e.g. an event dated after the folder it arrived in). Each build appends a row to
+    the table `_increments` of the target schema (`increment_log`): the model, the D, the
+    latest `loaded_at` of the entity's files in `raw._loads` and how many of them were dated
+    ≤ that D, and the model's checksum. The latest row of a model is how its table was built.
 
     The night rebuilds the table in full, instead, when:
-    - the table is new, or its comment is missing (`dbt build --full-refresh` included);
+    - the table is new, or the log has no row of it;
     - the run is as of an earlier date than the table;
     - a file of the entity dated ≤ that D was loaded after it (`cdp run --reload`, or a late
       file landing in an old folder), or one was dropped;
@@ -25,20 +26,24 @@
       `since` is set, only the rows whose folder or own date is after it.
     reset_increment(source_system, entity): pre-hook; empties the table for a full build of
       a table that exists.
-    record_increment(source_system, entity): post-hook; writes the comment. -#}
+    record_increment(source_system, entity): post-hook; appends the build to the log. -#}
 
 {% macro extract_increment(source_system=none, entity=none, settings=none) -%}
     {#- A unit test has no table (`this` is none): it checks the full build's SQL. -#}
     {%- if not (execute and this and is_incremental()) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set comment = run_query(
-        "select comment from duckdb_tables() where database_name = '" ~ this.database
-        ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'"
-    ).columns[0].values() -%}
-    {%- set state = fromjson(comment[0] or 'null', none) if comment else none -%}
-    {%- if not state or state.get('checksum') != increment_checksum(settings)
-        or as_of_value() < state.get('as_of', '') -%}
+    {%- set built = run_query(
+        "select cast(as_of as varchar), cast(loaded_through as varchar), files, checksum from "
+        ~ increment_log() ~ " where model = '" ~ this.identifier ~ "'"
+        ~ " order by recorded_at desc limit 1"
+    ).rows -%}
+    {%- set state = {
+        'as_of': built[0][0], 'loaded_through': built[0][1],
+        'files': built[0][2], 'checksum': built[0][3],
+    } if built else none -%}
+    {%- if not state or state.checksum != increment_checksum(settings)
+        or as_of_value() < state.as_of -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set counts = run_query(
@@ -88,13 +93,15 @@
             ~ " count(*) filter (where extract_date <= " ~ as_of_date() ~ ")"
             ~ entity_loads(source_system, entity)
         ).rows[0] -%}
-        {%- set state = {
-            'as_of': as_of_value(),
-            'loaded_through': loads[0] or '1970-01-01 00:00:00+00',
-            'files': loads[1],
-            'checksum': increment_checksum(settings),
-        } -%}
-        comment on table {{ this }} is '{{ tojson(state) }}'
+        insert into {{ increment_log() }} (model, as_of, loaded_through, files, checksum, recorded_at)
+        values (
+            '{{ this.identifier }}',
+            {{ as_of_date() }},
+            cast('{{ loads[0] or "1970-01-01 00:00:00+00" }}' as timestamptz),
+            {{ loads[1] }},
+            '{{ increment_checksum(settings) }}',
+            current_timestamp
+        )
     {%- else -%}
         select 1
     {%- endif -%}
@@ -115,4 +122,17 @@
         " from " ~ source('ingestion', '_loads') ~ " where "
         ~ ("source = '" ~ source_system ~ "' and entity = '" ~ entity ~ "'" if entity else "true")
     ) -}}
+{%- endmacro %}
+
+{#- The log of the incremental builds (see the top), created on first use. -#}
+{% macro increment_log() -%}
+    {%- set log = api.Relation.create(
+        database=this.database, schema=target.schema, identifier='_increments'
+    ) -%}
+    {%- do run_query(
+        "create table if not exists " ~ log ~ " (model varchar not null, as_of date not null,"
+        ~ " loaded_through timestamptz not null, files integer not null,"
+        ~ " checksum varchar not null, recorded_at timestamptz not null)"
+    ) -%}
+    {{- return(log) -}}
 {%- endmacro %}
