@@ -86,7 +86,7 @@ def today_local() -> date:
 
 
 def dbt_as_of(value: str | None) -> date:
-    """D in a dbt Python model, as macros/as_of.sql gives it to the SQL models: the var
+    """D in a dbt Python model, as macros/run/as_of.sql gives it to the SQL models: the var
     `as_of` (`value`, from the model's config), else the environment variable CDP_AS_OF,
     else today in Asia/Shanghai."""
     text = (value or "").strip() or os.environ.get("CDP_AS_OF", "").strip()

@@ -83,7 +83,7 @@ def build_vars(
 
 RUN_DATE_VARS = ("as_of", "last_published_as_of")
 """The vars that change from night to night. They reach dbt as environment variables
-(`CDP_AS_OF`, `CDP_LAST_PUBLISHED_AS_OF`, read by macros/as_of.sql only while executing),
+(`CDP_AS_OF`, `CDP_LAST_PUBLISHED_AS_OF`, read by macros/run/as_of.sql only while executing),
 not as --vars: any change of --vars makes dbt parse the whole project again (~4 s a build)."""
 
 

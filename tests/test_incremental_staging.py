@@ -1,4 +1,4 @@
-"""The incremental tables (macros/increments.sql, docs/incremental.md) on
+"""The incremental tables (macros/increments/extract_increment.sql, docs/incremental.md) on
 generated extracts, with the real dbt build on DuckDB: a night that only adds the new folders
 leaves the same rows as a full build of that date, and the table rebuilds itself in full for
 an earlier date and after a reload. One warehouse runs the nights; a copy of it is rebuilt
@@ -41,7 +41,7 @@ MODELS = [
     "int_customers__orders",
 ]
 # The identity graph after the occurrences: a night redoes what the occurrences it recorded
-# touch (macros/identity_increment.sql, cdp/identity/night.py). The id history is built too,
+# touch (macros/increments/identity_increment.sql, cdp/identity/night.py). The id history is built too,
 # so the nights hold, keep and merge ids as the nightly job does.
 GRAPH = [
     "int_identity__edges",
@@ -252,7 +252,7 @@ def test_a_night_merges_and_splits_customers_as_a_full_build_does(runs):
 
 def test_no_night_leaves_a_working_table_behind(runs):
     # The stitching is a Python model: dbt-duckdb keeps the table of its new rows
-    # (macros/python_increment.sql drops it).
+    # (macros/increments/python_increment.sql drops it).
     assert runs["leftover tables"] == []
 
 

@@ -6,7 +6,7 @@ docstring and docs/rules.md. The ids identifiers held before D are read from the
 that `int_identity__customer_id_history` keeps (the state as it was after the last run
 before D, whatever ran since), so the history is not a dbt parent of this model. D is the
 var `as_of` (the config below), else the environment variable CDP_AS_OF, as for the SQL
-models (macros/as_of.sql).
+models (macros/run/as_of.sql).
 
 Incremental (docs/incremental.md): a night stitches again only the customers its new
 occurrences touch (`cdp.identity.night`) and replaces their rows; the post-hook drops the

@@ -5,7 +5,7 @@ unit (`cdp.purchase_model.steps.parameters`): the rows of runs before D are kept
 D and later replaced by D's fit, which starts from the last run's parameters and keeps them
 for a model that does not converge. The table reads its own rows before dbt replaces it, so
 the history outlives `dbt build --full-refresh`. D is the var `as_of` (the config below),
-else the environment variable CDP_AS_OF, as for the SQL models (macros/as_of.sql).
+else the environment variable CDP_AS_OF, as for the SQL models (macros/run/as_of.sql).
 """
 
 from cdp.purchase_model.steps import parameters

@@ -4,7 +4,7 @@
     the latest by `updated_at` (when given), then extract date, then line; with
     `_first_extract_date`, the folder the key was first seen in. `relation` is the raw table
     itself (a `source()`), not a CTE over it: with `since` (an incremental build,
-    macros/increments.sql), only the keys with a version after it are read, each again
+    macros/increments/extract_increment.sql), only the keys with a version after it are read, each again
     from all its versions (`increment_key`, default `key`: a leading part of a composite key
     to pick them by, e.g. the order of an order line: every line of the order is taken
     again), and those versions are found by `rowid` from the key column alone before any other
