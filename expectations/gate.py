@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,9 @@ class SuiteResult:
     passed: bool
     failures: list[str]
     evaluated: int
+    query_seconds: float = 0.0
+    """The seconds DuckDB took to compute the frames GX validated: the gate's floor
+    (`cdp bench`)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class GateReport:
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
+
+    @property
+    def query_seconds(self) -> float:
+        return sum(r.query_seconds for r in self.results)
 
     def failure_lines(self) -> list[str]:
         return [line for r in self.results for line in r.failures]
@@ -205,6 +212,7 @@ def check_group(
         passed=all(v.passed for v in validations),
         failures=[line for v in validations for line in v.failures],
         evaluated=sum(v.evaluated for v in validations),
+        query_seconds=sum(v.query_seconds for v in validations),
     )
 
 
@@ -215,15 +223,19 @@ def _validate(
     try:
         if isinstance(check, RuleCheck):
             frame = _frame(conn, check.sql(), check.params)
-            return run.validate(
+            queried = time.perf_counter() - started
+            validation = run.validate(
                 check.label, frame, check.suite(), describe_failure=_broken(check, frame)
             )
+            return replace(validation, query_seconds=queried)
         frame = check.frame
         if frame is None:
             frame = _frame(conn, check.sql or "", check.params)
-        return run.validate(
+        queried = time.perf_counter() - started
+        validation = run.validate(
             check.label, frame, check.suite(), id_columns=check.id_columns, unit=check.unit
         )
+        return replace(validation, query_seconds=queried)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         return Validation(

@@ -58,6 +58,8 @@ class Validation:
     evaluated: int
     rows: int
     seconds: float
+    query_seconds: float = 0.0
+    """The seconds DuckDB took to compute the frame (`seconds`: GX's validation of it)."""
 
 
 class GxRun:

@@ -56,6 +56,12 @@ def test_bench_smoke_at_3k_customers_writes_every_figure(tmp_path: Path):
         assert stages["ingest"] > 0 and stages["dbt"] > 0 and stages["gate"] > 0
         assert sum(stages.values()) <= wall + 0.5
     assert size["full_build_stages"]["ingest"] > size["nightly_stages"]["ingest"]
+    # each of the night's stages beside its floor, measured on the night's own files and SQL
+    floors = size["nightly_floors"]
+    assert set(floors) == {"ingest", "dbt", "gate"} and all(v > 0 for v in floors.values())
+    assert floors["dbt"] < size["nightly_stages"]["dbt"]
+    assert floors["gate"] < size["nightly_stages"]["gate"]
+    assert "| nightly floor: dbt, its SQL models as one bare DuckDB script (s) |" in table
     assert size["detail"]["identity_graph"]["components"] > 2_700
     assert not (tmp_path / "bench" / "run-3000").exists()  # the warehouse is cleaned up
 

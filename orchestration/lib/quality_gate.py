@@ -88,7 +88,8 @@ def write_report(
     seconds: float,
 ) -> Path:
     """Add this gate run's results to `<warehouse>/gate/<run id>.json`, and its seconds under
-    `seconds` keyed by the suites' kinds (`input`, `identity+published`)."""
+    `seconds` keyed by the suites' kinds (`input`, `identity+published`); `query_seconds`:
+    of those, DuckDB's computing of the frames GX validated."""
     path = warehouse_dir / REPORTS / f"{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"results": []}
@@ -109,6 +110,9 @@ def write_report(
         "verdict": "passed" if all(r["passed"] for r in results) else "refused",
         "data_docs": str(report.docs_index),
         "seconds": {**previous.get("seconds", {}), "+".join(kinds): round(seconds, 2)},
+        "query_seconds": {
+            **previous.get("query_seconds", {}), "+".join(kinds): round(report.query_seconds, 2)
+        },
         "results": results,
         "masked": {**previous.get("masked", {}), **report.masked},
     }

@@ -17,9 +17,10 @@ from ingestion.loader import discover
 
 
 def duckdb_read(landing_dir: Path, database: Path, *, as_of: date, threads: int | None,
-                memory_limit: str | None) -> tuple[int, float]:
-    """Rows read and seconds taken for every extract file dated ≤ `as_of`."""
-    files = discover(landing_dir, as_of=as_of)
+                memory_limit: str | None, only: date | None = None) -> tuple[int, float]:
+    """Rows read and seconds taken for every extract file dated ≤ `as_of` (with `only`, the
+    files of that date alone: a night's)."""
+    files = discover(landing_dir, as_of=as_of, dates=[only] if only else None)
     database.unlink(missing_ok=True)
     conn = duckdb.connect(str(database))
     if threads:

@@ -10,7 +10,10 @@ generated once and reused:
    process tree and the seconds per stage;
 4. the nightly run: `cdp run` as of the last date on top, adding that one day: the same
    figures (the median of `repeats` runs, each from a copy of the full build's warehouse,
-   when one takes under a minute and the disk has room for the copy).
+   when one takes under a minute and the disk has room for the copy), and the night's
+   floors: DuckDB's own read of the night's files (ingestion's), the night's dbt SQL as
+   one bare DuckDB script (`bare_sql`, dbt's), and the seconds DuckDB took to compute what
+   the gate's GX suites validated in that same run (the gate's).
 
 At the detail size (1M by default) also, on that same warehouse:
 
@@ -41,9 +44,10 @@ from pathlib import Path
 import duckdb
 
 from tools.bench import HISTORY_DAYS, identity, marts
+from tools.bench.bare_sql import bare_sql_seconds
 from tools.bench.duckdb_read import duckdb_read
 from tools.bench.process import measure
-from tools.bench.stages import STAGES, newest_run_spans, run_stages, step_at
+from tools.bench.stages import STAGES, gate_query_seconds, newest_run_spans, run_stages, step_at
 from tools.generate import DEFAULT_END, generate
 from cdp.settings import Settings
 from ingestion import warehouse
@@ -102,6 +106,8 @@ class SizeResult:
     nightly_stages: dict[str, float]
     nightly_runs: int
     landing: dict
+    nightly_floors: dict[str, float] = field(default_factory=dict)
+    """The floor of the night's `ingest`, `dbt` and `gate` stages (seconds; see the top)."""
     identity_s: float | None = None
     scipy_cc_s: float | None = None
     ingest_rows_per_s: float | None = None
@@ -220,6 +226,7 @@ class Bench:
             )
         run, spans = newest_run_spans(run_dir / "dagster")
         stages = run_stages(run, spans, run_dir / "warehouse", measured.seconds)
+        gate_floor = gate_query_seconds(run_dir / "warehouse", run.run_id)
         peak_step = None
         if measured.peak_at_s is not None:
             peak_step = step_at(spans, measured.started_at + measured.peak_at_s) or "between steps"
@@ -228,7 +235,7 @@ class Bench:
             + (f" (at {measured.peak_at_s:.0f}s, {peak_step})" if peak_step else "")
             + " (" + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
         )
-        return measured, stages, peak_step
+        return measured, stages, peak_step, gate_floor
 
     def check_room(self, customers: int) -> None:
         """Raise NoRoom unless the disk holds this size's landing zone (unless already
@@ -255,7 +262,7 @@ class Bench:
             shutil.rmtree(folder, ignore_errors=True)
         run_dir.mkdir(parents=True)
         self.say(f"full build: cdp run as of {self.full_as_of} over {self.days - 1} extract dates")
-        full, full_stages, full_peak_step = self.cdp_run(
+        full, full_stages, full_peak_step, _ = self.cdp_run(
             landing, run_dir, self.full_as_of, "full-build"
         )
         copy = self.repeats > 1 and _room_for_copy(run_dir)
@@ -273,24 +280,44 @@ class Bench:
             shutil.copytree(base, run_dir, symlinks=True)
         shutil.rmtree(base, ignore_errors=True)
         highest = max(nightly, key=lambda run: run[0].peak_rss_bytes)
+        floors = self.nightly_floors(landing, run_dir)
+        floors["gate"] = _median([gate for *_, gate in nightly])
         result = SizeResult(
             customers=customers,
             full_build_s=round(full.seconds, 1),
-            nightly_s=round(_median([m.seconds for m, _, _ in nightly]), 1),
+            nightly_s=round(_median([m.seconds for m, *_ in nightly]), 1),
             peak_rss_full_gb=round(full.peak_rss_gb, 2),
             peak_rss_nightly_gb=round(highest[0].peak_rss_gb, 2),
             peak_rss_full_step=full_peak_step,
             peak_rss_nightly_step=highest[2],
             full_build_stages=full_stages,
-            nightly_stages={s: _median([st[s] for _, st, _ in nightly]) for s in STAGES},
+            nightly_stages={s: _median([st[s] for _, st, *_ in nightly]) for s in STAGES},
             nightly_runs=len(nightly),
             landing=landing_info,
+            nightly_floors=floors,
             machine=machine(),
         )
         if detail:
             self.details(result, landing, run_dir)
         shutil.rmtree(run_dir)
         return result
+
+    def nightly_floors(self, landing: Path, run_dir: Path) -> dict[str, float]:
+        """The floors of the night's ingestion and dbt build (see the top), on the night's
+        warehouse before anything else runs on it."""
+        warehouse_dir = run_dir / "warehouse"
+        settings = Settings.from_env(self._env(landing, run_dir))
+        self.say("the night's floors: DuckDB's read of its files, its dbt SQL as a bare script")
+        _, read_s = duckdb_read(
+            landing, self.workdir / "duckdb-read.duckdb", as_of=self.last_date,
+            only=self.last_date, threads=settings.threads, memory_limit=settings.memory_limit,
+        )
+        models, sql_s = bare_sql_seconds(
+            warehouse_dir, warehouse.build_database(warehouse_dir),
+            threads=settings.threads, memory_limit=settings.memory_limit,
+        )
+        self.say(f"  read {read_s:.1f}s; {models} SQL models as one script {sql_s:.1f}s")
+        return {"ingest": round(read_s, 2), "dbt": round(sql_s, 2)}
 
     def details(self, result: SizeResult, landing: Path, run_dir: Path) -> None:
         warehouse_dir = run_dir / "warehouse"
@@ -374,6 +401,13 @@ TABLE_ROWS = (
 )
 
 
+FLOORS = {
+    "ingest": "DuckDB's read of the night's files",
+    "dbt": "its SQL models as one bare DuckDB script",
+    "gate": "DuckDB computing what GX validates",
+}
+
+
 def markdown(results: list[SizeResult], not_measured: Sequence[str] = ()) -> str:
     def cell(value, fmt: str) -> str:
         return "—" if value is None else fmt.format(value)
@@ -387,6 +421,11 @@ def markdown(results: list[SizeResult], not_measured: Sequence[str] = ()) -> str
         lines.append(
             f"| nightly: {stage} (s) | "
             + " | ".join(f"{s['nightly_stages'][stage]:.1f}" for s in sizes) + " |"
+        )
+    for stage, floor in FLOORS.items():
+        lines.append(
+            f"| nightly floor: {stage}, {floor} (s) | "
+            + " | ".join(cell(s["nightly_floors"].get(stage), "{:.1f}") for s in sizes) + " |"
         )
     m = results[0].machine
     lines.append("")

@@ -74,3 +74,10 @@ def run_stages(
     }
     stages["overhead"] = max(wall_s - sum(stages.values()), 0.0)
     return {name: round(stages[name], 2) for name in STAGES}
+
+
+def gate_query_seconds(warehouse_dir: Path, run_id: str) -> float:
+    """Of the gate's seconds in run `run_id`, DuckDB's computing of the frames GX validated:
+    the gate's floor."""
+    report = read_report(warehouse_dir, run_id) or {}
+    return round(sum(report.get("query_seconds", {}).values()), 2)
