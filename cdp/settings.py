@@ -5,7 +5,10 @@
 | `CDP_LANDING_DIR` | `data/landing` | where the source systems drop their extracts |
 | `CDP_WAREHOUSE_DIR` | `data/warehouse` | the build database and (later) the published files |
 | `CDP_AS_OF` | today in Asia/Shanghai | the local date a run is "as of" |
-| `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads |
+| `CDP_ENGINE` | `duckdb` | the engine dbt builds the models on: `duckdb` (the build database) or `spark` (README "Running on Spark": so far the SQL models up to identity stitching) |
+| `CDP_SPARK_HOST` | empty | with `CDP_ENGINE=spark`, the host of a Spark Thrift Server to build on (dbt target `thrift`); empty: a local Spark session inside dbt (target `spark`) |
+| `CDP_SPARK_PORT` | `10000` | the Thrift Server's port |
+| `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads (a local Spark session: its cores, default 2) |
 | `CDP_DBT_THREADS` | `1` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_INGEST_MEMORY_LIMIT` | `3GB`, or `CDP_MEMORY_LIMIT` when that is set | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
@@ -118,6 +121,43 @@ class IngestSettings:
         return cls(max_amount=_number(env, "CDP_MAX_AMOUNT", DEFAULT_MAX_AMOUNT))
 
 
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The engine dbt builds the models on, as the dbt target of dbt_project/profiles.yml."""
+
+    engine: str = "duckdb"
+    spark_host: str = ""
+    spark_port: int = 10000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EngineSettings:
+        engine = (env.get("CDP_ENGINE") or "duckdb").strip().lower()
+        if engine not in ENGINES:
+            raise SettingsError(f"CDP_ENGINE: {engine!r} is not one of {', '.join(ENGINES)}")
+        return cls(
+            engine=engine,
+            spark_host=(env.get("CDP_SPARK_HOST") or "").strip(),
+            spark_port=_whole(env, "CDP_SPARK_PORT", 10000),
+        )
+
+    @property
+    def dbt_target(self) -> str:
+        """`build` (DuckDB), `spark` (a local session) or `thrift` (a Thrift Server)."""
+        if self.engine == "duckdb":
+            return "build"
+        return "thrift" if self.spark_host else "spark"
+
+    def dbt_environment(self) -> dict[str, str]:
+        """What profiles.yml reads to choose and reach the target."""
+        environment = {"CDP_DBT_TARGET": self.dbt_target}
+        if self.spark_host:
+            environment |= {"CDP_SPARK_HOST": self.spark_host, "CDP_SPARK_PORT": str(self.spark_port)}
+        return environment
+
+
 @dataclass(frozen=True)
 class GateSettings:
     """Bounds of the quality gate (expectations/)."""
@@ -180,6 +220,7 @@ class Settings:
     memory_limit: str
     ingest_memory_limit: str = DEFAULT_INGEST_MEMORY_LIMIT
     ingest: IngestSettings = field(default_factory=lambda: IngestSettings())
+    engine: EngineSettings = field(default_factory=lambda: EngineSettings())
     gate: GateSettings = field(default_factory=lambda: GateSettings())
     publish_keep: int = 3
     wecom: WecomSettings = field(default_factory=lambda: WecomSettings())
@@ -205,6 +246,7 @@ class Settings:
                 or DEFAULT_INGEST_MEMORY_LIMIT
             ),
             ingest=IngestSettings.from_env(env),
+            engine=EngineSettings.from_env(env),
             gate=GateSettings.from_env(env),
             publish_keep=_whole(env, "CDP_PUBLISH_KEEP", 3),
             wecom=WecomSettings.from_env(env),

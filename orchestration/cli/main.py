@@ -555,6 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         _prepare_environment(settings)
+        if args.command in HOLDS_RUN_LOCK and settings.engine.engine != "duckdb":
+            raise UsageError(
+                f"CDP_ENGINE={settings.engine.engine}: the nightly job does not run on Spark yet "
+                "(ingestion, stitching, the purchase model, the gate and the publish need DuckDB; "
+                "README \"Running on Spark\" says what builds there so far)"
+            )
         with ExitStack() as stack:
             if args.command in HOLDS_RUN_LOCK:
                 _hold_run_lock(stack, settings, argv)
