@@ -1,11 +1,11 @@
 -- Every version of every member record in the snapshots dated ≤ D (identity stitching links
 -- identifiers seen on any of them); registrations after D do not count yet.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('member', 'members') }}",
-    post_hook="{{ record_increment('member', 'members') }}",
+    post_hook="{{ record_increment_hook('member', 'members') }}",
 ) }}
 {%- set since = extract_increment('member', 'members') %}
 

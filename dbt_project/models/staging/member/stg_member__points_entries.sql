@@ -1,11 +1,11 @@
 -- Points ledger entries that happened by the end of D (one row per `entry_id`).
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='entry_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('member', 'points_ledger') }}",
-    post_hook="{{ record_increment('member', 'points_ledger') }}",
+    post_hook="{{ record_increment_hook('member', 'points_ledger') }}",
 ) }}
 {%- set since = extract_increment('member', 'points_ledger') %}
 

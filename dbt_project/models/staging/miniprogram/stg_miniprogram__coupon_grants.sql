@@ -1,12 +1,12 @@
 -- Mini-program coupon grants as of D: the latest version of each grant (latest `updated_at`,
 -- then the latest folder) among the versions updated by the end of D.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='grant_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'coupon_grants') }}",
-    post_hook="{{ record_increment('miniprogram', 'coupon_grants') }}",
+    post_hook="{{ record_increment_hook('miniprogram', 'coupon_grants') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'coupon_grants') %}
 

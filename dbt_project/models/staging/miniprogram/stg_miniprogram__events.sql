@@ -1,11 +1,11 @@
 -- Mini-program tracking events that happened by the end of D (one row per `event_id`).
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'events') }}",
-    post_hook="{{ record_increment('miniprogram', 'events') }}",
+    post_hook="{{ record_increment_hook('miniprogram', 'events') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'events') %}
 

@@ -1,12 +1,12 @@
 -- Mini-program order lines as of D: the line from the latest folder dated ≤ D. A night takes
 -- every line of each order seen again, from all its versions (docs/incremental.md).
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'order_items') }}",
-    post_hook="{{ record_increment('miniprogram', 'order_items') }}",
+    post_hook="{{ record_increment_hook('miniprogram', 'order_items') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'order_items') %}
 

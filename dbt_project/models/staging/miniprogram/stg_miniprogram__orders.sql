@@ -1,12 +1,12 @@
 -- Mini-program orders as of D: the latest version of each order (latest `updated_at`, then
 -- the latest folder) among the versions updated by the end of D.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'orders') }}",
-    post_hook="{{ record_increment('miniprogram', 'orders') }}",
+    post_hook="{{ record_increment_hook('miniprogram', 'orders') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'orders') %}
 

@@ -10,7 +10,7 @@ unnested as (
     select
         external_userid,
         userid,
-        unnest(tags) as tag
+        {{ unnest_list('tags') }} as tag
     from follow_users
 ),
 

@@ -4,11 +4,11 @@
 -- reading every list, the relationships whose creation date has just passed: see
 -- stg_wecom__follow_user_versions).
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('wecom', 'external_contacts') }}",
-    post_hook="{{ record_increment('wecom', 'external_contacts') }}",
+    post_hook="{{ record_increment_hook('wecom', 'external_contacts') }}",
 ) }}
 {%- set since = extract_increment('wecom', 'external_contacts') %}
 
@@ -22,24 +22,21 @@ source as (
 parsed as (
     select
         external_userid,
-        from_json(
-            record,
-            '{
-                "external_contact": {
-                    "name": "VARCHAR", "type": "INTEGER", "gender": "INTEGER",
-                    "unionid": "VARCHAR"
-                },
-                "follow_user": [{
-                    "userid": "VARCHAR", "remark": "VARCHAR", "description": "VARCHAR",
-                    "createtime": "BIGINT", "remark_mobiles": ["VARCHAR"],
-                    "add_way": "INTEGER", "oper_userid": "VARCHAR", "state": "VARCHAR",
-                    "tags": [{
-                        "group_name": "VARCHAR", "tag_name": "VARCHAR",
-                        "type": "INTEGER", "tag_id": "VARCHAR"
-                    }]
+        {{ parse_json('record', {
+            "external_contact": {
+                "name": "VARCHAR", "type": "INTEGER", "gender": "INTEGER",
+                "unionid": "VARCHAR"
+            },
+            "follow_user": [{
+                "userid": "VARCHAR", "remark": "VARCHAR", "description": "VARCHAR",
+                "createtime": "BIGINT", "remark_mobiles": ["VARCHAR"],
+                "add_way": "INTEGER", "oper_userid": "VARCHAR", "state": "VARCHAR",
+                "tags": [{
+                    "group_name": "VARCHAR", "tag_name": "VARCHAR",
+                    "type": "INTEGER", "tag_id": "VARCHAR"
                 }]
-            }'
-        ) as contact,
+            }]
+        }) }} as contact,
         _extract_date,
         _line
     from source
@@ -52,9 +49,9 @@ renamed as (
         contact.external_contact.type as contact_type,
         contact.external_contact.gender as gender,
         nullif(trim(contact.external_contact.unionid), '') as unionid,
-        coalesce(contact.follow_user, []) as follow_users,
+        coalesce(contact.follow_user, {{ empty_list() }}) as follow_users,
         {{ local_date(epoch_to_utc(
-            'list_max(list_transform(contact.follow_user, lambda f: f.createtime))'
+            list_max_field('contact.follow_user', 'createtime')
         )) }} as last_follow_created_date,
         _extract_date as extract_date,
         _line as source_line

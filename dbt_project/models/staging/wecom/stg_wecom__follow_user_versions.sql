@@ -3,11 +3,11 @@
 -- entries of the new snapshots and those whose creation date has passed since the last build
 -- (docs/incremental.md).
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('wecom', 'external_contacts') }}",
-    post_hook="{{ record_increment('wecom', 'external_contacts') }}",
+    post_hook="{{ record_increment_hook('wecom', 'external_contacts') }}",
 ) }}
 {%- set since = extract_increment('wecom', 'external_contacts') %}
 
@@ -21,7 +21,7 @@ versions as (
 unnested as (
     select
         external_userid,
-        unnest(follow_users) as follow_user,
+        {{ unnest_list('follow_users') }} as follow_user,
         extract_date,
         source_line
     from versions
@@ -35,11 +35,11 @@ renamed as (
         follow_user.description as description,
         {{ epoch_to_utc('follow_user.createtime') }} as created_at,
         {{ local_date(epoch_to_utc('follow_user.createtime')) }} as created_date,
-        coalesce(follow_user.remark_mobiles, []) as remark_mobiles,
+        coalesce(follow_user.remark_mobiles, {{ empty_list() }}) as remark_mobiles,
         follow_user.add_way as add_way,
         follow_user.oper_userid as oper_userid,
         follow_user.state as state,
-        coalesce(follow_user.tags, []) as tags,
+        coalesce(follow_user.tags, {{ empty_list() }}) as tags,
         extract_date,
         source_line
     from unnested

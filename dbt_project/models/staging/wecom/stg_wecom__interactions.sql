@@ -1,11 +1,11 @@
 -- WeCom interactions (chats, group chats, moments) that happened by the end of D.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='interaction_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('wecom', 'interactions') }}",
-    post_hook="{{ record_increment('wecom', 'interactions') }}",
+    post_hook="{{ record_increment_hook('wecom', 'interactions') }}",
 ) }}
 {%- set since = extract_increment('wecom', 'interactions') %}
 
