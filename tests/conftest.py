@@ -44,6 +44,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How long the Spark part of tests/test_spark.py took (its `spark_seconds` property; an
+    xdist worker's reports carry it too)."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "spark_seconds":
+                terminalreporter.write_line(f"{report.nodeid}: the Spark part took {value} s")
+
+
 class Landing:
     """Writes extract files into `<root>/<source>/<date>/<file>`."""
 
