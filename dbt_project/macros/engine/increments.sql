@@ -31,3 +31,17 @@
 {% macro spark__record_increment_hook(source_system=none, entity=none, settings=none) -%}
     {{- return('select 1') -}}
 {%- endmacro %}
+
+{#- int_identity__identifiers' post-hook, in place of `drop_shared_identifiers` (a `delete`):
+    on Spark the full build it always is never holds a shared identifier. -#}
+{% macro drop_shared_identifiers_hook() -%}
+    {{- return(adapter.dispatch('drop_shared_identifiers_hook')()) -}}
+{%- endmacro %}
+
+{% macro default__drop_shared_identifiers_hook() -%}
+    {{- return(drop_shared_identifiers()) -}}
+{%- endmacro %}
+
+{% macro spark__drop_shared_identifiers_hook() -%}
+    {{- return('select 1') -}}
+{%- endmacro %}

@@ -14,21 +14,21 @@
 {%- endmacro %}
 
 {% macro mobile_digits(value) -%}
-    regexp_replace({{ value }}, '[^0-9]', '', 'g')
+    {{ replace_all(value, '[^0-9]', '') }}
 {%- endmacro %}
 
 {% macro normalised_mobile(digits) -%}
     case
-        when length({{ digits }}) = 15 and starts_with({{ digits }}, '0086')
+        when length({{ digits }}) = 15 and {{ has_prefix(digits, "'0086'") }}
             then substr({{ digits }}, 5)
-        when length({{ digits }}) = 13 and starts_with({{ digits }}, '86')
+        when length({{ digits }}) = 13 and {{ has_prefix(digits, "'86'") }}
             then substr({{ digits }}, 3)
         else {{ digits }}
     end
 {%- endmacro %}
 
 {% macro valid_mobile(normalised) -%}
-    regexp_full_match({{ normalised }}, '1[3-9][0-9]{9}')
+    {{ full_match(normalised, '1[3-9][0-9]{9}') }}
 {%- endmacro %}
 
 {% macro blocklisted(value) -%}
@@ -36,5 +36,5 @@
 {%- endmacro %}
 
 {% macro candidate_customer_id(key) -%}
-    ('cus_' || substr(sha256({{ key }}), 1, 16))
+    ('cus_' || substr({{ sha256_hex(key) }}, 1, 16))
 {%- endmacro %}

@@ -7,12 +7,12 @@
 -- seen earlier than recorded (docs/incremental.md), with its D as `recorded_as_of`: what the
 -- rest of the identity graph redoes on that night.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='source_system, anchor_key, identifier_type, raw_value',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment(settings=var('identity_blocklist')) }}",
-    post_hook="{{ record_increment(settings=var('identity_blocklist')) }}",
+    post_hook="{{ record_increment_hook(settings=var('identity_blocklist')) }}",
 ) }}
 {%- set since = extract_increment(settings=var('identity_blocklist')) %}
 {#- Per relation, the dates of its records (besides `extract_date`) whose passing adds or
@@ -87,7 +87,7 @@ seen as (
         ('events', 'miniprogram', 'openid', 'first_extract_date', none),
         ('contact_versions', 'wecom', 'external_userid', 'extract_date', none),
         ('contact_versions', 'wecom', 'unionid', 'extract_date', none),
-        ('follow_user_versions', 'wecom', 'mobile', 'extract_date', 'unnest(remark_mobiles)'),
+        ('follow_user_versions', 'wecom', 'mobile', 'extract_date', unnest_list('remark_mobiles')),
         ('contact_events', 'wecom', 'external_userid', 'first_extract_date', none),
         ('interactions', 'wecom', 'external_userid', 'first_extract_date', none),
         ('member_versions', 'member', 'member_id', 'extract_date', none),

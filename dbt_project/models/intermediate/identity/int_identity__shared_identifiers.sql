@@ -1,10 +1,10 @@
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     unique_key='identifier_key',
     pre_hook="{{ reset_increment(settings=identity_graph_settings()) }}",
-    post_hook="{{ record_increment(settings=identity_graph_settings()) }}",
+    post_hook="{{ record_increment_hook(settings=identity_graph_settings()) }}",
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
 {#- every edge in a full build -#}
@@ -79,15 +79,14 @@ final as (
     select
         identifier_key,
         identifier_type,
-        arg_min(neighbour_type, (-link_count, neighbour_type)) as neighbour_type,
+        {{ arg_min_by('neighbour_type', ['-link_count', 'neighbour_type']) }} as neighbour_type,
         max(link_count) as link_count,
-        format(
-            'shared {}: linked to {} distinct {} values (more than {})',
-            identifier_type,
-            max(link_count),
-            arg_min(neighbour_type, (-link_count, neighbour_type)),
-            {{ var('identity_max_links') }}
-        ) as reason
+        {{ format_text('shared {}: linked to {} distinct {} values (more than {})', [
+            'identifier_type',
+            'max(link_count)',
+            arg_min_by('neighbour_type', ['-link_count', 'neighbour_type']),
+            var('identity_max_links'),
+        ]) }} as reason
     from links
     where link_count > {{ var('identity_max_links') }}
     group by identifier_key, identifier_type
