@@ -29,7 +29,7 @@ import pytest
 from cdp.settings import EngineSettings
 from ingestion import warehouse
 from ingestion.loader import ingest
-from ingestion.parquet_export import export_raw
+from ingestion.parquet_export import export_for_spark
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from tools.generate import generate
 
@@ -84,11 +84,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
     dbt(warehouse_dir, "duckdb", "run", "--select", *SELECT)
 
     started = time.perf_counter()
-    raw = warehouse_dir / "spark" / "raw"
-    with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
-        tables = export_raw(conn, raw)
     dbt(warehouse_dir, "spark", "run-operation", "register_raw_tables",
-        "--args", json.dumps({"location": str(raw), "tables": tables}))
+        "--args", json.dumps(export_for_spark(warehouse_dir)))
     dbt(warehouse_dir, "spark", "run", "--select", *SELECT)
     seconds = time.perf_counter() - started
 
