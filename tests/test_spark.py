@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
@@ -182,3 +183,14 @@ def test_a_difference_names_the_table_the_column_and_a_row():
     assert difference("t", columns, duck, duck[:1]).startswith("t: 2 rows on DuckDB, 1 on Spark; e.g. ")
     assert normalised(datetime(2026, 1, 1, 10, tzinfo=timezone.utc)) == datetime(2026, 1, 1, 10)
     assert normalised([{"a": Decimal("1.50")}]) == [{"a": 1.5}]
+
+
+def test_the_spark_extra_leaves_the_quality_gate_importable():
+    """GX imports pyspark.sql.connect whenever pyspark is installed; without the `connect`
+    extra's packages that import exits the process (status 0) when `__main__` has no file, as
+    in `python -c` and pytest-xdist's workers: the gate then never ran (pyproject.toml)."""
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", "import great_expectations; print('imported')"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.stdout.strip() == "imported", done.stderr[-2000:]
