@@ -27,10 +27,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from cdp.settings import EngineSettings
+from cdp.settings import EngineSettings, SettingsError
 from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.parquet_export import export_for_spark
+from orchestration.cli.main import EXIT_BAD_INPUT, main
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from tools.generate import generate
 
@@ -48,9 +49,11 @@ SELECT = [
     "int_identity__shared_identifiers",
     "int_identity__identifiers",
     "int_identity__kept_edges",
+    "identity_dropped_edges",
 ]
 """The models built on both engines: those that run on Spark so far (the identity graph up to
-the stitching, a Python model that dbt-spark runs only on Databricks)."""
+the stitching, a Python model that dbt-spark runs only on Databricks, and the audit mart of
+the edges it drops)."""
 REL_TOL = 1e-9
 
 
@@ -168,7 +171,7 @@ def test_the_models_on_spark_hold_the_same_rows_as_on_duckdb(built, record_prope
             found = difference(table, columns, duck_rows, rows(conn, spark, columns))
             assert found is None, found
             compared.append(table)
-    assert len(compared) == 21, compared  # the view int_identity__kept_edges has no files
+    assert len(compared) == 22, compared  # the view int_identity__kept_edges has no files
 
 
 def test_a_difference_names_the_table_the_column_and_a_row():
@@ -194,3 +197,20 @@ def test_the_spark_extra_leaves_the_quality_gate_importable():
         capture_output=True, text=True, check=False,
     )
     assert done.stdout.strip() == "imported", done.stderr[-2000:]
+
+
+def test_the_engine_setting_chooses_the_dbt_target():
+    assert EngineSettings.from_env({}).dbt_environment() == {"CDP_DBT_TARGET": "build"}
+    assert EngineSettings.from_env({"CDP_ENGINE": "spark"}).dbt_target == "spark"
+    thrift = EngineSettings.from_env({"CDP_ENGINE": "Spark", "CDP_SPARK_HOST": "10.0.0.5"})
+    assert thrift.dbt_environment() == {
+        "CDP_DBT_TARGET": "thrift", "CDP_SPARK_HOST": "10.0.0.5", "CDP_SPARK_PORT": "10000"
+    }
+    with pytest.raises(SettingsError, match="CDP_ENGINE: 'snowflake' is not one of duckdb, spark"):
+        EngineSettings.from_env({"CDP_ENGINE": "snowflake"})
+
+
+def test_the_nightly_job_refuses_spark_until_it_runs_there(cdp_env, monkeypatch, capsys):
+    monkeypatch.setenv("CDP_ENGINE", "spark")
+    assert main(["run"]) == EXIT_BAD_INPUT
+    assert "CDP_ENGINE=spark: the nightly job does not run on Spark yet" in capsys.readouterr().err
