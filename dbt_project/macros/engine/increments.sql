@@ -1,8 +1,9 @@
-{#- The incremental models per engine. DuckDB: the increments of macros/extract_increment.sql
-    (a night adds its folders; docs/incremental.md). Spark, so far: every night rebuilds the
-    table in full, so the model is a `table` there and keeps no increment state. On plain
-    Parquet tables `reset_increment`'s `delete` does not exist and `delete+insert` is no
-    dbt-spark strategy (`insert_overwrite` of partitions is; `merge` needs Delta or Iceberg).
+{#- The incremental models per engine. DuckDB: the increments of
+    macros/increments/extract_increment.sql (a night adds its folders; docs/incremental.md).
+    Spark, so far: every night rebuilds the table in full, so the model is a `table` there and
+    logs no increment. On plain Parquet tables `reset_increment`'s `delete` does not exist and
+    `delete+insert` is no dbt-spark strategy (`insert_overwrite` of partitions is; `merge`
+    needs Delta or Iceberg).
 
     increment_materialization(): the model's `materialized`.
     record_increment_hook(source_system, entity, settings): the model's post-hook, in place of
