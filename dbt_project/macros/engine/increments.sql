@@ -5,9 +5,8 @@
     `delete+insert` is no dbt-spark strategy (`insert_overwrite` of partitions is; `merge`
     needs Delta or Iceberg).
 
-    increment_materialization(): the model's `materialized`.
-    record_increment_hook(source_system, entity, settings): the model's post-hook, in place of
-      `record_increment` (its query casts to `varchar`, which Spark refuses without a length). -#}
+    increment_materialization(): the model's `materialized`. The hooks of the increments
+    (`record_increment`, `drop_shared_identifiers`) do nothing on Spark. -#}
 
 {% macro increment_materialization() -%}
     {{- return(adapter.dispatch('increment_materialization')()) -}}
@@ -19,30 +18,4 @@
 
 {% macro spark__increment_materialization() -%}
     {{- return('table') -}}
-{%- endmacro %}
-
-{% macro record_increment_hook(source_system=none, entity=none, settings=none) -%}
-    {{- return(adapter.dispatch('record_increment_hook')(source_system, entity, settings)) -}}
-{%- endmacro %}
-
-{% macro default__record_increment_hook(source_system=none, entity=none, settings=none) -%}
-    {{- return(record_increment(source_system, entity, settings)) -}}
-{%- endmacro %}
-
-{% macro spark__record_increment_hook(source_system=none, entity=none, settings=none) -%}
-    {{- return('select 1') -}}
-{%- endmacro %}
-
-{#- int_identity__identifiers' post-hook, in place of `drop_shared_identifiers` (a `delete`):
-    on Spark the full build it always is never holds a shared identifier. -#}
-{% macro drop_shared_identifiers_hook() -%}
-    {{- return(adapter.dispatch('drop_shared_identifiers_hook')()) -}}
-{%- endmacro %}
-
-{% macro default__drop_shared_identifiers_hook() -%}
-    {{- return(drop_shared_identifiers()) -}}
-{%- endmacro %}
-
-{% macro spark__drop_shared_identifiers_hook() -%}
-    {{- return('select 1') -}}
 {%- endmacro %}

@@ -87,6 +87,15 @@
 {%- endmacro %}
 
 {% macro record_increment(source_system=none, entity=none, settings=none) -%}
+    {{- adapter.dispatch('record_increment')(source_system, entity, settings) -}}
+{%- endmacro %}
+
+{#- Spark rebuilds these tables in full every night (macros/engine/increments.sql): no log. -#}
+{% macro spark__record_increment(source_system=none, entity=none, settings=none) -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__record_increment(source_system=none, entity=none, settings=none) -%}
     {%- if execute -%}
         {%- set loads = run_query(
             "select cast(max(loaded_at) as varchar),"

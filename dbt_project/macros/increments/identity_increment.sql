@@ -31,8 +31,17 @@
 {#- Post-hook of a table of the graph's nodes: drops the identifiers that a night's edges made
     shared (a full build never holds them). -#}
 {% macro drop_shared_identifiers() -%}
+    {{- adapter.dispatch('drop_shared_identifiers')() -}}
+{%- endmacro %}
+
+{% macro default__drop_shared_identifiers() -%}
     delete from {{ this }}
     where identifier_key in (
         select identifier_key from {{ ref('int_identity__shared_identifiers') }}
     )
+{%- endmacro %}
+
+{#- Spark: the full build it always is (macros/engine/increments.sql) never holds one. -#}
+{% macro spark__drop_shared_identifiers() -%}
+    select 1
 {%- endmacro %}

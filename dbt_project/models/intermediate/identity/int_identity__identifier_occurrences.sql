@@ -12,7 +12,7 @@
     unique_key='source_system, anchor_key, identifier_type, raw_value',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment(settings=var('identity_blocklist')) }}",
-    post_hook="{{ record_increment_hook(settings=var('identity_blocklist')) }}",
+    post_hook="{{ record_increment(settings=var('identity_blocklist')) }}",
 ) }}
 {%- set since = extract_increment(settings=var('identity_blocklist')) %}
 {#- Per relation, the dates of its records (besides `extract_date`) whose passing adds or

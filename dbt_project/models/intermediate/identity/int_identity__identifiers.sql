@@ -5,8 +5,8 @@
     unique_key='identifier_key',
     pre_hook="{{ reset_increment(settings=identity_graph_settings()) }}",
     post_hook=[
-        "{{ drop_shared_identifiers_hook() }}",
-        "{{ record_increment_hook(settings=identity_graph_settings()) }}",
+        "{{ drop_shared_identifiers() }}",
+        "{{ record_increment(settings=identity_graph_settings()) }}",
     ],
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}

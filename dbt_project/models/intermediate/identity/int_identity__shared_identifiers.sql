@@ -4,7 +4,7 @@
     on_schema_change='sync_all_columns',
     unique_key='identifier_key',
     pre_hook="{{ reset_increment(settings=identity_graph_settings()) }}",
-    post_hook="{{ record_increment_hook(settings=identity_graph_settings()) }}",
+    post_hook="{{ record_increment(settings=identity_graph_settings()) }}",
 ) }}
 {%- set since = extract_increment(settings=identity_graph_settings()) %}
 {#- every edge in a full build -#}

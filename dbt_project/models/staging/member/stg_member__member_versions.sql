@@ -5,7 +5,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('member', 'members') }}",
-    post_hook="{{ record_increment_hook('member', 'members') }}",
+    post_hook="{{ record_increment('member', 'members') }}",
 ) }}
 {%- set since = extract_increment('member', 'members') %}
 

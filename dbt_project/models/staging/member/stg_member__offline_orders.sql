@@ -6,7 +6,7 @@
     unique_key='order_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('member', 'offline_orders') }}",
-    post_hook="{{ record_increment_hook('member', 'offline_orders') }}",
+    post_hook="{{ record_increment('member', 'offline_orders') }}",
 ) }}
 {%- set since = extract_increment('member', 'offline_orders') %}
 

@@ -5,7 +5,7 @@
     unique_key='entry_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('member', 'points_ledger') }}",
-    post_hook="{{ record_increment_hook('member', 'points_ledger') }}",
+    post_hook="{{ record_increment('member', 'points_ledger') }}",
 ) }}
 {%- set since = extract_increment('member', 'points_ledger') %}
 

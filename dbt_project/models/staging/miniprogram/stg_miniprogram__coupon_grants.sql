@@ -6,7 +6,7 @@
     unique_key='grant_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'coupon_grants') }}",
-    post_hook="{{ record_increment_hook('miniprogram', 'coupon_grants') }}",
+    post_hook="{{ record_increment('miniprogram', 'coupon_grants') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'coupon_grants') %}
 

@@ -5,7 +5,7 @@
     unique_key='event_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'events') }}",
-    post_hook="{{ record_increment_hook('miniprogram', 'events') }}",
+    post_hook="{{ record_increment('miniprogram', 'events') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'events') %}
 

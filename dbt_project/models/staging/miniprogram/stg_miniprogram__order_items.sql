@@ -6,7 +6,7 @@
     unique_key='order_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'order_items') }}",
-    post_hook="{{ record_increment_hook('miniprogram', 'order_items') }}",
+    post_hook="{{ record_increment('miniprogram', 'order_items') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'order_items') %}
 

@@ -6,7 +6,7 @@
     unique_key='order_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'orders') }}",
-    post_hook="{{ record_increment_hook('miniprogram', 'orders') }}",
+    post_hook="{{ record_increment('miniprogram', 'orders') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'orders') %}
 

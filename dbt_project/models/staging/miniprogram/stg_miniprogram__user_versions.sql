@@ -5,7 +5,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('miniprogram', 'users') }}",
-    post_hook="{{ record_increment_hook('miniprogram', 'users') }}",
+    post_hook="{{ record_increment('miniprogram', 'users') }}",
 ) }}
 {%- set since = extract_increment('miniprogram', 'users') %}
 

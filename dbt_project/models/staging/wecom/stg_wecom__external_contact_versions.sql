@@ -8,7 +8,7 @@
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('wecom', 'external_contacts') }}",
-    post_hook="{{ record_increment_hook('wecom', 'external_contacts') }}",
+    post_hook="{{ record_increment('wecom', 'external_contacts') }}",
 ) }}
 {%- set since = extract_increment('wecom', 'external_contacts') %}
 

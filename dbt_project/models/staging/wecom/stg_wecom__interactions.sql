@@ -5,7 +5,7 @@
     unique_key='interaction_id',
     on_schema_change='sync_all_columns',
     pre_hook="{{ reset_increment('wecom', 'interactions') }}",
-    post_hook="{{ record_increment_hook('wecom', 'interactions') }}",
+    post_hook="{{ record_increment('wecom', 'interactions') }}",
 ) }}
 {%- set since = extract_increment('wecom', 'interactions') %}
 
