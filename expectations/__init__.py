@@ -13,9 +13,15 @@ snapshot, per tier; one row of counts per table); GX validates it.
 - `inputs`, `identity`, `published/<table>`: the suites, one module per input kind or table;
 - `gate`: `run_gate`, the entry point the orchestration calls.
 
-GX analytics are turned off here, before any module of the package imports GX.
+GX analytics are turned off here, before any module of the package imports GX, and so is
+the warning pyspark (the `spark` extra) gives when GX imports it beside pandas 3: GX only
+looks for it, the gate never uses Spark, and the warning would end every `cdp run`'s output.
 """
 
 import os
+import warnings
 
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
