@@ -1,9 +1,10 @@
-"""The dbt models on Apache Spark (README "Running on Spark"), phase 1 of issue 26: on a small
-generated landing zone, the models that run on Spark so far are built by dbt on DuckDB and by
-dbt on a local Spark session (the profile's `spark` target, chosen as `CDP_ENGINE=spark`
-chooses it), from the same raw tables (ingested into DuckDB, exported as Parquet and registered
-in Spark), and every table must hold the same rows on both: types normalised (instants in
-UTC), floats within 1e-9 relative. A difference names the table, the column and a row.
+"""The dbt models on Apache Spark (README "Running on Spark"), issue 26: on a small generated
+landing zone, the SQL models and the seed are built by dbt on DuckDB and by dbt on a local
+Spark session (the profile's `spark` target, chosen as `CDP_ENGINE=spark` chooses it), from
+the same raw tables (ingested into DuckDB, exported as Parquet and registered in Spark), and
+every table must hold the same rows on both: types normalised (instants in UTC), floats within
+1e-9 relative. A difference names the table, the column and a row. The Python models do not
+run on Spark yet: the tables DuckDB built for them stand in for them there (STAND_INS).
 
 Spark's tables are read from their Parquet files (`<warehouse>/spark/warehouse/<schema>.db/`)
 by DuckDB: reading them needs no second JVM."""
@@ -42,18 +43,21 @@ needs_spark = pytest.mark.skipif(
 )
 
 AS_OF = date(2026, 10, 31)
-SELECT = [
-    "staging",
-    "int_identity__identifier_occurrences",
-    "int_identity__edges",
-    "int_identity__shared_identifiers",
-    "int_identity__identifiers",
-    "int_identity__kept_edges",
-    "identity_dropped_edges",
+STAND_INS = [
+    "intermediate.int_identity__customer_identifiers",
+    "intermediate.int_purchase_model__parameters",
+    "intermediate.int_purchase_model__predictions",
 ]
-"""The models built on both engines: those that run on Spark so far (the identity graph up to
-the stitching, a Python model that dbt-spark runs only on Databricks, and the audit mart of
-the edges it drops)."""
+"""The Python models, which dbt-spark runs only on Databricks: their tables as DuckDB built
+them, exported with the raw tables and registered in Spark under the same names, stand in for
+them there."""
+EMPTY_HERE = {
+    "customer_merges", "customer_predictions", "customer_replenishment",
+    "int_playbook__category_cycles", "mart_action_outcomes", "model_parameters",
+}
+"""Tables empty on both engines after one run on this small landing zone (14 days of 120
+customers): no merge yet, too few purchases for the purchase model and for a replenishment
+cycle, no action old enough for an outcome. They are compared all the same."""
 REL_TOL = 1e-9
 
 
@@ -85,12 +89,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
     warehouse_dir = root / "warehouse"
     with warehouse.connect(warehouse.build_database(warehouse_dir)) as conn:
         ingest(conn, root / "landing")
-    dbt(warehouse_dir, "duckdb", "run", "--select", *SELECT)
+    build = ["build", "--resource-type", "model", "--resource-type", "seed"]
+    dbt(warehouse_dir, "duckdb", *build)
 
     started = time.perf_counter()
-    dbt(warehouse_dir, "spark", "run-operation", "register_raw_tables",
-        "--args", json.dumps(export_for_spark(warehouse_dir)))
-    dbt(warehouse_dir, "spark", "run", "--select", *SELECT)
+    dbt(warehouse_dir, "spark", "run-operation", "register_parquet_tables",
+        "--args", json.dumps(export_for_spark(warehouse_dir, STAND_INS)))
+    not_built = [table.split(".")[1] for table in STAND_INS]
+    dbt(warehouse_dir, "spark", *build, "--exclude", *not_built)
     seconds = time.perf_counter() - started
 
     with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
@@ -98,6 +104,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
             "select table_name, schema_name from duckdb_tables() "
             "where schema_name not in ('raw', 'main')"
         ).fetchall())
+    for table in not_built:
+        del schemas[table]
     yield warehouse_dir, schemas, seconds
 
 
@@ -167,11 +175,11 @@ def test_the_models_on_spark_hold_the_same_rows_as_on_duckdb(built, record_prope
             spark_columns = [c for (c, *_) in conn.execute(f"describe select * from {spark}").fetchall()]
             assert spark_columns == columns, f"{table}: columns {spark_columns} on Spark, {columns} on DuckDB"
             duck_rows = rows(conn, f"{schema}.{table}", columns)
-            assert duck_rows, f"{table} is empty on DuckDB: comparing it would prove nothing"
+            assert bool(duck_rows) != (table in EMPTY_HERE), f"{table}: {len(duck_rows)} rows on DuckDB"
             found = difference(table, columns, duck_rows, rows(conn, spark, columns))
             assert found is None, found
             compared.append(table)
-    assert len(compared) == 22, compared  # the view int_identity__kept_edges has no files
+    assert len(compared) == 62, compared  # the SQL models but the views, and the seed
 
 
 def test_a_difference_names_the_table_the_column_and_a_row():

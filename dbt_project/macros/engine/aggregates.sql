@@ -27,3 +27,17 @@
 {% macro spark__arg_max_by(value, keys) -%}
     max_by({{ value }}, {% if keys | length > 1 %}struct({{ keys | join(', ') }}){% else %}{{ keys[0] }}{% endif %})
 {%- endmacro %}
+
+{#- The sum of a decimal column as DuckDB types it (`decimal(38, s)`); Spark's sum widens
+    the precision by 10 only. -#}
+{% macro decimal_sum(value, scale=2) -%}
+    {{- adapter.dispatch('decimal_sum')(value, scale) -}}
+{%- endmacro %}
+
+{% macro default__decimal_sum(value, scale=2) -%}
+    sum({{ value }})
+{%- endmacro %}
+
+{% macro spark__decimal_sum(value, scale=2) -%}
+    cast(sum({{ value }}) as decimal(38, {{ scale }}))
+{%- endmacro %}

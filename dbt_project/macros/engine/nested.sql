@@ -63,3 +63,34 @@
         {{- return('array<' ~ spark_json_type(shape[0]) ~ '>') -}}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The sorted list of an aggregate's values (of the rows `where` keeps, if given); DuckDB's
+    is null over no rows, Spark's empty. -#}
+{% macro sorted_list(value, where=none, distinct=false) -%}
+    {{- adapter.dispatch('sorted_list')(value, where, distinct) -}}
+{%- endmacro %}
+
+{% macro default__sorted_list(value, where=none, distinct=false) -%}
+    {%- if distinct -%}
+        list(distinct {{ value }} order by {{ value }}){% if where %} filter (where {{ where }}){% endif %}
+    {%- else -%}
+        list_sort(list({{ value }}){% if where %} filter (where {{ where }}){% endif %})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__sorted_list(value, where=none, distinct=false) -%}
+    array_sort(collect_{{ 'set' if distinct else 'list' }}({{ value }}){% if where %} filter (where {{ where }}){% endif %})
+{%- endmacro %}
+
+{#- The sorted list of the distinct non-null values of some expressions of a row. -#}
+{% macro sorted_set_of(values) -%}
+    {{- adapter.dispatch('sorted_set_of')(values) -}}
+{%- endmacro %}
+
+{% macro default__sorted_set_of(values) -%}
+    list_sort(list_distinct(list_value({{ values | join(', ') }})))
+{%- endmacro %}
+
+{% macro spark__sorted_set_of(values) -%}
+    array_sort(array_distinct(array_compact(array({{ values | join(', ') }}))))
+{%- endmacro %}

@@ -54,3 +54,16 @@
     {%- endfor -%}
     {{- default__get_empty_schema_sql(spark_columns) -}}
 {%- endmacro %}
+
+{#- A type named in DuckDB's names, in the target's (for casts in the models). -#}
+{% macro sql_type(data_type) -%}
+    {{- adapter.dispatch('sql_type')(data_type) -}}
+{%- endmacro %}
+
+{% macro default__sql_type(data_type) -%}
+    {{- data_type -}}
+{%- endmacro %}
+
+{% macro spark__sql_type(data_type) -%}
+    {{- spark_type(data_type) -}}
+{%- endmacro %}

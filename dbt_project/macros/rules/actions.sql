@@ -11,9 +11,22 @@
     cast(('0x' || substr(md5({{ customer_id }} || ':' || {{ action }}), 1, 8)) as bigint) % 100
 {%- endmacro %}
 
+{% macro spark__control_bucket(customer_id, action) -%}
+    cast(conv(substr(md5({{ customer_id }} || ':' || {{ action }}), 1, 8), 16, 10) as bigint) % 100
+{%- endmacro %}
+
 {#- Post-hook of customer_action_history: earlier days keep only their `issued` and `control`
-    rows, what cooldowns, touches and outcomes read. -#}
+    rows, what cooldowns, touches and outcomes read. Spark rebuilds the table from the run's
+    rows alone (macros/engine/increments.sql): nothing to prune. -#}
 {% macro prune_action_history() -%}
+    {{- adapter.dispatch('prune_action_history')() -}}
+{%- endmacro %}
+
+{% macro spark__prune_action_history() -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__prune_action_history() -%}
     delete from {{ this }}
     where as_of_date < {{ as_of_date() }} and status not in ('issued', 'control')
 {%- endmacro %}

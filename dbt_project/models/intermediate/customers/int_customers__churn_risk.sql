@@ -30,7 +30,9 @@ own_cycles as (
         *,
         case
             when distinct_order_dates >= 2
-                then (last_order_date - first_order_date) / (distinct_order_dates - 1)
+                then
+                    ({{ date_diff_days('last_order_date', 'first_order_date') }})
+                    / (distinct_order_dates - 1)
         end as own_cycle_days
     from order_dates
 ),
@@ -47,7 +49,7 @@ fallback as (
 population as (
     select
         coalesce(own_cycles.customer_id, lost_contacts.customer_id) as customer_id,
-        {{ as_of_date() }} - own_cycles.last_order_date as days_since_last_order,
+        {{ date_diff_days(as_of_date(), 'own_cycles.last_order_date') }} as days_since_last_order,
         cast(coalesce(own_cycles.own_cycle_days, fallback.cycle_days) as double)
             as expected_cycle_days,
         lost_contacts.customer_id is not null as lost_contact
@@ -56,7 +58,8 @@ population as (
     cross join fallback
     where
         lost_contacts.customer_id is not null
-        or {{ as_of_date() }} - own_cycles.last_order_date <= {{ var('churned_after_days') }}
+        or {{ date_diff_days(as_of_date(), 'own_cycles.last_order_date') }}
+        <= {{ var('churned_after_days') }}
 ),
 
 rated as (

@@ -12,11 +12,16 @@ candidates as (
 final as (
     select
         customer_id,
-        arg_min(name, candidate_rank) filter (where name is not null) as name,
-        arg_min(gender, candidate_rank) filter (where gender is not null) as gender,
-        arg_min(birthday, candidate_rank) filter (where birthday is not null) as birthday,
-        arg_min(mobile, candidate_rank) filter (where mobile is not null) as mobile,
-        arg_min(unionid, candidate_rank) filter (where unionid is not null) as unionid
+        {{ arg_min_by('name', ['candidate_rank']) }}
+        filter (where name is not null) as name,
+        {{ arg_min_by('gender', ['candidate_rank']) }}
+        filter (where gender is not null) as gender,
+        {{ arg_min_by('birthday', ['candidate_rank']) }}
+        filter (where birthday is not null) as birthday,
+        {{ arg_min_by('mobile', ['candidate_rank']) }}
+        filter (where mobile is not null) as mobile,
+        {{ arg_min_by('unionid', ['candidate_rank']) }}
+        filter (where unionid is not null) as unionid
     from candidates
     group by customer_id
 )

@@ -27,9 +27,10 @@ population as (
     select
         joined_dates.customer_id,
         joined_dates.joined_date,
-        {{ as_of_date() }} - joined_dates.joined_date as journey_day,
+        {{ date_diff_days(as_of_date(), 'joined_dates.joined_date') }} as journey_day,
         order_summary.first_order_date,
-        {{ as_of_date() }} - order_summary.first_order_date as purchase_journey_day,
+        {{ date_diff_days(as_of_date(), 'order_summary.first_order_date') }}
+            as purchase_journey_day,
         order_summary.last_order_date,
         coalesce(order_summary.order_count, 0) as order_count,
         coalesce(
@@ -49,8 +50,8 @@ population as (
 elapsed as (
     select
         *,
-        {{ as_of_date() }} - last_active_date as days_since_active,
-        {{ as_of_date() }} - last_order_date as days_since_order
+        {{ date_diff_days(as_of_date(), 'last_active_date') }} as days_since_active,
+        {{ date_diff_days(as_of_date(), 'last_order_date') }} as days_since_order
     from population
 ),
 

@@ -12,7 +12,7 @@ final as (
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
         count(*) as order_count,
-        sum(amount) as total_spend
+        {{ decimal_sum('amount') }} as total_spend
     from orders
     group by customer_id
 )

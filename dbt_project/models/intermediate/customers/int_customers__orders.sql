@@ -5,7 +5,7 @@
 -- took again (a new version, or one whose update date has just passed) and those whose openid
 -- or member_id now belongs to another customer (a merge) or to none.
 {{ config(
-    materialized='incremental',
+    materialized=increment_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='sync_all_columns',
@@ -40,9 +40,9 @@ recorded as (
         from {{ this }}
     {% else %}
         select
-            cast(null as varchar) as openid,
-            cast(null as varchar) as member_id,
-            cast(null as varchar) as customer_id
+            cast(null as string) as openid,
+            cast(null as string) as member_id,
+            cast(null as string) as customer_id
         where false
     {% endif %}
 ),
@@ -67,8 +67,8 @@ unioned as (
         'miniprogram' as source_system,
         order_id,
         openid,
-        cast(null as varchar) as member_id,
-        cast(null as varchar) as store_id,
+        cast(null as string) as member_id,
+        cast(null as string) as store_id,
         order_status,
         (
             order_status in ({{ sql_string_list(var('qualifying_miniprogram_statuses')) }})
@@ -88,7 +88,7 @@ unioned as (
     select
         'member' as source_system,
         order_id,
-        cast(null as varchar) as openid,
+        cast(null as string) as openid,
         member_id,
         store_id,
         order_status,
@@ -97,7 +97,7 @@ unioned as (
         paid_amount as total_amount,
         cast(0 as decimal(18, 2)) as discount_amount,
         paid_amount,
-        cast(null as varchar) as coupon_id,
+        cast(null as string) as coupon_id,
         paid_at as created_at,
         paid_at,
         updated_at,

@@ -58,7 +58,7 @@ records as (
         nullif(trim(contacts.name), '') as name,
         case contacts.gender when 1 then 'male' when 2 then 'female' end as gender,
         cast(null as date) as birthday,
-        cast(null as varchar) as mobile,
+        cast(null as string) as mobile,
         contacts.unionid
     from contacts
     inner join identifiers
@@ -68,11 +68,11 @@ records as (
         identifiers.customer_id,
         2 as source_rank,
         follow_users.created_at as recorded_at,
-        cast(null as varchar) as name,
-        cast(null as varchar) as gender,
+        cast(null as string) as name,
+        cast(null as string) as gender,
         cast(null as date) as birthday,
-        unnest(follow_users.remark_mobiles) as mobile,
-        cast(null as varchar) as unionid
+        {{ unnest_list('follow_users.remark_mobiles') }} as mobile,
+        cast(null as string) as unionid
     from follow_users
     inner join identifiers
         on {{ customer_of('identifiers', 'external_userid', 'follow_users.external_userid') }}
@@ -82,7 +82,7 @@ records as (
         3 as source_rank,
         users.registered_at as recorded_at,
         nullif(trim(users.nickname), '') as name,
-        cast(null as varchar) as gender,
+        cast(null as string) as gender,
         cast(null as date) as birthday,
         users.mobile,
         users.unionid

@@ -16,7 +16,7 @@ orders as (
 in_window as (
     select
         customer_id,
-        {{ as_of_date() }} - max(order_date) as recency_days,
+        {{ date_diff_days(as_of_date(), 'max(order_date)') }} as recency_days,
         count(*) as frequency,
         cast(sum(amount) as decimal(18, 2)) as monetary
     from orders
@@ -27,9 +27,12 @@ in_window as (
 scored as (
     select
         *,
-        1 + (5 * (rank() over (order by recency_days desc) - 1)) // count(*) over () as r_score,
-        1 + (5 * (rank() over (order by frequency asc) - 1)) // count(*) over () as f_score,
-        1 + (5 * (rank() over (order by monetary asc) - 1)) // count(*) over () as m_score,
+        1 + {{ int_div('5 * (rank() over (order by recency_days desc) - 1)', 'count(*) over ()') }}
+            as r_score,
+        1 + {{ int_div('5 * (rank() over (order by frequency asc) - 1)', 'count(*) over ()') }}
+            as f_score,
+        1 + {{ int_div('5 * (rank() over (order by monetary asc) - 1)', 'count(*) over ()') }}
+            as m_score,
         recency_days * count(*) over () < sum(recency_days) over () as is_r_high,
         frequency * count(*) over () > sum(frequency) over () as is_f_high,
         cast(monetary as decimal(38, 2)) * count(*) over ()
@@ -62,7 +65,7 @@ final as (
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,
         cast(m_score as integer) as m_score,
-        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar)
+        cast(r_score as string) || cast(f_score as string) || cast(m_score as string)
             as rfm_code,
         rfm_segment
     from segmented

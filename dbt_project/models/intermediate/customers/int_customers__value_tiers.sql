@@ -45,9 +45,9 @@ spend as (
 member_tiers as (
     select
         identifiers.customer_id,
-        arg_max(
-            members.tier_code, {{ tier_rank('lower(members.tier_code)') }}
-        ) as member_system_tier
+        {{ arg_max_by(
+            'members.tier_code', [tier_rank('lower(members.tier_code)')],
+        ) }} as member_system_tier
     from members
     inner join identifiers
         on {{ customer_of('identifiers', 'member_id', 'members.member_id') }}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=increment_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['identifier_key', 'valid_from'],
         full_refresh=false,
@@ -33,8 +33,8 @@ held_before as (
         where valid_to is null
     {% else %}
         select
-            cast(null as varchar) as identifier_key,
-            cast(null as varchar) as customer_id,
+            cast(null as string) as identifier_key,
+            cast(null as string) as customer_id,
             cast(null as date) as valid_from
         where false
     {% endif %}

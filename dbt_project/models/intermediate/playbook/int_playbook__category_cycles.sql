@@ -11,9 +11,10 @@ purchases as (
 gaps as (
     select
         category,
-        purchase_date - lag(purchase_date) over (
-            partition by customer_id, category order by purchase_date
-        ) as gap_days
+        {{ date_diff_days(
+            'purchase_date',
+            'lag(purchase_date) over (partition by customer_id, category order by purchase_date)',
+        ) }} as gap_days
     from purchases
 ),
 

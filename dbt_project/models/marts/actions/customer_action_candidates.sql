@@ -40,7 +40,7 @@ golden as (
 most_urgent_categories as (
     select
         customer_id,
-        arg_min(category, (days_until_due, category)) as category
+        {{ arg_min_by('category', ['days_until_due', 'category']) }} as category
     from replenishment
     where replenishment_status in ('due_soon', 'run_out')
     group by customer_id
@@ -60,21 +60,21 @@ fired as (
     select
         customer_id,
         'welcome' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from lifecycle
     where journey_stage = 'T+0'
     union all
     select
         customer_id,
         'repurchase_coupon' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from lifecycle
     where purchase_journey_stage = 'T+21' and order_count = 1
     union all
     select
         customer_id,
         'first_order_nudge' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from lifecycle
     where order_count = 0 and journey_stage in ('T+3', 'T+7')
     union all
@@ -94,28 +94,28 @@ fired as (
     select
         customer_id,
         'coupon_expiry_reminder' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from coupons
     where expiring_7d >= 1
     union all
     select
         customer_id,
         'points_expiry_reminder' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from points
     where expiring_30d >= {{ var('points_expiring_min') }}
     union all
     select
         customer_id,
         'tier_keep' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from tiers
     where downgrade_risk
     union all
     select
         customer_id,
         'birthday_care' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from birthdays
     where
         this_year between {{ as_of_date() }} and {{ as_of_date() }} + 6
@@ -124,14 +124,14 @@ fired as (
     select
         customer_id,
         'vip_group_invite' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from lifecycle
     where purchase_journey_stage = 'T+1'
     union all
     select
         customer_id,
         'cross_sell' as action,
-        cast(null as varchar) as subject
+        cast(null as string) as subject
     from lifecycle
     where purchase_journey_stage = 'T+7'
 ),

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=increment_materialization(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         full_refresh=false,
@@ -52,9 +52,9 @@ earlier as (
         where as_of_date < {{ as_of_date() }} and status in ('issued', 'control')
     {% else %}
         select
-            cast(null as varchar) as customer_id,
-            cast(null as varchar) as action,
-            cast(null as varchar) as status,
+            cast(null as string) as customer_id,
+            cast(null as string) as action,
+            cast(null as string) as status,
             cast(null as date) as as_of_date
         where false
     {% endif %}

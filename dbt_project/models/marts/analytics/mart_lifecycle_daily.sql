@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=increment_materialization(),
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='append_new_columns',

@@ -29,8 +29,7 @@ cohort_sizes as (
 ),
 
 month_offsets as (
-    select generate_series as months_since_join
-    from generate_series(0, {{ var('retention_max_months') }})
+    {{ integer_series('months_since_join', 0, var('retention_max_months')) }}
 ),
 
 months as (
@@ -39,12 +38,12 @@ months as (
         cohort_sizes.cohort_customers,
         month_offsets.months_since_join,
         cast(
-            cohort_sizes.cohort_month + to_months(month_offsets.months_since_join) as date
+            {{ add_months('cohort_sizes.cohort_month', 'month_offsets.months_since_join') }} as date
         ) as activity_month
     from cohort_sizes
     cross join month_offsets
     where
-        cohort_sizes.cohort_month + to_months(month_offsets.months_since_join)
+        {{ add_months('cohort_sizes.cohort_month', 'month_offsets.months_since_join') }}
         <= {{ as_of_date() }}
 ),
 

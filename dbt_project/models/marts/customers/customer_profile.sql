@@ -29,18 +29,15 @@ order_summary as (
 customers as (
     select
         customer_id,
-        list_sort(list(identifier_value) filter (
-            where identifier_type = 'member_id'
-        )) as member_ids,
-        list_sort(list(identifier_value) filter (where identifier_type = 'openid')) as openids,
-        list_sort(list(identifier_value) filter (
-            where identifier_type = 'external_userid'
-        )) as external_userids,
-        list_sort(list_distinct(list_value(
-            case when bool_or(seen_in_member) then 'member' end,
-            case when bool_or(seen_in_miniprogram) then 'miniprogram' end,
-            case when bool_or(seen_in_wecom) then 'wecom' end
-        ))) as sources
+        {{ sorted_list('identifier_value', where="identifier_type = 'member_id'") }} as member_ids,
+        {{ sorted_list('identifier_value', where="identifier_type = 'openid'") }} as openids,
+        {{ sorted_list('identifier_value', where="identifier_type = 'external_userid'") }}
+            as external_userids,
+        {{ sorted_set_of([
+            "case when bool_or(seen_in_member) then 'member' end",
+            "case when bool_or(seen_in_miniprogram) then 'miniprogram' end",
+            "case when bool_or(seen_in_wecom) then 'wecom' end",
+        ]) }} as sources
     from identifiers
     group by customer_id
 ),
@@ -48,7 +45,7 @@ customers as (
 owners as (
     select
         identifiers.customer_id,
-        list(distinct follow_users.userid order by follow_users.userid) as owner_userids
+        {{ sorted_list('follow_users.userid', distinct=true) }} as owner_userids
     from follow_users
     inner join identifiers
         on {{ customer_of('identifiers', 'external_userid', 'follow_users.external_userid') }}
@@ -63,12 +60,12 @@ final as (
         coalesce(golden.gender, 'unknown') as gender,
         cast(month(golden.birthday) as integer) as birth_month,
         substr(golden.mobile, 1, 3) || '****' || substr(golden.mobile, 8, 4) as mobile_masked,
-        sha256(golden.mobile) as mobile_sha256,
+        {{ sha256_hex('golden.mobile') }} as mobile_sha256,
         golden.unionid,
-        coalesce(customers.member_ids, []) as member_ids,
-        coalesce(customers.openids, []) as openids,
-        coalesce(customers.external_userids, []) as external_userids,
-        coalesce(owners.owner_userids, []) as owner_userids,
+        coalesce(customers.member_ids, {{ empty_list() }}) as member_ids,
+        coalesce(customers.openids, {{ empty_list() }}) as openids,
+        coalesce(customers.external_userids, {{ empty_list() }}) as external_userids,
+        coalesce(owners.owner_userids, {{ empty_list() }}) as owner_userids,
         joined_dates.joined_date,
         order_summary.first_order_date,
         order_summary.last_order_date,

@@ -25,10 +25,10 @@ last_identifiers as (
     select
         retired.merged_customer_id,
         retired.merged_on,
-        arg_min(
-            history.identifier_key,
-            (identifiers.first_seen_date, identifiers.candidate_customer_id)
-        ) as identifier_key
+        {{ arg_min_by(
+            'history.identifier_key',
+            ['identifiers.first_seen_date', 'identifiers.candidate_customer_id'],
+        ) }} as identifier_key
     from retired
     inner join history
         on

@@ -32,8 +32,9 @@ due as (
         per_category.last_purchase_date,
         cycles.category_cycle_days,
         per_category.last_purchase_date + cycles.category_cycle_days as due_date,
-        per_category.last_purchase_date + cycles.category_cycle_days
-        - {{ as_of_date() }} as days_until_due
+        {{ date_diff_days(
+            'per_category.last_purchase_date + cycles.category_cycle_days', as_of_date(),
+        ) }} as days_until_due
     from per_category
     inner join cycles on per_category.category = cycles.category
     where

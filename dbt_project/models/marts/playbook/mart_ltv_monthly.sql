@@ -40,11 +40,7 @@ months as (
             cast(series.month_start + interval 1 month - interval 1 day as date),
             {{ as_of_date() }}
         ) as month_end
-    from range(
-        (select cast(date_trunc('month', min(customers.joined_date)) as timestamp) from customers),
-        cast(date_trunc('month', {{ as_of_date() }}) + interval 1 month as timestamp),
-        interval 1 month
-    ) as series (month_start)
+    from {{ month_series('(select min(customers.joined_date) from customers)', as_of_date()) }}
 ),
 
 joins as (

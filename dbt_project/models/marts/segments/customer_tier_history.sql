@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=increment_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['customer_id', 'valid_from'],
         on_schema_change='append_new_columns',
@@ -26,10 +26,10 @@ open_intervals as (
         where valid_to is null
     {% else %}
         select
-            cast(null as varchar) as customer_id,
-            cast(null as varchar) as value_tier,
-            cast(null as varchar) as previous_value_tier,
-            cast(null as varchar) as tier_change,
+            cast(null as string) as customer_id,
+            cast(null as string) as value_tier,
+            cast(null as string) as previous_value_tier,
+            cast(null as string) as tier_change,
             cast(null as date) as valid_from,
             cast(null as date) as valid_to
         where false

@@ -91,7 +91,7 @@ in_wecom as (
         contact_tags.group_name || '/' || contact_tags.tag_name as tag
     from contact_tags
     where
-        starts_with(contact_tags.group_name, {{ wecom_prefix }})
+        {{ has_prefix('contact_tags.group_name', wecom_prefix) }}
         and substr(contact_tags.group_name, {{ prefix_length + 1 }})
         in ({{ sql_string_list(var('wecom_sync_groups')) }})
 ),
@@ -153,12 +153,12 @@ final as (
         active_relationships.userid,
         active_relationships.external_userid,
         active_relationships.customer_id,
-        coalesce(
-            list_sort(list(changes.tag) filter (where changes.is_add)), []
-        )::varchar[] as add_tags,
-        coalesce(
-            list_sort(list(changes.tag) filter (where not changes.is_add)), []
-        )::varchar[] as remove_tags,
+        cast(coalesce(
+            {{ sorted_list('changes.tag', where='changes.is_add') }}, {{ empty_list() }}
+        ) as {{ sql_type('varchar[]') }}) as add_tags,
+        cast(coalesce(
+            {{ sorted_list('changes.tag', where='not changes.is_add') }}, {{ empty_list() }}
+        ) as {{ sql_type('varchar[]') }}) as remove_tags,
         {{ as_of_date() }} as as_of_date
     from changes
     inner join active_relationships
