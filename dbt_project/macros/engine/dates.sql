@@ -1,30 +1,31 @@
 {#- Date arithmetic whose result differs: DuckDB's `date - date` is a number of days, Spark's
     an interval. -#}
 
-{#- The days from `start` to `end` (an integer: `end - start`). -#}
+{#- The days from `start` to `end` (an integer: `end - start`), as one term of the
+    expression it stands in, whatever `start` and `end` are. -#}
 {% macro date_diff_days(end, start) -%}
     {{- adapter.dispatch('date_diff_days')(end, start) -}}
 {%- endmacro %}
 
 {% macro default__date_diff_days(end, start) -%}
-    {{ end }} - {{ start }}
+    ({{ end }} - ({{ start }}))
 {%- endmacro %}
 
 {% macro spark__date_diff_days(end, start) -%}
     datediff({{ end }}, {{ start }})
 {%- endmacro %}
 
-{#- Integer division rounding down (DuckDB's `//`, Spark's `div`). -#}
+{#- Integer division rounding down (DuckDB's `//`, Spark's `div`), as one term. -#}
 {% macro int_div(dividend, divisor) -%}
     {{- adapter.dispatch('int_div')(dividend, divisor) -}}
 {%- endmacro %}
 
 {% macro default__int_div(dividend, divisor) -%}
-    {{ dividend }} // {{ divisor }}
+    (({{ dividend }}) // ({{ divisor }}))
 {%- endmacro %}
 
 {% macro spark__int_div(dividend, divisor) -%}
-    {{ dividend }} div {{ divisor }}
+    (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
 {#- `months` months after the date `start` (DuckDB's is a timestamp). -#}
