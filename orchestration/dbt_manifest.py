@@ -31,9 +31,14 @@ class ManifestError(Exception):
 
 
 def dbt_executable() -> str:
-    """The dbt of this Python environment (the venv's), else `dbt` on the PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+    """The dbt of this Python environment: `cdp-dbt` (dbt Core, with the project's Python
+    models runnable on a local Spark session: cdp/spark/dbt.py), else the venv's `dbt`, else
+    `dbt` on the PATH."""
+    for name in ("cdp-dbt", "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.exists():
+            return str(beside)
+    return "dbt"
 
 
 def _project_files() -> Iterator[Path]:

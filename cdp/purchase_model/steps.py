@@ -85,11 +85,17 @@ def parameters(
     """The parameter history as of D: the rows kept from `history` (the model's own table,
     `database.schema.table`) and D's fit on the qualifying `orders` (a SQL relation)."""
     kept = _kept(conn, history, as_of)
+    customers = summary.customer_summary(conn, orders, as_of)
+    return _typed(conn, parameter_rows(kept, customers, as_of), PARAMETER_TYPES)
+
+
+def parameter_rows(kept: pd.DataFrame, customers: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The rows of runs before D (`kept`) and D's fit on the customer summary, started from
+    the last kept run's parameters; D has no rows when nothing can be published."""
     previous = None
     if len(kept):
         last = kept[kept["as_of_date"] == kept["as_of_date"].max()]
         previous = model.Parameters.from_frame(last)
-    customers = summary.customer_summary(conn, orders, as_of)
     try:
         result = model.fit(customers, previous)
         model.predict(customers, result.estimates)  # a non-finite score publishes nothing
@@ -97,8 +103,7 @@ def parameters(
     except model.PurchaseModelError:
         fitted = pd.DataFrame(columns=list(PARAMETER_TYPES))
     frames = [frame for frame in (kept, fitted) if len(frame)]
-    rows = pd.concat(frames, ignore_index=True) if frames else fitted
-    return _typed(conn, rows, PARAMETER_TYPES)
+    return pd.concat(frames, ignore_index=True) if frames else fitted
 
 
 def predictions(

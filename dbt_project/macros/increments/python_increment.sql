@@ -6,6 +6,15 @@
     not temporary: without this hook every night would leave one behind in the build database
     (a whole table's rows after a rebuild of the identity chain). -#}
 {% macro drop_python_increment_tables() -%}
+    {{- adapter.dispatch('drop_python_increment_tables')() -}}
+{%- endmacro %}
+
+{#- Spark: the full build it always is (macros/engine/increments.sql) leaves none. -#}
+{% macro spark__drop_python_increment_tables() -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__drop_python_increment_tables() -%}
     {%- if execute -%}
         {%- set found = run_query(
             "select schema_name, table_name from duckdb_tables()"
