@@ -1,18 +1,14 @@
-"""The dbt models on Apache Spark (README "Running on Spark"), issue 26: on a small generated
-landing zone, the SQL models and the seed are built by dbt on DuckDB and by dbt on a local
-Spark session (the profile's `spark` target, chosen as `CDP_ENGINE=spark` chooses it), from
-the same raw tables (ingested into DuckDB, exported as Parquet and registered in Spark), and
-every table must hold the same rows on both: types normalised (instants in UTC), floats within
-1e-9 relative. A difference names the table, the column and a row. The Python models do not
-run on Spark yet: the tables DuckDB built for them stand in for them there (STAND_INS).
-
-Spark's tables are read from their Parquet files (`<warehouse>/spark/warehouse/<schema>.db/`)
-by DuckDB: reading them needs no second JVM."""
+"""The nightly path on Apache Spark (README "Running on Spark"), issue 26: on a small generated
+landing zone, `cdp run` publishes with DuckDB (the default) and with `CDP_ENGINE=spark` (dbt's
+`spark` target, a local Spark session; the Python models run in it: cdp/spark/dbt.py), each
+into a warehouse of its own, and every table must hold the same rows on both: every published
+table, and every table of the build (Spark's as the views cdp/spark/tables.py makes of them).
+Types normalised (instants in UTC), floats within 1e-9 relative. A difference names the
+table, the column and a row."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import os
 import shutil
@@ -29,11 +25,7 @@ import duckdb
 import pytest
 
 from cdp.settings import EngineSettings, SettingsError
-from ingestion import warehouse
-from ingestion.loader import ingest
-from ingestion.parquet_export import export_for_spark
 from orchestration.cli.main import EXIT_BAD_INPUT, main
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from tools.generate import generate
 
 needs_spark = pytest.mark.skipif(
@@ -43,69 +35,59 @@ needs_spark = pytest.mark.skipif(
 )
 
 AS_OF = date(2026, 10, 31)
-STAND_INS = [
-    "intermediate.int_identity__customer_identifiers",
-    "intermediate.int_purchase_model__parameters",
-    "intermediate.int_purchase_model__predictions",
-]
-"""The Python models, which dbt-spark runs only on Databricks: their tables as DuckDB built
-them, exported with the raw tables and registered in Spark under the same names, stand in for
-them there."""
-VARS = "{replenishment_min_gaps: 1, outcome_window_days: 0}"
-"""Thresholds lowered on both engines so that one run on this small landing zone (14 days of
-120 customers) gives replenishment cycles and action outcomes to compare."""
-EMPTY_HERE = {"customer_merges", "customer_predictions", "model_parameters"}
-"""Tables empty on both engines all the same: no merge before a second run, too few purchases
-for the purchase model. They are compared too."""
+VARS = "{replenishment_min_gaps: 1}"
+"""A threshold lowered on both engines so that one run on this small landing zone (21 days of
+200 customers, enough for the purchase model to fit) gives replenishment cycles to compare."""
+EMPTY_HERE = {"customer_merges", "mart_action_outcomes"}
+"""Tables empty on both engines all the same, compared too: no merge and no action whose
+outcome window has closed before a second run."""
 REL_TOL = 1e-9
 
 
-def dbt(warehouse_dir: Path, engine: str, *args: str) -> None:
-    """dbt in its own process on the engine's target, as the Dagster dbt asset runs it."""
+def cdp_run(root: Path, engine: str) -> tuple[Path, float]:
+    """`cdp run` as of AS_OF on the landing zone under `root`, in a warehouse of the engine's
+    own, as a user runs it; the warehouse and the seconds the run took."""
+    warehouse_dir = root / engine
     environment = {
         **os.environ,
-        **EngineSettings(engine=engine).dbt_environment(),
+        "CDP_ENGINE": engine,
+        "CDP_LANDING_DIR": str(root / "landing"),
         "CDP_WAREHOUSE_DIR": str(warehouse_dir),
-        "CDP_AS_OF": AS_OF.isoformat(),
+        "DAGSTER_HOME": str(root / f"dagster-{engine}"),
         "CDP_THREADS": "2",
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    (root / f"dagster-{engine}").mkdir()
+    started = time.perf_counter()
     done = subprocess.run(
-        [dbt_executable(), *args, "--target-path", str(warehouse_dir / f"target-{engine}"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        cwd=warehouse_dir, env=environment, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "orchestration.cli", "run", "--as-of", AS_OF.isoformat(),
+         "--vars", VARS],
+        env=environment, capture_output=True, text=True, check=False,
     )
-    assert done.returncode == 0, f"dbt {args[0]} on {engine} failed:\n{done.stdout[-4000:]}"
+    seconds = time.perf_counter() - started
+    assert done.returncode == 0, f"cdp run on {engine} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert f"published as of {AS_OF}" in done.stdout, done.stdout[-3000:]
+    return warehouse_dir, seconds
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], float]]:
-    """The warehouse built on both engines, the schema of each built model, and how long the
-    Spark part took (export, registration and build)."""
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, float]]:
+    """The two warehouses, DuckDB's and Spark's, and how long Spark's run took."""
     root = tmp_path_factory.mktemp("spark")
-    generate(root / "landing", customers=120, days=14, seed=26, end=AS_OF, snapshot_every=7)
-    warehouse_dir = root / "warehouse"
-    with warehouse.connect(warehouse.build_database(warehouse_dir)) as conn:
-        ingest(conn, root / "landing")
-    build = ["build", "--resource-type", "model", "--resource-type", "seed", "--vars", VARS]
-    dbt(warehouse_dir, "duckdb", *build)
+    generate(root / "landing", customers=200, days=21, seed=1, end=AS_OF, snapshot_every=7)
+    duck, _ = cdp_run(root, "duckdb")
+    spark, seconds = cdp_run(root, "spark")
+    yield duck, spark, seconds
 
-    started = time.perf_counter()
-    dbt(warehouse_dir, "spark", "run-operation", "register_parquet_tables",
-        "--args", json.dumps(export_for_spark(warehouse_dir, STAND_INS)))
-    not_built = [table.split(".")[1] for table in STAND_INS]
-    dbt(warehouse_dir, "spark", *build, "--exclude", *not_built)
-    seconds = time.perf_counter() - started
 
-    with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
-        schemas = dict(conn.execute(
-            "select table_name, schema_name from duckdb_tables() "
-            "where schema_name not in ('raw', 'main')"
-        ).fetchall())
-    for table in not_built:
-        del schemas[table]
-    yield warehouse_dir, schemas, seconds
+def relations(conn: duckdb.DuckDBPyConnection, catalog: str, schemas: str) -> dict[str, str]:
+    """`schema.table` of every table and view of an attached database in those schemas."""
+    found = conn.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        f"where database_name = '{catalog}' and schema_name in ({schemas}) "
+        "union all select schema_name || '.' || view_name from duckdb_views() "
+        f"where database_name = '{catalog}' and schema_name in ({schemas})"
+    ).fetchall()
+    return {name for (name,) in found}
 
 
 def normalised(value: Any) -> Any:
@@ -157,28 +139,49 @@ def difference(table: str, columns: list[str], duck: list[tuple], spark: list[tu
     return None
 
 
+def compare(conn: duckdb.DuckDBPyConnection, tables: list[str], duck: str, spark: str) -> None:
+    """Every table of the list, in the attached databases `duck` and `spark`, row for row."""
+    for table in tables:
+        columns = [c for (c, *_) in conn.execute(f"describe {duck}.{table}").fetchall()]
+        spark_columns = [c for (c, *_) in conn.execute(f"describe {spark}.{table}").fetchall()]
+        assert spark_columns == columns, f"{table}: columns {spark_columns} on Spark, {columns} on DuckDB"
+        duck_rows = rows(conn, f"{duck}.{table}", columns)
+        assert bool(duck_rows) != (table.split(".")[-1] in EMPTY_HERE), f"{table}: {len(duck_rows)} rows on DuckDB"
+        found = difference(table, columns, duck_rows, rows(conn, f"{spark}.{table}", columns))
+        assert found is None, found
+
+
 @needs_spark
-def test_the_models_on_spark_hold_the_same_rows_as_on_duckdb(built, record_property):
-    """`spark_seconds` is the Spark part's time, which the run's summary shows (conftest.py)."""
-    warehouse_dir, schemas, seconds = built
+def test_spark_publishes_the_same_tables_as_duckdb(runs, record_property):
+    """`spark_seconds` is the Spark run's time, which the test run's summary shows (conftest.py)."""
+    duck, spark, seconds = runs
     record_property("spark_seconds", round(seconds, 1))
-    spark_tables = warehouse_dir / "spark" / "warehouse"
-    compared = []
-    with duckdb.connect(str(warehouse.build_database(warehouse_dir)), read_only=True) as conn:
+    with duckdb.connect() as conn:
         conn.execute("set TimeZone = 'UTC'")
-        for table, schema in sorted(schemas.items()):
-            files = spark_tables / f"{schema}.db" / table
-            assert files.is_dir(), f"{schema}.{table} was built on DuckDB, not on Spark"
-            spark = f"read_parquet('{files}/*.parquet')"
-            columns = [c for (c, *_) in conn.execute(f"describe {schema}.{table}").fetchall()]
-            spark_columns = [c for (c, *_) in conn.execute(f"describe select * from {spark}").fetchall()]
-            assert spark_columns == columns, f"{table}: columns {spark_columns} on Spark, {columns} on DuckDB"
-            duck_rows = rows(conn, f"{schema}.{table}", columns)
-            assert bool(duck_rows) != (table in EMPTY_HERE), f"{table}: {len(duck_rows)} rows on DuckDB"
-            found = difference(table, columns, duck_rows, rows(conn, spark, columns))
-            assert found is None, found
-            compared.append(table)
-    assert len(compared) == 62, compared  # the SQL models but the views, and the seed
+        conn.execute(f"attach '{duck / 'published.duckdb'}' as duck (read_only)")
+        conn.execute(f"attach '{spark / 'published.duckdb'}' as spark (read_only)")
+        published = sorted(relations(conn, "duck", "'main'"))
+        assert sorted(relations(conn, "spark", "'main'")) == published
+        assert len(published) >= 20, published
+        compare(conn, published, "duck", "spark")
+
+
+@needs_spark
+def test_every_table_spark_builds_holds_the_same_rows_as_on_duckdb(runs):
+    duck, spark, _ = runs
+    schemas = "'staging', 'intermediate', 'marts'"
+    with duckdb.connect() as conn:
+        conn.execute("set TimeZone = 'UTC'")
+        conn.execute(f"attach '{duck / 'build.duckdb'}' as duck (read_only)")
+        conn.execute(f"attach '{spark / 'build.duckdb'}' as spark (read_only)")
+        built = relations(conn, "spark", schemas)
+        views_on_duckdb = relations(conn, "duck", schemas) - built
+        assert all(conn.execute(
+            f"select count(*) from duckdb_views() where database_name = 'duck' "
+            f"and schema_name || '.' || view_name = '{view}'"
+        ).fetchone()[0] for view in views_on_duckdb), f"not built on Spark: {views_on_duckdb}"
+        assert len(built) == 65, sorted(built)  # the models but the views, and the seed
+        compare(conn, sorted(built), "duck", "spark")
 
 
 def test_a_difference_names_the_table_the_column_and_a_row():
@@ -217,7 +220,9 @@ def test_the_engine_setting_chooses_the_dbt_target():
         EngineSettings.from_env({"CDP_ENGINE": "snowflake"})
 
 
-def test_the_nightly_job_refuses_spark_until_it_runs_there(cdp_env, monkeypatch, capsys):
+@pytest.mark.parametrize("command", ["demo", "backfill"])
+def test_the_demo_and_backfills_refuse_spark(command, cdp_env, monkeypatch, capsys):
     monkeypatch.setenv("CDP_ENGINE", "spark")
-    assert main(["run"]) == EXIT_BAD_INPUT
-    assert "CDP_ENGINE=spark: the nightly job does not run on Spark yet" in capsys.readouterr().err
+    dates = ["--from", "2026-10-30", "--to", "2026-10-31"] if command == "backfill" else []
+    assert main([command, *dates]) == EXIT_BAD_INPUT
+    assert f"CDP_ENGINE=spark: `cdp {command}` runs on DuckDB only" in capsys.readouterr().err

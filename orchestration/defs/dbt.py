@@ -8,7 +8,8 @@ The as-of date is the run's (orchestration/lib/as_of.py: config `as_of`, else th
 `cdp/as_of`, else the `CDP_AS_OF` setting); the run's config may add dbt vars (`vars`, a
 YAML or JSON mapping, e.g. a threshold of docs/rules.md; orchestration/dbt_vars.py). The dbt
 subprocess writes the build database; this process never opens it while dbt runs (DuckDB
-allows one writer process per file).
+allows one writer process per file). On Spark (`CDP_ENGINE=spark`) dbt writes Spark's tables,
+which then become views of the build database (cdp/spark/tables.py).
 """
 
 import json
@@ -24,6 +25,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from cdp.publish import last_published_as_of
 from cdp.purchase_model import steps as purchase_model
 from cdp.settings import Settings, SettingsError
+from cdp.spark import tables as spark_tables
 from ingestion.warehouse import WarehouseBusy
 from orchestration import dbt_vars
 from orchestration.defs.resources import Warehouse
@@ -130,6 +132,8 @@ def dbt_models(
             )
     run_results = _run_results(invocation)
     outcome = build_log.finish(run_results, invocation.process.wait())
+    if settings.engine.engine == "spark":
+        _attach_spark_tables(warehouse, invocation.manifest, say)
     _report_purchase_model(context, warehouse, as_of, say)
     for failure in outcome.failures:
         say(f"dbt build: FAILED {failure}")
@@ -142,6 +146,18 @@ def dbt_models(
             description=outcome.failures[0],
             metadata={"dbt_failures": "\n".join(outcome.failures), "summary": outcome.line},
         )
+
+
+def _attach_spark_tables(
+    warehouse: Warehouse, dbt_manifest: Mapping[str, Any], say: Callable[[str], None]
+) -> None:
+    """On Spark: the build's tables as views of the build database (cdp/spark/tables.py),
+    which the purchase model's report, the gate and the publish read."""
+    with warehouse.connect() as conn:
+        attached = spark_tables.attach(
+            conn, warehouse.build_database.parent, spark_tables.built_tables(dbt_manifest)
+        )
+    say(f"Spark's tables: {len(attached)} attached to the build database (views of their Parquet)")
 
 
 def _report_purchase_model(

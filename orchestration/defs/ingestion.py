@@ -10,6 +10,9 @@ nightly schedule) it should have been loaded within the last 24 hours; otherwise
 it stale (the nightly run did not happen, or failed before loading). The quality gate, not
 freshness, blocks publishing.
 
+On Spark (`CDP_ENGINE=spark`) the step then writes the raw tables as Parquet for Spark
+(ingestion/parquet_export.py).
+
 Errors: every unreadable file fails the step after the others are loaded, one line each
 (file, line or OS error) in the failure's `unreadable` metadata; a build database that cannot
 be written (a full disk) stops it with one line naming the entity, the files, the database
@@ -22,9 +25,11 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 
+from cdp.settings import Settings
 from ingestion.contracts import ENTITIES, Entity
 from ingestion.errors import IngestionStopped
 from ingestion.loader import EntityStats, IngestReport, ingest
+from ingestion.parquet_export import export_raw
 from ingestion.warehouse import WarehouseBusy
 from orchestration.defs.partitions import extract_dates
 from orchestration.defs.resources import LandingZone, Warehouse
@@ -112,6 +117,9 @@ def landing_zone(
             )
         except IngestionStopped as exc:  # what was written stays; the next run goes on
             raise dg.Failure(description=str(exc), metadata={"unreadable": str(exc)}) from None
+        if Settings.from_env().engine.engine == "spark":
+            tables = export_raw(conn, warehouse.build_database.parent)
+            progress(context)(f"raw tables for Spark: {len(tables)} written as Parquet")
     for line in report.warnings:
         context.log.warning(line)
     for line in report.lines():

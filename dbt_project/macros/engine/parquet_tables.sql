@@ -1,24 +1,36 @@
-{#- Spark, so far: tables DuckDB wrote, exported as Parquet folders `<location>/<schema>/<table>/`
-    (ingestion/parquet_export.py) and registered under the same `<schema>.<table>`: the raw
-    tables ingestion loaded (the `raw` schema the sources name) and the tables of the models
-    that do not run on Spark yet (the Python models, dbt-spark runs them only on Databricks),
-    which ref() then finds where it looks. Run once after each export:
-    `dbt run-operation register_parquet_tables --args '{location: ..., tables: [raw.x, ...]}'`.
-    A table over a `location` is external: dropping it leaves its files. -#}
-{% macro register_parquet_tables(location, tables) -%}
-    {%- set schemas = [] -%}
-    {%- for table in tables -%}
-        {%- do schemas.append(table.split('.')[0]) -%}
-    {%- endfor -%}
-    {%- for schema in schemas | unique -%}
-        {%- do run_query('create schema if not exists ' ~ schema) -%}
-    {%- endfor -%}
-    {%- for table in tables -%}
-        {%- do run_query('drop table if exists ' ~ table) -%}
-        {%- do run_query(
-            'create table ' ~ table ~ " using parquet location '"
-            ~ location ~ '/' ~ table.replace('.', '/', 1) ~ "'"
-        ) -%}
-    {%- endfor -%}
-    {{- log('registered ' ~ tables | length ~ ' tables from ' ~ location, info=true) -}}
+{#- The raw tables on Spark. Ingestion validates and loads the extracts into the build
+    database's `raw` schema (DuckDB) and writes each raw table as a Parquet folder
+    `<location>/<table>/` (ingestion/parquet_export.py). `register_raw_tables`, the project's
+    on-run-start hook, registers every source table of the `raw` schema over its folder, so
+    `source()` finds it: a table over a location is external, and dropping it leaves its
+    files. DuckDB reads its own `raw` schema: nothing to do there.
+
+    The location is the var `raw_location`, else `<CDP_WAREHOUSE_DIR>/spark/raw`, where
+    ingestion writes (a cluster reads the folder the loads were copied to). -#}
+{% macro register_raw_tables() -%}
+    {{- return(adapter.dispatch('register_raw_tables')()) -}}
+{%- endmacro %}
+
+{% macro default__register_raw_tables() -%}
+    {{- return('select 1') -}}
+{%- endmacro %}
+
+{% macro spark__register_raw_tables() -%}
+    {%- if execute -%}
+        {%- set location = var('raw_location', none)
+            or env_var('CDP_WAREHOUSE_DIR', '../data/warehouse') ~ '/spark/raw' -%}
+        {%- set tables = [] -%}
+        {%- for node in graph.sources.values() if node.schema == 'raw' -%}
+            {%- do tables.append(node.identifier) -%}
+        {%- endfor -%}
+        {%- do run_query('create schema if not exists raw') -%}
+        {%- for table in tables | unique | sort -%}
+            {%- do run_query('drop table if exists raw.' ~ table) -%}
+            {%- do run_query(
+                'create table raw.' ~ table ~ " using parquet location '"
+                ~ location ~ '/' ~ table ~ "'"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return('select 1') -}}
 {%- endmacro %}
