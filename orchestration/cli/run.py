@@ -275,8 +275,17 @@ def _build_report(
         say(f"  {line}")
     for line in run_summary.verdict(settings.warehouse_dir, result.run_id, published_now):
         say(f"  {line}")
-    if result.success:
+    if result.success and published_now:
         return EXIT_OK, []
+    if result.success:
+        skipped = [
+            event.step_key for event in result.all_events
+            if event.event_type == dg.DagsterEventType.STEP_SKIPPED
+        ]
+        return EXIT_BUILD_FAILED, [
+            f"nothing published: step {', '.join(skipped) or 'publish'} skipped, an asset it "
+            "reads was not materialized (see the Dagster UI for the run's events)"
+        ]
     refused = run_summary.gate_failures(result)
     if refused:
         return EXIT_GATE_REFUSED, [f"quality gate refused to publish: {line}" for line in refused]
