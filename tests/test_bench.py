@@ -15,6 +15,7 @@ import pandas as pd
 
 from tools.bench import marts
 from tools.bench.process import measure
+from tools.bench.scale import SizeResult, machine, markdown
 from tools.bench.stages import STAGES, step_at
 
 CDP = [sys.executable, "-m", "orchestration.cli"]
@@ -118,3 +119,25 @@ def test_pandas_rfm_and_lifecycle_follow_the_rules_on_a_worked_case():
         "f": "churned",
     }
     assert stages.loc["b", "journey_stage"] == "T+0" and stages.loc["e", "journey_stage"] == "T+3"
+
+
+def test_the_table_shows_the_spark_run_beside_duckdbs():
+    """At a Spark size the table has the Spark path's rows (`--spark`, default 100k); at the
+    others a dash."""
+    stages = dict.fromkeys(STAGES, 1.0)
+    common = dict(
+        full_build_s=60.0, nightly_s=10.0, peak_rss_full_gb=1.0, peak_rss_nightly_gb=0.5,
+        peak_rss_full_step="dbt_models", peak_rss_nightly_step="dbt_models",
+        full_build_stages=stages, nightly_stages=stages, nightly_runs=1,
+        landing={"days": 365, "snapshot_every": 7}, machine=machine(),
+    )
+    on_spark = SizeResult(
+        customers=100_000, **common, spark_full_build_s=420.5, spark_nightly_s=380.0,
+        spark_peak_rss_full_gb=3.1, spark_peak_rss_nightly_gb=2.9,
+        spark_full_build_stages=stages, spark_nightly_stages={**stages, "dbt": 300.0},
+    )
+    table = markdown([on_spark, SizeResult(customers=1_000_000, **common)])
+    assert "| full build on Spark (s) | 420.5 | — |" in table
+    assert "| nightly run on Spark (s) | 380.0 | — |" in table
+    assert "| nightly on Spark: dbt (s) | 300.0 | — |" in table
+    assert "on Spark" not in markdown([SizeResult(customers=1_000_000, **common)])

@@ -15,6 +15,10 @@ generated once and reused:
    one bare DuckDB script (`bare_sql`, dbt's), and the seconds DuckDB took to compute what
    the gate's GX suites validated in that same run (the gate's).
 
+At the Spark sizes (100k by default) also, on the same landing zone: the full build and one
+nightly run with `CDP_ENGINE=spark` (README "Running on Spark"), in a warehouse of their own,
+with the same figures but the floors.
+
 At the detail size (1M by default) also, on that same warehouse:
 
 1. ingestion's rows/s in the full build beside DuckDB's own `read_csv`/`read_json` of the
@@ -54,6 +58,9 @@ from ingestion import warehouse
 
 DEFAULT_SIZES = (100_000, 1_000_000, 3_000_000)
 DETAIL_SIZE = 1_000_000
+SPARK_SIZES = (100_000,)
+"""The sizes also measured on Spark: a single machine's cores favour DuckDB, and Spark's
+fixed costs show at a size where DuckDB's run is short (docs/benchmark.md)."""
 MEDIAN_BELOW_S = 60.0
 """A step that takes less than this is run `repeats` times and its median reported."""
 
@@ -114,6 +121,12 @@ class SizeResult:
     duckdb_read_rows_per_s: float | None = None
     marts_s: float | None = None
     pandas_marts_s: float | None = None
+    spark_full_build_s: float | None = None
+    spark_nightly_s: float | None = None
+    spark_peak_rss_full_gb: float | None = None
+    spark_peak_rss_nightly_gb: float | None = None
+    spark_full_build_stages: dict[str, float] = field(default_factory=dict)
+    spark_nightly_stages: dict[str, float] = field(default_factory=dict)
     detail: dict = field(default_factory=dict)
     machine: dict = field(default_factory=dict)
 
@@ -163,6 +176,8 @@ class Bench:
     repeats: int
     say: Say
     end: date = DEFAULT_END
+    spark_sizes: frozenset[int] = frozenset()
+    """The sizes also run with `CDP_ENGINE=spark`."""
 
     @property
     def last_date(self) -> date:
@@ -198,9 +213,10 @@ class Bench:
         self.say(f"landing zone {path}: {info['files']:,} files, {info['gb']} GB")
         return path, info
 
-    def _env(self, landing: Path, run_dir: Path) -> dict[str, str]:
+    def _env(self, landing: Path, run_dir: Path, engine: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CDP_AS_OF")}
         env.update(
+            CDP_ENGINE=engine,
             CDP_LANDING_DIR=str(landing),
             CDP_WAREHOUSE_DIR=str(run_dir / "warehouse"),
             DO_NOT_TRACK="1",
@@ -210,11 +226,13 @@ class Bench:
         )
         return env
 
-    def cdp_run(self, landing: Path, run_dir: Path, as_of: date, label: str):
+    def cdp_run(
+        self, landing: Path, run_dir: Path, as_of: date, label: str, engine: str = "duckdb"
+    ):
         log = run_dir / f"{label}.log"
         measured = measure(
             [sys.executable, "-m", "orchestration.cli.main", "run", "--as-of", as_of.isoformat()],
-            env=self._env(landing, run_dir),
+            env=self._env(landing, run_dir, engine),
             log=log,
         )
         if measured.returncode != 0:
@@ -300,7 +318,30 @@ class Bench:
         if detail:
             self.details(result, landing, run_dir)
         shutil.rmtree(run_dir)
+        if customers in self.spark_sizes:
+            self.on_spark(result, landing)
         return result
+
+    def on_spark(self, result: SizeResult, landing: Path) -> None:
+        """The full build and one nightly run with `CDP_ENGINE=spark`, in a warehouse of
+        their own (a night rebuilds Spark's tables in full: measured once)."""
+        run_dir = self.workdir / f"run-{result.customers}-spark"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        self.say(f"on Spark: full build as of {self.full_as_of}, then the nightly run")
+        full, full_stages, *_ = self.cdp_run(
+            landing, run_dir, self.full_as_of, "spark-full-build", engine="spark"
+        )
+        nightly, nightly_stages, *_ = self.cdp_run(
+            landing, run_dir, self.last_date, "spark-nightly", engine="spark"
+        )
+        result.spark_full_build_s = round(full.seconds, 1)
+        result.spark_nightly_s = round(nightly.seconds, 1)
+        result.spark_peak_rss_full_gb = round(full.peak_rss_gb, 2)
+        result.spark_peak_rss_nightly_gb = round(nightly.peak_rss_gb, 2)
+        result.spark_full_build_stages = full_stages
+        result.spark_nightly_stages = nightly_stages
+        shutil.rmtree(run_dir)
 
     def nightly_floors(self, landing: Path, run_dir: Path) -> dict[str, float]:
         """The floors of the night's ingestion and dbt build (see the top), on the night's
@@ -398,6 +439,10 @@ TABLE_ROWS = (
     ("duckdb read_csv/read_json (rows/s)", "duckdb_read_rows_per_s", "{:,.0f}"),
     ("RFM + lifecycle marts (s)", "marts_s", "{:.2f}"),
     ("same in pandas (s)", "pandas_marts_s", "{:.2f}"),
+    ("full build on Spark (s)", "spark_full_build_s", "{:,.1f}"),
+    ("nightly run on Spark (s)", "spark_nightly_s", "{:,.1f}"),
+    ("peak RSS full build on Spark (GB)", "spark_peak_rss_full_gb", "{:.2f}"),
+    ("peak RSS nightly on Spark (GB)", "spark_peak_rss_nightly_gb", "{:.2f}"),
 )
 
 
@@ -415,13 +460,23 @@ def markdown(results: list[SizeResult], not_measured: Sequence[str] = ()) -> str
     sizes = [asdict(r) for r in results]
     lines = ["| | " + " | ".join(f"{s['customers']:,}" for s in sizes) + " |",
              "|---|" + "---:|" * len(sizes)]
+    on_spark = any(s["spark_full_build_s"] is not None for s in sizes)
     for label, key, fmt in TABLE_ROWS[1:]:
+        if key.startswith("spark_") and not on_spark:
+            continue
         lines.append(f"| {label} | " + " | ".join(cell(s[key], fmt) for s in sizes) + " |")
     for stage in STAGES:
         lines.append(
             f"| nightly: {stage} (s) | "
             + " | ".join(f"{s['nightly_stages'][stage]:.1f}" for s in sizes) + " |"
         )
+    for stage in STAGES:
+        if on_spark:
+            lines.append(
+                f"| nightly on Spark: {stage} (s) | "
+                + " | ".join(cell(s["spark_nightly_stages"].get(stage), "{:.1f}") for s in sizes)
+                + " |"
+            )
     for stage, floor in FLOORS.items():
         lines.append(
             f"| nightly floor: {stage}, {floor} (s) | "
