@@ -226,3 +226,10 @@ def test_the_demo_and_backfills_refuse_spark(command, cdp_env, monkeypatch, caps
     dates = ["--from", "2026-10-30", "--to", "2026-10-31"] if command == "backfill" else []
     assert main([command, *dates]) == EXIT_BAD_INPUT
     assert f"CDP_ENGINE=spark: `cdp {command}` runs on DuckDB only" in capsys.readouterr().err
+
+
+def test_the_nightly_job_refuses_a_thrift_server(cdp_env, monkeypatch, capsys):
+    monkeypatch.setenv("CDP_ENGINE", "spark")
+    monkeypatch.setenv("CDP_SPARK_HOST", "10.0.0.5")
+    assert main(["run"]) == EXIT_BAD_INPUT
+    assert "`cdp run` runs on a local Spark session only" in capsys.readouterr().err

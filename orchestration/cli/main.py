@@ -574,6 +574,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "(the tables that keep history across nights are rebuilt in full on Spark; "
                 "README \"Running on Spark\"): use `cdp run`"
             )
+        if args.command == "run" and settings.engine.dbt_target == "thrift":
+            raise UsageError(
+                f"CDP_SPARK_HOST={settings.engine.spark_host}: `cdp run` runs on a local Spark "
+                "session only (the Python models cannot run through a Thrift Server, and the "
+                "gate reads Spark's files on this machine); README \"Running on Spark\" shows "
+                "how to build the SQL models on a cluster"
+            )
         with ExitStack() as stack:
             if args.command in HOLDS_RUN_LOCK:
                 _hold_run_lock(stack, settings, argv)
