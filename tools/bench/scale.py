@@ -213,7 +213,7 @@ class Bench:
         self.say(f"landing zone {path}: {info['files']:,} files, {info['gb']} GB")
         return path, info
 
-    def _env(self, landing: Path, run_dir: Path, engine: str) -> dict[str, str]:
+    def _env(self, landing: Path, run_dir: Path, engine: str = "duckdb") -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CDP_AS_OF")}
         env.update(
             CDP_ENGINE=engine,
