@@ -5,11 +5,12 @@
 | `CDP_LANDING_DIR` | `data/landing` | where the source systems drop their extracts |
 | `CDP_WAREHOUSE_DIR` | `data/warehouse` | the build database and (later) the published files |
 | `CDP_AS_OF` | today in Asia/Shanghai | the local date a run is "as of" |
-| `CDP_ENGINE` | `duckdb` | the engine dbt builds the models on: `duckdb` (the build database) or `spark` (README "Running on Spark": so far the SQL models up to identity stitching) |
+| `CDP_ENGINE` | `duckdb` | the engine of `cdp run`: `duckdb` (the build database) or `spark` (README "Running on Spark"; `cdp demo` runs on DuckDB only) |
 | `CDP_SPARK_HOST` | empty | with `CDP_ENGINE=spark`, the host of a Spark Thrift Server to build on (dbt target `thrift`); empty: a local Spark session inside dbt (target `spark`) |
 | `CDP_SPARK_PORT` | `10000` | the Thrift Server's port |
+| `CDP_SPARK_JAVA_OPTIONS` | empty | more options for the local Spark session's JVM (`profiles.yml`) |
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads (a local Spark session: its cores, default 2) |
-| `CDP_DBT_THREADS` | `1` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
+| `CDP_DBT_THREADS` | `1`, on Spark `4` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
 | `CDP_INGEST_MEMORY_LIMIT` | `3GB`, or `CDP_MEMORY_LIMIT` when that is set | DuckDB memory limit while ingesting (the ingestion step reads and checks its files beside it, in the same process) |
 | `CDP_MAX_AMOUNT` | `1000000` | the largest plausible amount in yuan (an order, a payment, a unit price, a coupon); a row with a larger one is quarantined |

@@ -28,7 +28,7 @@ from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.parquet_export import export_raw
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
-from test_spark import AS_OF, difference, needs_spark, rows
+from test_spark import AS_OF, SHORT_RUN_JVM, difference, needs_spark, rows
 from tools.generate import generate
 
 SELECTION = ["--select", "staging", "int_customers__identifier_dates"]
@@ -41,11 +41,6 @@ START_TIMEOUT = 120
 STOP_TIMEOUT = 20
 """Seconds a process gets to end after SIGTERM, before SIGKILL."""
 LOG_TAIL = 3000
-JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-"""The JVMs compile with C1 only and collect with the serial collector: each lives about a
-minute on two shared cores, where C2's compiling and G1's threads cost more than they give
-(measured with the staging models: the Thrift Server answered after 15 s instead of 28, the
-test took 67 s instead of 107)."""
 
 
 def free_port() -> int:
@@ -94,7 +89,7 @@ class Cluster:
             # No spark-defaults.conf from elsewhere: the options below are all there is.
             "SPARK_CONF_DIR": str(self.root / "conf"),
             "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
-            "SPARK_DAEMON_JAVA_OPTS": JVM_OPTIONS,
+            "SPARK_DAEMON_JAVA_OPTS": SHORT_RUN_JVM,
         }
         thrift_server_conf = {
             "spark.executor.memory": "512m",
@@ -109,8 +104,8 @@ class Cluster:
             "spark.hadoop.javax.jdo.option.ConnectionURL":
                 f"jdbc:derby:;databaseName={self.root / 'metastore_db'};create=true",
             "spark.driver.extraJavaOptions":
-                f"{JVM_OPTIONS} -Dderby.system.home={self.root} -Djava.io.tmpdir={temp}",
-            "spark.executor.extraJavaOptions": f"{JVM_OPTIONS} -Djava.io.tmpdir={temp}",
+                f"{SHORT_RUN_JVM} -Dderby.system.home={self.root} -Djava.io.tmpdir={temp}",
+            "spark.executor.extraJavaOptions": f"{SHORT_RUN_JVM} -Djava.io.tmpdir={temp}",
             "spark.local.dir": str(temp),
         }
         commands = {

@@ -8,9 +8,9 @@ on DuckDB, for the same Python models when dbt runs them on a Spark session
 - `predictions`: scored where the summary's rows are, batch by batch (`mapInPandas`), from
   D's parameters.
 
-On Spark dbt drops a model's table before it runs the model (plain Parquet tables have no
-`create or replace`), so the history of earlier runs' parameters is not there to keep: each
-run fits from scratch (README "Running on Spark").
+The parameters' model reads its own table, the history of earlier runs: on Spark it is an
+`incremental` model whose rows overwrite the table (its YAML), since dbt drops a plain Parquet
+table before it rebuilds it as a `table`.
 """
 
 from __future__ import annotations

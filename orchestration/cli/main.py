@@ -39,9 +39,8 @@ NEEDS_DBT_MANIFEST = {"run", "backfill", "demo", "ui", "bench"}
 """Commands that load the Dagster definitions, which read dbt_project/target/manifest.json."""
 HOLDS_RUN_LOCK = {"run", "backfill", "demo"}
 """Commands that run the nightly job: one at a time per warehouse (orchestration/lib/run_lock.py)."""
-DUCKDB_ONLY = {"backfill", "demo"}
-"""Commands refused with `CDP_ENGINE=spark`: the demo's engine is DuckDB, and a backfill's
-nights need the history tables Spark does not keep across runs yet."""
+DUCKDB_ONLY = {"demo"}
+"""Commands refused with `CDP_ENGINE=spark`: the demo's engine is DuckDB."""
 
 DEMO_CUSTOMERS = 3_000
 DEMO_DAYS = 450
@@ -571,12 +570,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in DUCKDB_ONLY and settings.engine.engine != "duckdb":
             raise UsageError(
                 f"CDP_ENGINE={settings.engine.engine}: `cdp {args.command}` runs on DuckDB only "
-                "(the tables that keep history across nights are rebuilt in full on Spark; "
-                "README \"Running on Spark\"): use `cdp run`"
+                "(the demo's engine; README \"Running on Spark\"): use `cdp run`"
             )
-        if args.command == "run" and settings.engine.dbt_target == "thrift":
+        if args.command in {"run", "backfill"} and settings.engine.dbt_target == "thrift":
             raise UsageError(
-                f"CDP_SPARK_HOST={settings.engine.spark_host}: `cdp run` runs on a local Spark "
+                f"CDP_SPARK_HOST={settings.engine.spark_host}: `cdp {args.command}` runs on a local Spark "
                 "session only (the Python models cannot run through a Thrift Server, and the "
                 "gate reads Spark's files on this machine); README \"Running on Spark\" shows "
                 "how to build the SQL models on a cluster"

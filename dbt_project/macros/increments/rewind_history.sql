@@ -7,6 +7,27 @@
     are undone too: a run the quality gate refused leaves no trace in what is published next
     (rules §6: the previous tier is the tier of the last published run). -#}
 {% macro rewind_history(valid_from='valid_from', valid_to='valid_to', to_last_publish=false) -%}
+    {{- adapter.dispatch('rewind_history')(valid_from, valid_to, to_last_publish) -}}
+{%- endmacro %}
+
+{#- Spark: the same rows kept and reopened, by a rewrite of the table (macros/engine/rewrite.sql). -#}
+{% macro spark__rewind_history(valid_from, valid_to, to_last_publish) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set point = rewind_point(to_last_publish) -%}
+        {%- set reopened = {} -%}
+        {%- if valid_to -%}
+            {%- do reopened.update({
+                valid_to: 'case when ' ~ valid_to ~ ' >= ' ~ point ~ ' then null else ' ~ valid_to ~ ' end'
+            }) -%}
+        {%- endif -%}
+        {%- do spark_rewrite(
+            this, keep='not coalesce(' ~ valid_from ~ ' >= ' ~ point ~ ', false)', replace=reopened
+        ) -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__rewind_history(valid_from, valid_to, to_last_publish) -%}
     {%- if is_incremental() -%}
         {%- set point = rewind_point(to_last_publish) -%}
         delete from {{ this }} where {{ valid_from }} >= {{ point }};

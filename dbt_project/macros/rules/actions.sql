@@ -16,17 +16,23 @@
 {%- endmacro %}
 
 {#- Post-hook of customer_action_history: earlier days keep only their `issued` and `control`
-    rows, what cooldowns, touches and outcomes read. Spark rebuilds the table from the run's
-    rows alone (macros/engine/increments.sql): nothing to prune. -#}
+    rows, what cooldowns, touches and outcomes read. -#}
 {% macro prune_action_history() -%}
     {{- adapter.dispatch('prune_action_history')() -}}
 {%- endmacro %}
 
+{#- Spark: the same rows kept, by a rewrite of the table (macros/engine/rewrite.sql). -#}
 {% macro spark__prune_action_history() -%}
+    {%- if execute -%}
+        {%- do spark_rewrite(this, keep='not coalesce(' ~ pruned_actions() ~ ', false)') -%}
+    {%- endif -%}
     select 1
 {%- endmacro %}
 
 {% macro default__prune_action_history() -%}
-    delete from {{ this }}
-    where as_of_date < {{ as_of_date() }} and status not in ('issued', 'control')
+    delete from {{ this }} where {{ pruned_actions() }}
+{%- endmacro %}
+
+{% macro pruned_actions() -%}
+    as_of_date < {{ as_of_date() }} and status not in ('issued', 'control')
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized=increment_materialization(),
+        materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['identifier_key', 'valid_from'],
         full_refresh=false,

@@ -15,7 +15,6 @@ from cdp.spark import is_spark
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     orders = dbt.ref("int_customers__qualifying_orders")
     as_of = dbt_as_of(dbt.config.get("as_of"))
     if is_spark(session):

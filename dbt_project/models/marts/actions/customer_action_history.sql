@@ -1,6 +1,6 @@
 {{
     config(
-        materialized=increment_materialization(),
+        materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         full_refresh=false,

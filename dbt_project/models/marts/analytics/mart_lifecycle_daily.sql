@@ -1,6 +1,6 @@
 {{
     config(
-        materialized=increment_materialization(),
+        materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='append_new_columns',

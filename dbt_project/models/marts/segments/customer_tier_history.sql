@@ -1,6 +1,6 @@
 {{
     config(
-        materialized=increment_materialization(),
+        materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['customer_id', 'valid_from'],
         on_schema_change='append_new_columns',
