@@ -27,13 +27,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 LONGEST_FIRST = (
+    "test_spark.py",
     "test_nightly.py",
     "test_marts.py",
     "test_identity.py",
     "test_bench.py",
     "test_incremental_staging.py",
+    "test_spark_thrift.py",
 )
-"""The modules whose runs take minutes, longest first (`pytest --durations`)."""
+"""The modules whose runs take minutes, longest first (`pytest --durations`). The Spark ones
+mostly wait on Spark's driver: started first, they overlap the others' work."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -48,11 +48,13 @@ BOOKKEEPING = {"intermediate.int_identity__identifier_occurrences": ("recorded_a
 """Columns an increment keeps for itself, left out of the comparison: `recorded_as_of` is the
 D of the night that recorded an occurrence, which a DuckDB night keeps and a full build (every
 Spark night) writes anew on every row (docs/incremental.md)."""
-SHORT_RUN_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+SHORT_RUN_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 """The JVMs compile with C1 alone and collect with the serial collector: a run of a few minutes
 on two shared cores gains more from the faster start than C2 and G1 give back (measured on the
 Thrift Server of tests/test_spark_thrift.py: it answered after 15 s instead of 28, and that
-test took 67 s instead of 107)."""
+test took 67 s instead of 107). C1 alone reserves a small code cache by default, which
+Spark's generated code filled under load ("Out of space in CodeCache"): it gets tiered
+compilation's size."""
 
 
 def cdp_run(root: Path, engine: str, as_of: date) -> tuple[Path, float]:
