@@ -35,9 +35,6 @@ lint: install
 	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint --processes 2 dbt_project/models; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
-# Whole modules go to the two workers in collection order (--no-loadscope-reorder: xdist
-# would otherwise hand out the modules with the most tests first, and the long Spark modules,
-# which have few, last): tests/conftest.py collects the longest modules first.
 # The tests' files (about 0.6 GB at most) go to memory (/dev/shm) when it has 2 GB free:
 # every run of the nightly path commits to DuckDB and to Dagster's SQLite event log many
 # times, and each commit waits for the disk. Kept after a failure, to look at; removed after
@@ -46,7 +43,7 @@ test: install manifest lint
 	@shm=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 {print "/dev/shm"}'); \
 	tmp=$$(mktemp -d -p "$${shm:-$${TMPDIR:-/tmp}}" cdp-tests.XXXXXX) && \
 	echo "pytest: test files under $$tmp" && \
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --basetemp $$tmp && rm -rf $$tmp
+	$(BIN)/pytest -n 2 --dist loadfile --basetemp $$tmp && rm -rf $$tmp
 
 # The benchmark of docs/benchmark.md: 100k, 1M and 3M customers over a year (an hour or more;
 # about 50 GB of disk under data/bench up to 1M, 140 GB more for 3M: a size the disk cannot

@@ -41,8 +41,8 @@ mostly wait on Spark's driver: started first, they overlap the others' work."""
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Collect the longest modules first: `make test` hands whole modules to two workers in
-    collection order (`--dist loadfile --no-loadscope-reorder`), and a module of several
-    minutes handed out last leaves the other worker idle at the end."""
+    collection order (`--dist loadfile`), and a module of several minutes handed out last
+    leaves the other worker idle at the end."""
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
