@@ -44,10 +44,10 @@ def attach(
     """Make each of `tables` that Spark wrote a view over its Parquet files (replacing a
     table or view of that name); the relations attached."""
     root = (warehouse_dir / TABLES).resolve()
-    existing = dict(conn.execute(
-        "select schema_name || '.' || table_name, 'table' from duckdb_tables() "
+    existing = {name for (name,) in conn.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
         "where database_name = current_database()"
-    ).fetchall())
+    ).fetchall()}
     attached = []
     for schema, table in tables:
         folder = root / f"{schema}.db" / table
