@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import dagster_dbt
-from dagster_dbt.core import dbt_cli_invocation
+from dagster_dbt.core import dbt_cli_invocation, dbt_event_iterator
 
 from orchestration.dbt_manifest import dbt_executable
 from orchestration.lib import dagster_private
@@ -85,6 +85,29 @@ def test_the_dbt_resource_still_asks_dbt_for_its_version_where_we_override_it():
         project_dir=str(ROOT / "dbt_project"), dbt_executable=dbt_executable()
     )
     assert str(resource._cli_version) == version("dbt-core")
+
+
+def test_the_dbt_resource_builds_no_adapter_which_only_the_metadata_fetches_read():
+    """dagster-dbt builds the adapter in `cli` and hands it to the invocation, whose row-count
+    and column-metadata fetches (which the dbt assets never ask for) are its only readers."""
+    assert "adapter = self._initialize_dbt_core_adapter(args)" in inspect.getsource(
+        dagster_dbt.DbtCliResource.cli
+    )
+    readers = {
+        name for name, function in inspect.getmembers(dbt_event_iterator, inspect.isfunction)
+        if ".adapter" in inspect.getsource(function)
+    } | {
+        name for name, function in inspect.getmembers(
+            dbt_event_iterator.DbtEventIterator, inspect.isfunction
+        )
+        if ".adapter" in inspect.getsource(function)
+    }
+    assert readers and all("fetch" in name or "metadata" in name or "row_count" in name
+                           for name in readers), readers
+    resource = dagster_private.DbtCoreCliResource(
+        project_dir=str(ROOT / "dbt_project"), dbt_executable=dbt_executable()
+    )
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
 
 
 def test_dagster_dbt_starts_dbt_with_its_module_subprocess(monkeypatch):
