@@ -2,10 +2,11 @@
 
 Under the warehouse folder:
 
-    published.duckdb -> current/published.duckdb     (symlinks, fixed)
-    published        -> current/published
+    published.duckdb -> current/published.duckdb     (symlinks, fixed; the first only while
+    published        -> current/published             the current version holds a database)
     current          -> versions/<version>           (the one link a publish replaces)
     versions/<version>/published.duckdb              the tables, DuckDB 1.4 storage format
+                                                     (unless the publish writes no database)
     versions/<version>/published/<table>.parquet     the same tables as Parquet
     versions/<version>/published/_manifest.json      run id, as-of date, rows and checksums
     restricted       -> current/restricted
@@ -24,6 +25,14 @@ without `read_only=True` cannot write into the version every BI tool reads (root
 whom file modes do not stop). The restricted tables (the golden record's name and birthday,
 published.md) go to `restricted/contacts.duckdb`, readable by its owner only (0600, in a
 0700 folder), in the same version and manifest (`restricted`), never to the published files.
+
+`published.duckdb` is written only when asked (`database=True`; the setting
+CDP_PUBLISH_DATABASE, `yes` on DuckDB and `no` on Spark by default). Without it a version holds
+the Parquet files, the manifest (`"database": false`) and the restricted file, and when such a
+version becomes current the fixed link `published.duckdb` is removed rather than left pointing
+at a missing file; the next version with a database creates it again. The readers of the
+project open a publish with `open_published` (or `attach_published`), which reads the
+database when the current version holds one and its Parquet files otherwise.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -72,6 +81,10 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _comment(conn: duckdb.DuckDBPyConnection, table: TableSource, target: str) -> None:
     """The table's and its columns' descriptions as comments, which BI tools and
     `duckdb_columns()` show to whoever reads the published database."""
@@ -92,6 +105,49 @@ def folder_path(warehouse_dir: Path) -> Path:
 
 def manifest_path(warehouse_dir: Path) -> Path:
     return folder_path(warehouse_dir) / MANIFEST
+
+
+def published_paths(warehouse_dir: Path, manifest: Mapping[str, Any]) -> str:
+    """What the version of `manifest` holds, as the run's last line names it:
+    `<warehouse>/published.duckdb and <warehouse>/published/`, or the folder alone."""
+    folder = f"{folder_path(warehouse_dir)}/"
+    if manifest.get("database", True):  # a manifest without the field: an older publish, with it
+        return f"{database_path(warehouse_dir)} and {folder}"
+    return folder
+
+
+def attach_published(conn: duckdb.DuckDBPyConnection, warehouse_dir: Path, name: str) -> None:
+    """The current publish of `warehouse_dir` as the catalog `name` of `conn`, for reading: its
+    published.duckdb, attached read-only, when the version holds one; else an in-memory catalog
+    with one view per `published/<table>.parquet`. Either reads the one version that was
+    current when attached (the views name its files, not the fixed links), while it stays on
+    disk (`keep`). Nothing published raises FileNotFoundError."""
+    folder = folder_path(warehouse_dir).resolve()
+    database = folder.parent / DATABASE
+    if database.is_file():
+        conn.execute(f"attach {_quoted(str(database))} as {_identifier(name)} (read_only)")
+        return
+    if not folder.is_dir():
+        raise FileNotFoundError(f"nothing published in {warehouse_dir}")
+    conn.execute(f"attach ':memory:' as {_identifier(name)}")
+    for parquet in sorted(folder.glob("*.parquet")):
+        conn.execute(
+            f"create view {_identifier(name)}.main.{_identifier(parquet.stem)} as "
+            f"select * from read_parquet({_quoted(str(parquet))})"
+        )
+
+
+def open_published(warehouse_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that reads the current publish's tables by their names (attach_published:
+    published.duckdb, or the Parquet files of a version without it); it writes to no file."""
+    conn = duckdb.connect()
+    try:
+        attach_published(conn, warehouse_dir, FOLDER)
+        conn.execute(f"use {FOLDER}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def read_manifest(warehouse_dir: Path) -> dict[str, Any] | None:
@@ -120,35 +176,37 @@ def _write_tables(
     tables: Sequence[TableSource],
     folder: Path,
     say: Callable[[str], None],
+    *,
+    database: bool,
 ) -> dict[str, dict[str, Any]]:
-    """Copy every table into `folder`/published.duckdb and `folder`/published/<table>.parquet,
-    rows in a fixed order (so the same data gives the same files)."""
+    """Copy every table into `folder`/published/<table>.parquet and, with `database`, into
+    `folder`/published.duckdb (the Parquet file then copied from it), rows in a fixed order
+    (so the same data gives the same files)."""
     parquet_dir = folder / FOLDER
     parquet_dir.mkdir(parents=True)
-    database = folder / DATABASE
-    conn.execute(f"attach '{database}' as publish_target (storage_version '{STORAGE_VERSION}')")
+    target = folder / DATABASE
+    if database:
+        conn.execute(f"attach '{target}' as publish_target (storage_version '{STORAGE_VERSION}')")
     written: dict[str, dict[str, Any]] = {}
     try:
         for table in tables:
-            conn.execute(
-                f"create table publish_target.main.{table.name} as "
-                f"select * from {table.relation} order by all"
-            )
-            _comment(conn, table, f"publish_target.main.{table.name}")
+            query = f"select * from {table.relation} order by all"
+            if database:
+                conn.execute(f"create table publish_target.main.{table.name} as {query}")
+                _comment(conn, table, f"publish_target.main.{table.name}")
+                query = f"select * from publish_target.main.{table.name}"
             parquet = parquet_dir / f"{table.name}.parquet"
-            conn.execute(
-                f"copy (select * from publish_target.main.{table.name}) to '{parquet}' "
-                "(format parquet, compression zstd)"
-            )
-            rows = conn.execute(
-                f"select count(*) from publish_target.main.{table.name}"
-            ).fetchone()[0]
+            [(rows,)] = conn.execute(
+                f"copy ({query}) to '{parquet}' (format parquet, compression zstd)"
+            ).fetchall()
             parquet.chmod(READ_ONLY)
             written[table.name] = {"rows": rows, "file": parquet.name, "sha256": sha256_of(parquet)}
             say(f"publish: {table.name} {rows:,} rows")
     finally:
-        conn.execute("detach publish_target")
-    database.chmod(READ_ONLY)
+        if database:
+            conn.execute("detach publish_target")
+    if database:
+        target.chmod(READ_ONLY)
     return written
 
 
@@ -191,14 +249,22 @@ def _swap_link(link: Path, target: str) -> None:
     os.replace(temporary, link)
 
 
-def _ensure_fixed_links(warehouse_dir: Path) -> None:
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _ensure_fixed_links(warehouse_dir: Path, database: bool) -> None:
+    """The fixed links into `current`; `published.duckdb` only when the current version holds
+    the database (a link to a missing file would fail whoever opens it, saying nothing why)."""
     for name in (DATABASE, FOLDER, RESTRICTED):
         link = warehouse_dir / name
-        if not link.is_symlink():
-            if link.is_dir():
-                shutil.rmtree(link)
-            elif link.exists():
-                link.unlink()
+        if name == DATABASE and not database:
+            _remove(link)
+        elif not link.is_symlink():
+            _remove(link)
             _swap_link(link, f"{CURRENT}/{name}")
 
 
@@ -222,7 +288,8 @@ def _prune(warehouse_dir: Path, keep: int) -> None:
 class Publication:
     version: str
     manifest: dict[str, Any]
-    database: Path
+    database: Path | None
+    """The fixed path of published.duckdb; None when the publish wrote no database."""
     folder: Path
 
 
@@ -236,10 +303,11 @@ def publish(
     as_of: date,
     gate: dict[str, Any],
     keep: int = 3,
+    database: bool = True,
     say: Callable[[str], None] = print,
 ) -> Publication:
     """Write the tables (and the restricted ones apart) as a new version and make it
-    current."""
+    current; `database`: published.duckdb too, beside the Parquet files."""
     warehouse_dir = Path(warehouse_dir)
     versions = warehouse_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -250,19 +318,19 @@ def publish(
     try:
         manifest = _write_version(
             conn, tables, restricted, building, run_id=run_id, as_of=as_of, gate=gate,
-            published_at=published_at, version=version, say=say,
+            published_at=published_at, version=version, database=database, say=say,
         )
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)  # a full disk leaves no half version
         raise
     os.replace(building, versions / version)
     _swap_link(warehouse_dir / CURRENT, f"{VERSIONS}/{version}")
-    _ensure_fixed_links(warehouse_dir)
+    _ensure_fixed_links(warehouse_dir, database)
     _prune(warehouse_dir, keep)
     return Publication(
         version=version,
         manifest=manifest,
-        database=database_path(warehouse_dir),
+        database=database_path(warehouse_dir) if database else None,
         folder=folder_path(warehouse_dir),
     )
 
@@ -278,10 +346,11 @@ def _write_version(
     gate: dict[str, Any],
     published_at: datetime,
     version: str,
+    database: bool,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """Write a whole version into `building`; returns its manifest."""
-    written = _write_tables(conn, tables, building, say)
+    written = _write_tables(conn, tables, building, say, database=database)
     written_restricted = _write_restricted(conn, restricted, building, say)
     manifest = {
         "run_id": run_id,
@@ -289,6 +358,7 @@ def _write_version(
         "published_at": published_at.isoformat(timespec="seconds"),
         "version": version,
         "storage_version": STORAGE_VERSION,
+        "database": database,
         "gate": gate,
         "tables": written,
         "restricted": written_restricted,

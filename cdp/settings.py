@@ -22,6 +22,7 @@
 | `CDP_GATE_MERGES_ALWAYS_ALLOWED` | `10` | ...or this many, when that is more |
 | `CDP_GATE_MAX_ROW_CHANGE` | `0.5` | a published table's row count may differ from the last publish by at most this share per day between the two as-of dates |
 | `CDP_PUBLISH_KEEP` | `3` | published versions kept on disk (the current one and the ones before it) |
+| `CDP_PUBLISH_DATABASE` | `yes`, on Spark `no` | `yes`: a publish writes `published.duckdb` beside the Parquet files; `no`: the Parquet files and the manifest only (cdp/publish.py) |
 | `CDP_WECOM_CORP_ID` | empty | WeCom corp id (`cdp sync-wecom --apply` and `cdp push-actions --apply` need it) |
 | `CDP_WECOM_SECRET` | empty | secret of the WeCom customer-contact app; never logged, never written |
 | `CDP_WECOM_BASE_URL` | `https://qyapi.weixin.qq.com` | the WeCom API |
@@ -70,6 +71,16 @@ def _number(
     if not share and not value > 0:
         raise SettingsError(f"{name}: {raw!r} is not a positive number")
     return value
+
+
+def _yes_no(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """`yes` (True) or `no` (False), in either case, from variable `name`."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("yes", "no"):
+        raise SettingsError(f"{name}: {env[name]!r} is not yes or no")
+    return raw == "yes"
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:
@@ -224,6 +235,9 @@ class Settings:
     engine: EngineSettings = field(default_factory=lambda: EngineSettings())
     gate: GateSettings = field(default_factory=lambda: GateSettings())
     publish_keep: int = 3
+    publish_database: bool = True
+    """Whether a publish writes `published.duckdb` (CDP_PUBLISH_DATABASE; the Parquet files and
+    the manifest are always written)."""
     wecom: WecomSettings = field(default_factory=lambda: WecomSettings())
 
     @classmethod
@@ -235,6 +249,7 @@ class Settings:
         if threads is not None and not (threads.isdigit() and int(threads) > 0):
             raise SettingsError(f"CDP_THREADS: {threads!r} is not a positive whole number")
         as_of = env.get("CDP_AS_OF")
+        engine = EngineSettings.from_env(env)
         return cls(
             landing_dir=Path(env.get("CDP_LANDING_DIR") or "data/landing"),
             warehouse_dir=Path(env.get("CDP_WAREHOUSE_DIR") or "data/warehouse"),
@@ -247,8 +262,11 @@ class Settings:
                 or DEFAULT_INGEST_MEMORY_LIMIT
             ),
             ingest=IngestSettings.from_env(env),
-            engine=EngineSettings.from_env(env),
+            engine=engine,
             gate=GateSettings.from_env(env),
             publish_keep=_whole(env, "CDP_PUBLISH_KEEP", 3),
+            publish_database=_yes_no(
+                env, "CDP_PUBLISH_DATABASE", default=engine.engine == "duckdb"
+            ),
             wecom=WecomSettings.from_env(env),
         )

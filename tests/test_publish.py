@@ -1,4 +1,5 @@
-"""Publishing: atomic swap, crash safety, readers holding the file, the DuckDB 1.4 format."""
+"""Publishing: atomic swap, crash safety, readers holding the file, the DuckDB 1.4 format, a
+publish without its database (CDP_PUBLISH_DATABASE=no) and the readers of either kind."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ import duckdb
 import pytest
 
 from cdp import publish
+from cdp.settings import Settings, SettingsError
 
 DUCKDB_1_4_STORAGE = 67
 """The storage version number DuckDB 1.4 writes and reads (1.2 wrote 65, 1.3 66)."""
 
 
-def _publish(conn, warehouse: Path, rows: int, run_id: str, day: int) -> publish.Publication:
+def _publish(
+    conn, warehouse: Path, rows: int, run_id: str, day: int, database: bool = True
+) -> publish.Publication:
     conn.execute(f"create or replace table src as select range as id from range({rows})")
     return publish.publish(
         conn,
@@ -31,6 +35,7 @@ def _publish(conn, warehouse: Path, rows: int, run_id: str, day: int) -> publish
         as_of=date(2026, 3, day),
         gate={"verdict": "passed"},
         keep=2,
+        database=database,
         say=lambda line: None,
     )
 
@@ -236,3 +241,115 @@ def test_the_published_paths_are_fixed_links_into_the_current_version(
     _publish(conn, tmp_path, 6, "run-links-01", day=2)
     assert (tmp_path / publish.CURRENT).resolve() != before
     assert os.readlink(link) == f"{publish.CURRENT}/{name}"
+
+
+def test_the_database_setting_defaults_to_yes_on_duckdb_and_no_on_spark() -> None:
+    assert Settings.from_env({}).publish_database is True
+    assert Settings.from_env({"CDP_ENGINE": "spark"}).publish_database is False
+    assert Settings.from_env({"CDP_PUBLISH_DATABASE": "No"}).publish_database is False
+    spark_with_database = {"CDP_ENGINE": "spark", "CDP_PUBLISH_DATABASE": " yes "}
+    assert Settings.from_env(spark_with_database).publish_database is True
+    with pytest.raises(SettingsError, match="^CDP_PUBLISH_DATABASE: 'true' is not yes or no$"):
+        Settings.from_env({"CDP_PUBLISH_DATABASE": "true"})
+
+
+def _fixed_database_link(warehouse: Path) -> str | None:
+    link = publish.database_path(warehouse)
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def test_a_publish_without_the_database_writes_the_parquet_files_and_the_manifest_only(
+    tmp_path: Path,
+) -> None:
+    conn = duckdb.connect()
+    conn.execute("create table src as select 'cus_1' as customer_id, 'c1' as tag")
+    conn.execute("create table contacts as select 'cus_1' as customer_id, '王小明' as name")
+    publication = publish.publish(
+        conn, tmp_path, [publish.TableSource("customer_tags", "src", "Not kept")],
+        restricted=[publish.TableSource("customer_contacts", "contacts")],
+        run_id="run-parquet0", as_of=date(2026, 3, 1), gate={}, database=False,
+        say=lambda line: None,
+    )
+    version = tmp_path / publish.VERSIONS / publication.version
+    assert sorted(p.name for p in version.iterdir()) == [publish.FOLDER, publish.RESTRICTED]
+    assert sorted(p.name for p in (version / publish.FOLDER).iterdir()) == [
+        publish.MANIFEST, "customer_tags.parquet"
+    ]
+    assert publication.database is None
+    assert publication.manifest["database"] is False
+    assert publication.manifest["tables"]["customer_tags"]["rows"] == 1
+    assert set(publication.manifest["restricted"]) == {"customer_contacts"}
+    assert (tmp_path / publish.RESTRICTED / publish.CONTACTS).stat().st_mode & 0o777 == 0o600
+    link = publish.database_path(tmp_path)
+    assert not link.is_symlink() and not link.exists()  # no link to a missing file
+    assert publish.published_paths(tmp_path, publication.manifest) == f"{tmp_path}/published/"
+    with publish.open_published(tmp_path) as reader:
+        assert reader.execute("select * from customer_tags").fetchall() == [("cus_1", "c1")]
+        assert reader.sql("show tables").fetchall() == [("customer_tags",)]
+
+
+def test_the_fixed_link_follows_whether_the_current_version_holds_the_database(
+    tmp_path: Path,
+) -> None:
+    conn = duckdb.connect()
+    _publish(conn, tmp_path, 10, "run-db-00000", day=1)
+    assert _fixed_database_link(tmp_path) == f"{publish.CURRENT}/{publish.DATABASE}"
+    second = _publish(conn, tmp_path, 20, "run-no-db-00", day=2, database=False)
+    assert _fixed_database_link(tmp_path) is None and not publish.database_path(tmp_path).exists()
+    assert publish.read_manifest(tmp_path)["database"] is False
+    with publish.open_published(tmp_path) as reader:
+        assert reader.execute("select count(*) from orders").fetchone()[0] == 20
+    third = _publish(conn, tmp_path, 30, "run-db-again", day=3)
+    assert _fixed_database_link(tmp_path) == f"{publish.CURRENT}/{publish.DATABASE}"
+    assert _read(tmp_path)[:2] == (30, 30)
+    assert publish.read_manifest(tmp_path)["database"] is True
+    kept = sorted(p.name for p in (tmp_path / publish.VERSIONS).iterdir())
+    assert kept == sorted([second.version, third.version])  # keep=2 prunes either kind
+    fourth = _publish(conn, tmp_path, 40, "run-no-db-01", day=4, database=False)
+    assert _fixed_database_link(tmp_path) is None
+    kept = sorted(p.name for p in (tmp_path / publish.VERSIONS).iterdir())
+    assert kept == sorted([third.version, fourth.version])
+
+
+TYPES = """
+select range as id, range::decimal(12, 2) / 3 as amount, range / 7 as ratio,
+    date '2026-03-01' + range::int as day,
+    timestamptz '2026-03-01 08:00:00+08' + to_hours(range) as at,
+    timestamp '2026-03-01 08:00:00' + to_minutes(range) as local_at,
+    [range::varchar, null] as ids, {'a': range, 'b': 'x'} as pair,
+    if(range % 3 = 0, null, '第' || range) as label, range % 2 = 0 as even
+from range(50)
+"""
+"""A table with the column types the published tables use."""
+
+
+def test_the_parquet_files_read_as_the_database_does(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    conn.execute(f"create table src as {TYPES}")
+    for database in (True, False):
+        publish.publish(
+            conn, tmp_path / str(database), [publish.TableSource("customers", "src")],
+            run_id="run-types-00", as_of=date(2026, 3, 1), gate={}, database=database,
+            say=lambda line: None,
+        )
+    with (
+        publish.open_published(tmp_path / "True") as from_database,
+        publish.open_published(tmp_path / "False") as from_parquet,
+    ):
+        for sql in ("describe customers", "select * from customers order by id"):
+            assert from_parquet.sql(sql).fetchall() == from_database.sql(sql).fetchall()
+
+
+def test_readers_hold_the_version_current_when_they_opened_it(tmp_path: Path) -> None:
+    conn = duckdb.connect()
+    _publish(conn, tmp_path, 10, "run-old-0000", day=1, database=False)
+    with publish.open_published(tmp_path) as reader:
+        _publish(conn, tmp_path, 25, "run-new-0000", day=2, database=False)
+        assert reader.execute("select count(*) from customers").fetchone()[0] == 10
+    with publish.open_published(tmp_path) as reader:
+        assert reader.execute("select count(*) from customers").fetchone()[0] == 25
+
+
+def test_nothing_published_cannot_be_opened(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing published in"):
+        publish.open_published(tmp_path)
