@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import duckdb
+
 from cdp.settings import Settings, SettingsError
 
 GETTOKEN = "/cgi-bin/gettoken"
@@ -449,6 +451,16 @@ def point_cdp_at(fake: FakeWecom, tmp_path: Path, monkeypatch: Any) -> Path:
     monkeypatch.setenv("CDP_WECOM_BASE_URL", fake.url)
     monkeypatch.setenv("CDP_WECOM_CALLS_PER_SECOND", "10000")
     return warehouse
+
+
+def without_database(warehouse: Path) -> None:
+    """Make the publish of `warehouse` one written with CDP_PUBLISH_DATABASE=no: every table of
+    its published.duckdb as published/<table>.parquet, and no database."""
+    database = warehouse / "published.duckdb"
+    with duckdb.connect(str(database), read_only=True) as conn:
+        for (table,) in conn.sql("show tables").fetchall():
+            conn.execute(f"copy {table} to '{warehouse / 'published' / table}.parquet'")
+    database.unlink()
 
 
 def run_command(add_parser: Callable[[Any], Any], name: str, *argv: str) -> int:

@@ -90,9 +90,10 @@ def test_reload_replaces_a_corrected_date(env):
         ).fetchall() == [("fix1",)]
 
 
-def test_run_ingests_then_builds_the_models_with_the_run_s_vars(env):
+def test_run_builds_with_the_run_s_vars_and_publishes_without_the_database_when_asked(env):
     tiers = "{tier_silver_from: 0.01, tier_gold_from: 100000, tier_platinum_from: 200000}"
-    done = cdp("run", "--as-of", "2026-10-31", "--vars", tiers, env=env)
+    no_database = {"CDP_PUBLISH_DATABASE": "no"}
+    done = cdp("run", "--as-of", "2026-10-31", "--vars", tiers, env=env, extra=no_database)
     assert done.returncode == 0, done.stderr
     summary = done.stdout[done.stdout.index("all entities"):]
     assert re.search(r"^  dbt build: \d+ models, \d+ tests passed, 0 failed in [\d.]+s$", summary, re.M)
@@ -104,6 +105,14 @@ def test_run_ingests_then_builds_the_models_with_the_run_s_vars(env):
             "select value_tier, count(*) from marts.customer_tier where spend_365d > 0 group by 1"
         ).fetchall())
     assert list(tiers) == ["silver"]  # every buyer from 0.01 yuan, none gold at 100,000
+    published = f"  published as of 2026-10-31: {env['warehouse'] / 'published'}/"
+    assert published in done.stdout.splitlines(), done.stdout[-2000:]
+    assert not (env["warehouse"] / "published.duckdb").exists()
+    manifest = json.loads((env["warehouse"] / "published" / "_manifest.json").read_text())
+    assert manifest["database"] is False and manifest["tables"]["customer_actions"]["rows"] > 0
+    for command in ("sync-wecom", "push-actions"):  # their dry runs read the Parquet files
+        read = cdp(command, env=env)
+        assert read.returncode == 0 and "publish " in read.stdout, read.stdout + read.stderr
 
 
 def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(env):

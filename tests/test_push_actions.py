@@ -11,14 +11,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from fake_wecom import ADD_MSG_TEMPLATE, GETTOKEN, FakeWecom, point_cdp_at, run_command
+from fake_wecom import (
+    ADD_MSG_TEMPLATE,
+    GETTOKEN,
+    FakeWecom,
+    point_cdp_at,
+    run_command,
+    without_database,
+)
 
 from cdp.settings import Settings, SettingsError, WecomSettings
 from cdp.wecom import push
 from orchestration.cli import push_actions as push_actions_command
 from cdp.wecom.api import WecomClient, WecomError
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, PUSH_DIR
-from cdp.wecom.push_plan import ACTION_CATALOG, read_catalog
+from cdp.wecom.push_plan import ACTION_CATALOG, load_push_plan, read_catalog
 
 CORP_ID = "ww-corp-0001"
 SECRET = "S3CRET-do-not-leak-7f3a9c"
@@ -193,6 +200,18 @@ def test_dry_run_prints_the_plan_and_sends_and_writes_nothing(warehouse, fake, c
     assert fake.requests == []
     assert not (warehouse / PUSH_DIR).exists() and not (warehouse / "actions").exists()
     assert SECRET not in out
+
+
+def test_a_publish_without_its_database_gives_the_same_plan(warehouse, fake, capsys):
+    """CDP_PUBLISH_DATABASE=no: the plan read from the Parquet files."""
+    from_database = load_push_plan(warehouse)
+    assert push_actions() == 0
+    printed = capsys.readouterr().out
+    without_database(warehouse)
+    assert load_push_plan(warehouse) == from_database
+    assert push_actions() == 0
+    assert capsys.readouterr().out == printed
+    assert fake.requests == []
 
 
 def test_apply_sends_one_task_per_staff_and_action_and_writes_the_files(warehouse, fake, capsys):

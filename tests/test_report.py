@@ -28,7 +28,7 @@ from orchestration.cli import main as cli
 from tools.generate import generate
 from cdp.report import index_path
 from cdp.report.charts import LIFECYCLE
-from cdp.report.data import QUERIES, ReportData
+from cdp.report.data import QUERIES, ReportData, load
 from cdp.report.page import PLOTLY_JS, render, write_report
 from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings
@@ -186,6 +186,28 @@ def test_the_page_shows_the_published_numbers(nights):
     assert shown["gate.suites"] == len(gate["results"]) > 0
     assert shown["gate.expectations"] == sum(r["evaluated"] for r in gate["results"])
     assert shown["gate.failures"] == 0
+
+
+def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's rows in one order (a query without `order by` gives them in any)."""
+    if frame.empty:
+        return frame
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def test_a_publish_without_its_database_gives_the_same_frames(nights, tmp_path):
+    """CDP_PUBLISH_DATABASE=no: the current version's Parquet files and manifest alone."""
+    settings, _ = nights
+    parquet_only = tmp_path / "warehouse"
+    current = publish.folder_path(settings.warehouse_dir).resolve()
+    shutil.copytree(current, parquet_only / publish.FOLDER)
+    from_database = load(settings.warehouse_dir, None)
+    from_parquet = load(parquet_only, None)
+    assert (from_parquet.as_of, from_parquet.run_id) == (from_database.as_of, from_database.run_id)
+    assert from_parquet.frames.keys() == from_database.frames.keys() == QUERIES.keys()
+    assert sum(not frame.empty for frame in from_database.frames.values()) >= len(QUERIES) - 1
+    for name, frame in from_database.frames.items():
+        pd.testing.assert_frame_equal(ordered(from_parquet[name]), ordered(frame), obj=name)
 
 
 def test_chromium_draws_every_chart_with_the_published_numbers(nights, tmp_path):

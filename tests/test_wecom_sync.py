@@ -17,10 +17,12 @@ from fake_wecom import (
     FakeWecom,
     point_cdp_at,
     run_command,
+    without_database,
 )
 
 from cdp.settings import WecomSettings
 from cdp.wecom import sync
+from cdp.wecom.plan import load_plan
 from orchestration.cli import sync_wecom as sync_wecom_command
 from cdp.wecom.api import WecomClient, WecomError
 from cdp.wecom.ledger import CALL_LOG_FILE, LEDGER_FILE, run_dir
@@ -130,6 +132,18 @@ def test_dry_run_prints_the_plan_and_sends_nothing(warehouse, fake, capsys):
     assert fake.requests == []
     assert not (warehouse / "wecom_sync").exists()
     assert_nothing_leaked(fake, out)
+
+
+def test_a_publish_without_its_database_gives_the_same_plan(warehouse, fake, capsys):
+    """CDP_PUBLISH_DATABASE=no: the plan read from the Parquet files."""
+    from_database = load_plan(warehouse, "CDP-")
+    assert sync_wecom() == 0
+    printed = capsys.readouterr().out
+    without_database(warehouse)
+    assert load_plan(warehouse, "CDP-") == from_database
+    assert sync_wecom() == 0
+    assert capsys.readouterr().out == printed
+    assert fake.requests == []
 
 
 def test_dry_run_shows_the_first_20_relationships(warehouse, fake, capsys):

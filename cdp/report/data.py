@@ -1,8 +1,9 @@
-"""What the report shows, read from the published database (read-only) into small frames.
+"""What the report shows, read from the published tables (cdp.publish.open_published:
+published.duckdb, or the Parquet files of a publish without it) into small frames.
 
 Every query aggregates in DuckDB, so a frame has at most a few thousand rows whatever the
-number of customers. A table missing from the published database (e.g. one published
-before it existed) gives an empty frame, which the page shows as "no data yet".
+number of customers. A table missing from the publish (e.g. one published before it existed)
+gives an empty frame, which the page shows as "no data yet".
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from cdp import publish
@@ -122,9 +122,8 @@ def load(warehouse_dir: Path, gate: dict[str, Any] | None) -> ReportData:
     if manifest is None:
         raise FileNotFoundError(f"nothing published yet in {warehouse_dir}")
     as_of = date.fromisoformat(manifest["as_of_date"])
-    database = publish.database_path(warehouse_dir).resolve()
-    with duckdb.connect(str(database), read_only=True) as conn:
-        tables = {name for (name,) in conn.sql("select table_name from duckdb_tables()").fetchall()}
+    with publish.open_published(warehouse_dir) as conn:
+        tables = {name for (name,) in conn.sql("show tables").fetchall()}
         frames = {
             name: (
                 conn.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).df()

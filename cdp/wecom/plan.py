@@ -1,9 +1,10 @@
 """The sync plan: the published `wecom_tag_sync` rows and the publish they belong to.
 
-`wecom_tag_sync` (in `<warehouse>/published.duckdb`) holds one row per (staff, customer)
-relationship whose CDP tags in WeCom differ from the CDP's, with the tags to add and to
-remove as `group/name` strings. The manifest (`<warehouse>/published/_manifest.json`) names
-the publish (run id, as-of date). Tag names are resolved to WeCom tag ids at apply time.
+`wecom_tag_sync` (a published table, read with cdp.publish.open_published) holds one row
+per (staff, customer) relationship whose CDP tags in WeCom differ from the CDP's, with the
+tags to add and to remove as `group/name` strings. The manifest
+(`<warehouse>/published/_manifest.json`) names the publish (run id, as-of date). Tag names
+are resolved to WeCom tag ids at apply time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.publish import open_published
 from cdp.settings import SettingsError
 
-DATABASE = "published.duckdb"
 MANIFEST = Path("published") / "_manifest.json"
 TABLE = "wecom_tag_sync"
 
@@ -137,17 +138,19 @@ def load_plan(warehouse_dir: Path, tag_prefix: str) -> Plan:
 
 
 def read_published(warehouse_dir: Path, table: str, *queries: str) -> list[list[tuple]]:
-    """The rows of each of `queries` on `<warehouse>/published.duckdb` (read-only, one
-    connection); a missing file or a failing query raises SettingsError naming `table`."""
-    path = warehouse_dir / DATABASE
-    if not path.is_file():
-        raise SettingsError(f"no published database at {path}: run `cdp run` first")
+    """The rows of each of `queries` on the current publish (open_published: published.duckdb,
+    or the Parquet files of a publish without it; one connection); nothing published or a
+    failing query raises SettingsError naming `table`."""
     try:
-        with duckdb.connect(str(path), read_only=True) as conn:
+        with open_published(warehouse_dir) as conn:
             return [conn.execute(query).fetchall() for query in queries]
+    except FileNotFoundError:
+        raise SettingsError(f"nothing published in {warehouse_dir}: run `cdp run` first") from None
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SettingsError(f"cannot read {table} from {path}: {first_line}") from None
+        raise SettingsError(
+            f"cannot read {table} from the publish in {warehouse_dir}: {first_line}"
+        ) from None
 
 
 def check_row_count(warehouse_dir: Path, manifest: dict, table: str, rows: int) -> None:
@@ -156,7 +159,7 @@ def check_row_count(warehouse_dir: Path, manifest: dict, table: str, rows: int) 
     if isinstance(expected, dict) and isinstance(expected.get("rows"), int):
         if expected["rows"] != rows:
             raise SettingsError(
-                f"{warehouse_dir / DATABASE} has {rows:,} {table} rows but the manifest says "
+                f"the publish in {warehouse_dir} has {rows:,} {table} rows but the manifest says "
                 f"{expected['rows']:,}: the publish is inconsistent, run `cdp run` again"
             )
 

@@ -1,6 +1,6 @@
 """The push plan: the published `customer_actions` to send, and the action catalog's texts.
 
-`customer_actions` (in `<warehouse>/published.duckdb`, playbook §15) holds every action
+`customer_actions` (a published table, playbook §15) holds every action
 proposed for the publish's as-of date with its contact-policy status; only `issued` rows are
 pushed. Those on channel `wecom` become one task per (staff member `owner_userid`, action)
 to the customers' `external_userid`s; those on channel `miniprogram` become one

@@ -201,9 +201,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             break
     say(f"landing zone: {landing}")
     say(f"build database (work area, not for BI tools): {settings.warehouse_dir / 'build.duckdb'}")
-    published = settings.warehouse_dir / "published.duckdb"
+    from cdp import publish
+
+    published = publish.database_path(settings.warehouse_dir)
     shell = Path(sys.executable).with_name("duckdb")  # duckdb-cli, installed with the project
-    say(f"for analysts and BI tools: {shell} -readonly {published}")
+    if published.exists():
+        say(f"for analysts and BI tools: {shell} -readonly {published}")
+    else:  # CDP_PUBLISH_DATABASE=no
+        folder = publish.folder_path(settings.warehouse_dir)
+        say(f"for analysts and BI tools: the Parquet files in {folder}/")
     say("explore it in the Dagster UI: cdp ui")
     from cdp.report import index_path
 

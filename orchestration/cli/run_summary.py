@@ -149,7 +149,7 @@ def verdict(warehouse_dir: Path, run_id: str, published_now: bool) -> list[str]:
         )
         lines.append(f"data docs: {report['data_docs']}")
     manifest = publish.read_manifest(warehouse_dir)
-    where = f"{publish.database_path(warehouse_dir)} and {publish.folder_path(warehouse_dir)}/"
+    where = publish.published_paths(warehouse_dir, manifest) if manifest else ""
     if manifest is None:
         lines.append("published: nothing yet")
     elif published_now:

@@ -4,8 +4,9 @@ One asset per published table, `published/<table>`, downstream of the dbt model 
 the dbt models tagged `published` (dbt_project/models/marts). The step first validates the
 identity graph and every table it is about to publish with their GX suites (expectations/),
 reported as blocking asset checks on the published assets; only when every one passes does
-it write the new version (cdp/publish.py: `published.duckdb`, Parquet, `_manifest.json`,
-swapped in atomically). On a refusal nothing under the published paths changes.
+it write the new version (cdp/publish.py: Parquet, `_manifest.json` and, unless
+CDP_PUBLISH_DATABASE=no, `published.duckdb`, swapped in atomically). On a refusal nothing
+under the published paths changes.
 """
 
 from collections.abc import Mapping
@@ -77,8 +78,9 @@ CHECKED[("identity", IDENTITY_TABLE)] = dg.AssetKey([GROUP, IDENTITY_TABLE])
             deps=[source_key(table)],
             group_name=GROUP,
             kinds={"duckdb", "parquet"},
-            description=f"`{table.name}` in `<warehouse>/published.duckdb` and "
-            f"`<warehouse>/published/{table.name}.parquet`, published after the gate passed.",
+            description=f"`{table.name}` in `<warehouse>/published/{table.name}.parquet` and "
+            "(unless CDP_PUBLISH_DATABASE=no) `<warehouse>/published.duckdb`, published after "
+            "the gate passed.",
         )
         for table in TABLES
     ]
@@ -131,6 +133,7 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
         "expectations": sum(r["evaluated"] for r in gate.get("results", [])),
         "data_docs": docs,
     }
+    settings = Settings.from_env()
     try:
         with warehouse.connect() as conn:
             publication = publish.publish(
@@ -141,12 +144,15 @@ def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: 
                 run_id=context.run_id,
                 as_of=as_of,
                 gate=verdict,
-                keep=Settings.from_env().publish_keep,
+                keep=settings.publish_keep,
+                database=settings.publish_database,
                 say=say,
             )
     except WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    context.log.info(f"published as of {as_of}: {publication.database} and {publication.folder}/")
+    context.log.info(
+        f"published as of {as_of}: {publish.published_paths(warehouse_dir, publication.manifest)}"
+    )
     written_tables = {**publication.manifest["tables"], **publication.manifest["restricted"]}
     for table in [*TABLES, *RESTRICTED]:
         written = written_tables[table.name]
