@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from cdp.publish import last_published_as_of
+from cdp.publish import attach_published, database_path, last_published_as_of, read_manifest
 from cdp.settings import EngineSettings, Settings, SettingsError
 from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
@@ -229,11 +229,15 @@ def compare(conn: duckdb.DuckDBPyConnection, tables: list[str], duck: str, spark
 
 @needs_spark
 def test_spark_publishes_the_same_tables_as_duckdb(runs):
+    """DuckDB's published.duckdb against Spark's Parquet files (CDP_PUBLISH_DATABASE is `no`
+    there by default), both through cdp.publish.attach_published."""
     duck, spark = runs
+    assert read_manifest(duck)["database"] and database_path(duck).is_file()
+    assert read_manifest(spark)["database"] is False and not database_path(spark).exists()
     with duckdb.connect() as conn:
         conn.execute("set TimeZone = 'UTC'")
-        conn.execute(f"attach '{duck / 'published.duckdb'}' as duck (read_only)")
-        conn.execute(f"attach '{spark / 'published.duckdb'}' as spark (read_only)")
+        attach_published(conn, duck, "duck")
+        attach_published(conn, spark, "spark")
         published = sorted(relations(conn, "duck", "'main'"))
         assert sorted(relations(conn, "spark", "'main'")) == published
         assert len(published) >= 20, published
