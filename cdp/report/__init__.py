@@ -5,7 +5,7 @@ published files and the run's gate report.
     <warehouse>/report/<as-of date>.html   a dated copy per published date (the newest kept)
     <warehouse>/report/plotly.min.js       plotly.js from the installed plotly package
 
-`data` queries the published database into frames, `charts` turns them into Plotly figures,
+`data` queries the published tables into frames, `charts` turns them into Plotly figures,
 `page` writes the page (`write_report`, called by the publish step). This module holds only
 the paths, so that `cdp report` answers without importing Plotly.
 """
