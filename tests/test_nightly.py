@@ -1,7 +1,7 @@
 """The whole nightly path end to end on generated extracts, over consecutive days: ingest,
 the inputs' gate, dbt, the purchase model, the published tables' gate, publish. An early day
-publishes, then the job runs on ten consecutive days (nine publish), over which the daily
-actions are judged from the published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
+publishes, then ten consecutive days, over which the daily actions are judged from the
+published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
 "once" action repeats, no cooldown is broken, the control group is the md5 split near 10% of
 each action, and the outcomes of an issue date appear once it is 14 days old. Then a day with
 a truncated member export is refused and leaves the published files byte for byte; the next
@@ -38,10 +38,9 @@ DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
 """Day 1 publishes, day 2's member export is truncated, day 3 publishes again; the last
 generated date (END) gets a corrupt file."""
 EARLY = END - timedelta(days=22)
-CONSECUTIVE = [END - timedelta(days=n) for n in range(10, 3, -1)]
+CONSECUTIVE = [END - timedelta(days=n) for n in range(12, 3, -1)]
 """Before day 1: an early day, whose actions' outcomes are final by day 3 (14 days on), then
-seven consecutive days leading into day 1: the job runs on ten consecutive days up to day 3,
-of which nine publish (day 2 is refused)."""
+nine consecutive days leading into day 1: ten consecutive days publish."""
 CONTROL_PERCENT = 10
 
 
