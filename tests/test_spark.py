@@ -98,10 +98,9 @@ def cdp_run(root: Path, engine: str, as_of: date) -> tuple[Path, float]:
 
 
 def history_night(root: Path, engine: str, as_of: date) -> float:
-    """The histories alone built as of `as_of` in the engine's warehouse (`dbt run`: the
-    comparison with DuckDB checks their rows), with the vars and environment of the nightly
-    build (orchestration/defs/dbt.py), the rest of the build left as the last night made it;
-    the seconds it took."""
+    """The histories alone built as of `as_of` in the engine's warehouse, by dbt with the vars
+    and environment of the nightly build (orchestration/defs/dbt.py), the rest of the build left
+    as the last night made it; the seconds it took."""
     warehouse_dir = root / engine
     settings = Settings.from_env({**os.environ, "CDP_ENGINE": engine})
     cli_vars, run_dates = dbt_vars.split_vars(
@@ -117,7 +116,7 @@ def history_night(root: Path, engine: str, as_of: date) -> float:
     }
     started = time.perf_counter()
     done = subprocess.run(
-        [dbt_executable(), "run", "--select", *(h.split(".")[1] for h in HISTORIES),
+        [dbt_executable(), "build", "--select", *(h.split(".")[1] for h in HISTORIES),
          "--vars", json.dumps(cli_vars), "--target-path", str(root / f"target-{engine}"),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env=environment, capture_output=True, text=True, check=False,
