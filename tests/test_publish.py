@@ -184,6 +184,7 @@ import duckdb
 from cdp import publish
 
 conn = duckdb.connect()
+conn.execute("set enable_progress_bar = false")  # as the build's connections: stdout is read
 conn.execute("create table big as select range as id, md5(range::varchar) as s from range(2000000)")
 publish.publish(
     conn,
