@@ -70,12 +70,18 @@ def test_publish_writes_database_parquet_and_manifest(tmp_path: Path) -> None:
     assert first.version not in kept
 
 
-def test_contacts_go_to_the_restricted_file_only_and_the_published_files_are_read_only(
-    tmp_path: Path,
-) -> None:
+def _tags_and_contacts() -> duckdb.DuckDBPyConnection:
+    """A build holding one customer's tag (`src`) and clear contact fields (`contacts`)."""
     conn = duckdb.connect()
     conn.execute("create table src as select 'cus_1' as customer_id, 'c1' as tag")
     conn.execute("create table contacts as select 'cus_1' as customer_id, '王小明' as name")
+    return conn
+
+
+def test_contacts_go_to_the_restricted_file_only_and_the_published_files_are_read_only(
+    tmp_path: Path,
+) -> None:
+    conn = _tags_and_contacts()
     publication = publish.publish(
         conn, tmp_path, [publish.TableSource("customer_tags", "src")],
         restricted=[publish.TableSource("customer_contacts", "contacts")],
@@ -262,9 +268,7 @@ def _fixed_database_link(warehouse: Path) -> str | None:
 def test_a_publish_without_the_database_writes_the_parquet_files_and_the_manifest_only(
     tmp_path: Path,
 ) -> None:
-    conn = duckdb.connect()
-    conn.execute("create table src as select 'cus_1' as customer_id, 'c1' as tag")
-    conn.execute("create table contacts as select 'cus_1' as customer_id, '王小明' as name")
+    conn = _tags_and_contacts()
     publication = publish.publish(
         conn, tmp_path, [publish.TableSource("customer_tags", "src", "Not kept")],
         restricted=[publish.TableSource("customer_contacts", "contacts")],
