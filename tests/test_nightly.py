@@ -1,6 +1,6 @@
 """The whole nightly path end to end on generated extracts, over consecutive days: ingest,
 the inputs' gate, dbt, the purchase model, the published tables' gate, publish. An early day
-publishes, then ten consecutive days, over which the daily actions are judged from the
+publishes, then six consecutive days, over which the daily actions are judged from the
 published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
 "once" action repeats, no cooldown is broken, the control group is the md5 split near 10% of
 each action, and the outcomes of an issue date appear once it is 14 days old. Then a day with
@@ -38,9 +38,10 @@ DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
 """Day 1 publishes, day 2's member export is truncated, day 3 publishes again; the last
 generated date (END) gets a corrupt file."""
 EARLY = END - timedelta(days=22)
-CONSECUTIVE = [END - timedelta(days=n) for n in range(12, 3, -1)]
+CONSECUTIVE = [END - timedelta(days=n) for n in range(8, 3, -1)]
 """Before day 1: an early day, whose actions' outcomes are final by day 3 (14 days on), then
-nine consecutive days leading into day 1: ten consecutive days publish."""
+five consecutive days leading into day 1: six consecutive days publish, the first of them 7
+days (the shortest cooldown) before day 3."""
 CONTROL_PERCENT = 10
 
 
