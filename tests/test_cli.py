@@ -1,4 +1,5 @@
-"""The `cdp` console script end to end: real processes, real Dagster runs, real DuckDB."""
+"""The `cdp` console script end to end: real processes, real Dagster runs, real DuckDB (the
+usage errors: its `main` in the test's process)."""
 
 from __future__ import annotations
 
@@ -144,10 +145,25 @@ def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(en
          "cdp backfill: --vars: rfm_window_days: 'soon' is not a number (default 365)"),
     ],
 )
-def test_bad_usage_exits_2_with_one_line(env, args, extra, message):
-    done = cdp(*args, env=env, extra=extra)
-    assert done.returncode == 2
-    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+def test_bad_usage_exits_2_with_one_line(env, args, extra, message, monkeypatch, capsys):
+    """Refused before any work: the console script's `main`, called in this process (the
+    tests above check a real process's stderr), with the environment restored after it."""
+    from orchestration.cli.main import main
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(
+            extra,
+            CDP_LANDING_DIR=str(env["landing"]),
+            CDP_WAREHOUSE_DIR=str(env["warehouse"]),
+            DAGSTER_HOME=str(env["dagster"]),
+        )
+        assert main(list(args)) == 2
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    stderr = capsys.readouterr().err
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
 
 
 def test_bench_identity_prints_both_times_and_the_ratio(tmp_path: Path):
