@@ -5,6 +5,9 @@ identity graph (one result) and the published tables (one result per table), or 
 of these its `kinds` names, writes the Data Docs and returns a `GateReport`. A result
 passes when every GX validation behind it passed; a query that cannot run (a missing table
 or column) fails its result with the database's message instead of stopping the gate.
+
+Every read goes through `queries` (expectations/queries.py): the build database on DuckDB, a
+Spark session over Spark's tables on Spark; each group's log line says which.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-import duckdb
 import pandas as pd
 from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 
@@ -25,8 +27,8 @@ from expectations import identity, inputs
 from expectations.checks import MOBILE_PATTERN, FrameCheck, RuleCheck, example_column
 from expectations.gx_layer import GxRun, Validation, describe
 from expectations.published import MissingTable, suite_of, table_checks
+from expectations.queries import Queries
 from ingestion.contracts import ENTITIES, Entity
-from ingestion.warehouse import has_table
 
 Kind = Literal["input", "identity", "published"]
 KINDS: tuple[Kind, ...] = ("input", "identity", "published")
@@ -47,7 +49,7 @@ class SuiteResult:
     failures: list[str]
     evaluated: int
     query_seconds: float = 0.0
-    """The seconds DuckDB took to compute the frames GX validated: the gate's floor
+    """The seconds the database took to compute the frames GX validated: the gate's floor
     (`cdp bench`)."""
 
 
@@ -74,7 +76,7 @@ class GateReport:
 
 
 def run_gate(
-    conn: duckdb.DuckDBPyConnection,
+    queries: Queries,
     *,
     as_of: dt.date,
     since: dt.date | None,
@@ -86,7 +88,7 @@ def run_gate(
     say: Callable[[str], None] = print,
     kinds: Collection[Kind] = KINDS,
 ) -> GateReport:
-    """Validate the build database for a publish as of `as_of`; `since` is the as-of date of
+    """Validate the build (read through `queries`) for a publish as of `as_of`; `since` is the as-of date of
     the last publish (None for the first) and `previous_rows` its row count per table;
     `tables`: the tables about to be published (the dbt models tagged `published`). `kinds`
     picks the suite groups to run (e.g. only `input` before the dbt build)."""
@@ -99,29 +101,29 @@ def run_gate(
     if "input" in kinds:
         started = time.perf_counter()
         found = [
-            check_input(run, conn, entity, as_of=as_of, since=since, settings=settings)
+            check_input(run, queries, entity, as_of=as_of, since=since, settings=settings)
             for entity in ENTITIES
         ]
         window = f"extracts ≤ {as_of}" if since is None else f"extracts > {since}, ≤ {as_of}"
-        _say_group(say, "inputs", window, found, started)
+        _say_group(say, "inputs", f"{window} on {queries.where}", found, started)
         results += found
 
     if "identity" in kinds:
         started = time.perf_counter()
-        found = [check_identity(run, conn, as_of=as_of, settings=settings)]
-        _say_group(say, "identity", f"as of {as_of}", found, started)
+        found = [check_identity(run, queries, as_of=as_of, settings=settings)]
+        _say_group(say, "identity", f"as of {as_of} on {queries.where}", found, started)
         results += found
 
     if "published" in kinds:
         started = time.perf_counter()
         found = [
             check_published(
-                run, conn, table, as_of=as_of, previous_rows=previous_rows, settings=settings
+                run, queries, table, as_of=as_of, previous_rows=previous_rows, settings=settings
             )
             for table in tables
         ]
         compared = "first publish" if previous_rows is None else "rows vs the last publish"
-        _say_group(say, "published", compared, found, started)
+        _say_group(say, "published", f"{compared} on {queries.where}", found, started)
         results += found
 
     # The Data Docs are built once a night, with the published tables' suites (they take in
@@ -129,7 +131,7 @@ def run_gate(
     docs_index = run.docs_dir / "index.html"
     if "published" in kinds or not all(r.passed for r in results):
         docs_index = run.build_docs()  # the run's summary says where
-    masked = masked_counts(conn) if "published" in kinds else {}
+    masked = masked_counts(queries) if "published" in kinds else {}
     return GateReport(results=results, docs_index=docs_index, masked=masked)
 
 
@@ -139,16 +141,19 @@ MASKED = {"names holding a phone number": ("intermediate.int_customers__golden_r
 `name_masked`): the clear column they are counted in, by the raw-mobile pattern."""
 
 
-def masked_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def masked_counts(queries: Queries) -> dict[str, int]:
     """How many values of each MASKED kind hold a phone number (0 where the table is missing)."""
     counts = {}
     for label, (relation, column) in MASKED.items():
+        schema, table = relation.split(".")
         counts[label] = (
-            conn.execute(
-                f"select count(*) from {relation} where regexp_matches({column}, ?)",
-                [MOBILE_PATTERN],
-            ).fetchall()[0][0]
-            if has_table(conn, relation)
+            int(
+                queries.frame(
+                    f"select count(*) as masked from {relation} where regexp_matches({column}, ?)",
+                    [MOBILE_PATTERN],
+                )["masked"].iloc[0]
+            )
+            if queries.has_table(schema, table)
             else 0
         )
     return counts
@@ -156,7 +161,7 @@ def masked_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def check_input(
     run: GxRun,
-    conn: duckdb.DuckDBPyConnection,
+    queries: Queries,
     entity: Entity,
     *,
     as_of: dt.date,
@@ -165,20 +170,20 @@ def check_input(
 ) -> SuiteResult:
     """One landing-zone entity's suite (rows, quarantine rates, snapshot volume)."""
     checks = inputs.checks(entity, as_of=as_of, since=since, settings=settings)
-    return check_group(run, conn, "input", entity.label, checks)
+    return check_group(run, queries, "input", entity.label, checks)
 
 
 def check_identity(
-    run: GxRun, conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, settings: GateSettings
+    run: GxRun, queries: Queries, *, as_of: dt.date, settings: GateSettings
 ) -> SuiteResult:
     """The identity suite over this run's row of marts.identity_graph_stats."""
     checks = identity.checks(as_of=as_of, settings=settings)
-    return check_group(run, conn, "identity", identity.TABLE, checks)
+    return check_group(run, queries, "identity", identity.TABLE, checks)
 
 
 def check_published(
     run: GxRun,
-    conn: duckdb.DuckDBPyConnection,
+    queries: Queries,
     table: str,
     *,
     as_of: dt.date,
@@ -189,22 +194,22 @@ def check_published(
     suite = suite_of(table)
     try:
         checks = table_checks(
-            conn, suite, as_of=as_of, previous_rows=previous_rows, settings=settings
+            queries, suite, as_of=as_of, previous_rows=previous_rows, settings=settings
         )
     except MissingTable as exc:
         return SuiteResult("published", table, suite.suite_name, False, [str(exc)], 0)
-    return check_group(run, conn, "published", table, checks)
+    return check_group(run, queries, "published", table, checks)
 
 
 def check_group(
     run: GxRun,
-    conn: duckdb.DuckDBPyConnection,
+    queries: Queries,
     kind: Kind,
     target: str,
     checks: Sequence[RuleCheck | FrameCheck],
 ) -> SuiteResult:
     """Run the checks of one target; the result is named after the first (main) check."""
-    validations = [_validate(run, conn, check) for check in checks]
+    validations = [_validate(run, queries, check) for check in checks]
     return SuiteResult(
         kind=kind,
         target=target,
@@ -217,12 +222,12 @@ def check_group(
 
 
 def _validate(
-    run: GxRun, conn: duckdb.DuckDBPyConnection, check: RuleCheck | FrameCheck
+    run: GxRun, queries: Queries, check: RuleCheck | FrameCheck
 ) -> Validation:
     started = time.perf_counter()
     try:
         if isinstance(check, RuleCheck):
-            frame = _frame(conn, check.sql(), check.params)
+            frame = queries.frame(check.sql(), check.params)
             queried = time.perf_counter() - started
             validation = run.validate(
                 check.label, frame, check.suite(), describe_failure=_broken(check, frame)
@@ -230,13 +235,13 @@ def _validate(
             return replace(validation, query_seconds=queried)
         frame = check.frame
         if frame is None:
-            frame = _frame(conn, check.sql or "", check.params)
+            frame = queries.frame(check.sql or "", check.params)
         queried = time.perf_counter() - started
         validation = run.validate(
             check.label, frame, check.suite(), id_columns=check.id_columns, unit=check.unit
         )
         return replace(validation, query_seconds=queried)
-    except duckdb.Error as exc:
+    except queries.errors as exc:
         message = str(exc).splitlines()[0]
         return Validation(
             name=check.label,
@@ -247,11 +252,6 @@ def _validate(
             rows=0,
             seconds=time.perf_counter() - started,
         )
-
-
-def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence) -> pd.DataFrame:
-    """A small query's rows (dates stay dates)."""
-    return conn.sql(sql, params=list(params) or None).to_arrow_table().to_pandas()
 
 
 def _broken(check: RuleCheck, frame: pd.DataFrame) -> Callable[[ExpectationValidationResult], str]:

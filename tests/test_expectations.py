@@ -35,6 +35,7 @@ from expectations.gate import (  # noqa: E402
 )
 from expectations.gx_layer import GxRun  # noqa: E402
 from expectations.published import SUITES  # noqa: E402
+from expectations.queries import DuckDBQueries  # noqa: E402
 from ingestion import warehouse  # noqa: E402
 from ingestion.contracts import ENTITIES, entity  # noqa: E402
 
@@ -457,11 +458,10 @@ select
 """
 
 
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A build database holding good data; tests break it inside a rolled-back transaction."""
-    path = warehouse.build_database(tmp_path_factory.mktemp("warehouse"))
-    conn = warehouse.connect(path)
+def good_build(warehouse_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A build database holding good data in `warehouse_dir` (tests/test_spark_gate.py reads
+    it on Spark too)."""
+    conn = warehouse.connect(warehouse.build_database(warehouse_dir))
     conn.execute("create table tag_catalog (grp varchar, value varchar, label varchar, rank int)")
     conn.executemany(
         "insert into tag_catalog values (?, ?, ?, ?)",
@@ -469,6 +469,13 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyC
     )
     conn.execute(RAW_SQL)
     conn.execute(MARTS_SQL)
+    return conn
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A build database holding good data; tests break it inside a rolled-back transaction."""
+    conn = good_build(tmp_path_factory.mktemp("warehouse"))
     yield conn
     conn.close()
 
@@ -487,13 +494,13 @@ def run(tmp_path: Path) -> GxRun:
 
 def published(run: GxRun, conn: duckdb.DuckDBPyConnection, table: str, previous=None):
     return check_published(
-        run, conn, table, as_of=AS_OF, previous_rows=previous, settings=SETTINGS
+        run, DuckDBQueries(conn), table, as_of=AS_OF, previous_rows=previous, settings=SETTINGS
     )
 
 
 def one_input(run: GxRun, conn: duckdb.DuckDBPyConnection, label: str, since=None):
     return check_input(
-        run, conn, entity(label), as_of=AS_OF, since=since, settings=SETTINGS
+        run, DuckDBQueries(conn), entity(label), as_of=AS_OF, since=since, settings=SETTINGS
     )
 
 
@@ -507,7 +514,7 @@ def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -
     said: list[str] = []
     docs = tmp_path / "data_docs"
     report = run_gate(
-        build,
+        DuckDBQueries(build),
         as_of=AS_OF,
         since=None,
         previous_rows={"customer_profile": CUSTOMERS + 10, "wecom_tag_sync": 1000},
@@ -520,7 +527,7 @@ def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -
     assert report.passed, report.failure_lines()
     assert report.failure_lines() == []
     bare = run_gate(
-        build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
+        DuckDBQueries(build), as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
         docs_dir=docs, run_id="a table without a module", tables=["mart_retention_cohort_x"],
         kinds=("published",),
     )  # fmt: skip
@@ -547,7 +554,7 @@ def test_the_gate_passes_good_data_and_writes_data_docs(build, tmp_path: Path) -
 def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
     said: list[str] = []
     report = run_gate(
-        build,
+        DuckDBQueries(build),
         as_of=AS_OF,
         since=AS_OF - dt.timedelta(days=1),
         previous_rows=None,
@@ -560,13 +567,14 @@ def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
     assert report.passed and [r.kind for r in report.results] == ["input"] * len(ENTITIES)
     entities = len(ENTITIES)
     assert said[0].startswith(
-        f"gate inputs (extracts > 2026-03-30, ≤ 2026-03-31): {entities} of {entities} passed"
+        f"gate inputs (extracts > 2026-03-30, ≤ 2026-03-31 on DuckDB): {entities} of {entities} "
+        "passed"
     )
     docs = tmp_path / "data_docs"
     assert not (docs / "index.html").exists()  # passing inputs leave the docs to the publish
     published_later = run_gate(
-        build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS, docs_dir=docs,
-        run_id="inputs only", tables=["customer_rfm"], say=said.append,
+        DuckDBQueries(build), as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
+        docs_dir=docs, run_id="inputs only", tables=["customer_rfm"], say=said.append,
         kinds=("identity", "published"),
     )  # fmt: skip
     assert published_later.passed and published_later.docs_index.exists()
@@ -574,7 +582,7 @@ def test_the_gate_runs_the_kinds_it_is_asked_for(build, tmp_path: Path) -> None:
     assert {"input.member__members.html", "published.customer_rfm.html"} <= pages
     with pytest.raises(ValueError, match="unknown suite kinds"):
         run_gate(
-            build, as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
+            DuckDBQueries(build), as_of=AS_OF, since=None, previous_rows=None, settings=SETTINGS,
             docs_dir=tmp_path, run_id="x", kinds=("inputs",),
         )  # fmt: skip
 
@@ -698,7 +706,7 @@ def test_the_row_count_against_the_last_publish(run, conn) -> None:
     # a run two nights after the last publish may see twice a night's change (issue 24: the
     # demo's `cdp run` as of today, 35 days after its publish, was refused)
     two_nights = check_published(
-        GxRun(run.docs_dir, "r5"), conn, "customer_profile", as_of=AS_OF,
+        GxRun(run.docs_dir, "r5"), DuckDBQueries(conn), "customer_profile", as_of=AS_OF,
         previous_rows={"customer_profile": 300}, settings=SETTINGS.over_days(2),
     )
     assert two_nights.passed
@@ -1346,9 +1354,9 @@ def test_every_input_passes_on_good_data_even_without_rows(run, conn) -> None:
     ],
 )
 def test_the_identity_suite(run, conn, change: str, expected: str) -> None:
-    assert check_identity(GxRun(run.docs_dir, "ok"), conn, as_of=AS_OF, settings=SETTINGS).passed
+    assert check_identity(GxRun(run.docs_dir, "ok"), DuckDBQueries(conn), as_of=AS_OF, settings=SETTINGS).passed
     conn.execute(f"update marts.identity_graph_stats {change} where as_of_date = date '{AS_OF}'")
-    result = check_identity(run, conn, as_of=AS_OF, settings=SETTINGS)
+    result = check_identity(run, DuckDBQueries(conn), as_of=AS_OF, settings=SETTINGS)
     assert only_failure(result) == expected
 
 
@@ -1373,10 +1381,10 @@ def test_names_holding_a_phone_number_are_counted_as_masked_not_refused(tmp_path
     from expectations.gate import masked_counts
 
     with duckdb.connect(str(tmp_path / "build.duckdb")) as db:
-        assert masked_counts(db) == {"names holding a phone number": 0}
+        assert masked_counts(DuckDBQueries(db)) == {"names holding a phone number": 0}
         db.execute("create schema intermediate")
         db.execute(
             "create table intermediate.int_customers__golden_record as select * from "
             "(values ('c1', '王姐 139-1234-5679'), ('c2', '老会员'), ('c3', null)) t(customer_id, name)"
         )
-        assert masked_counts(db) == {"names holding a phone number": 1}
+        assert masked_counts(DuckDBQueries(db)) == {"names holding a phone number": 1}

@@ -21,12 +21,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from cdp.settings import GateSettings
 from expectations.checks import MOBILE_PATTERN, FrameCheck, RuleCheck, between
 from expectations.gx_layer import quote
+from expectations.queries import Queries
 
 SCHEMA = "marts"
 MIN_ROWS_COMPARED = 100
@@ -57,20 +57,16 @@ class MissingTable(LookupError):
     """The published table is not in the build database."""
 
 
-def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def table_columns(queries: Queries, table: str) -> dict[str, str]:
     """Column name → DuckDB type of `marts.<table>`, in table order."""
-    rows = conn.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [SCHEMA, table],
-    ).fetchall()
-    if not rows:
+    columns = queries.columns(SCHEMA, table)
+    if not columns:
         raise MissingTable(f"{table}: table {SCHEMA}.{table} is missing")
-    return dict(rows)
+    return columns
 
 
 def table_checks(
-    conn: duckdb.DuckDBPyConnection,
+    queries: Queries,
     suite: TableSuite,
     *,
     as_of: dt.date,
@@ -78,12 +74,12 @@ def table_checks(
     settings: GateSettings,
 ) -> list[RuleCheck | FrameCheck]:
     """The table's checks: its rules over its rows, the row-count check, its extra checks."""
-    columns = table_columns(conn, suite.table)
+    columns = table_columns(queries, suite.table)
     found: list[RuleCheck | FrameCheck] = [_rows_check(suite, columns, as_of)]
     previous = (previous_rows or {}).get(suite.table)
     if suite.compare_rows and previous is not None and previous >= MIN_ROWS_COMPARED:
-        rows = conn.execute(f"select count(*) from {SCHEMA}.{quote(suite.table)}").fetchall()
-        found.append(_row_count_check(suite, rows[0][0], previous, settings))
+        rows = queries.count(SCHEMA, suite.table)
+        found.append(_row_count_check(suite, rows, previous, settings))
     if suite.extra is not None:
         found += suite.extra()
     return found
