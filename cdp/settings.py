@@ -8,7 +8,7 @@
 | `CDP_ENGINE` | `duckdb` | the engine of `cdp run`: `duckdb` (the build database) or `spark` (README "Running on Spark"; `cdp demo` runs on DuckDB only) |
 | `CDP_SPARK_HOST` | empty | with `CDP_ENGINE=spark`, the host of a Spark Thrift Server to build on (dbt target `thrift`); empty: a local Spark session inside dbt (target `spark`) |
 | `CDP_SPARK_PORT` | `10000` | the Thrift Server's port |
-| `CDP_SPARK_JAVA_OPTIONS` | empty | more options for the local Spark session's JVM (`profiles.yml`) |
+| `CDP_SPARK_JAVA_OPTIONS` | empty | more options for the local Spark sessions' JVM (dbt's, `profiles.yml`, and the quality gate's) |
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads (a local Spark session: its cores, default 2) |
 | `CDP_DBT_THREADS` | `1`, on Spark `4` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |
@@ -143,6 +143,8 @@ class EngineSettings:
     engine: str = "duckdb"
     spark_host: str = ""
     spark_port: int = 10000
+    spark_java_options: str = ""
+    """More options for a local session's driver JVM (dbt's and the gate's)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> EngineSettings:
@@ -153,6 +155,7 @@ class EngineSettings:
             engine=engine,
             spark_host=(env.get("CDP_SPARK_HOST") or "").strip(),
             spark_port=_whole(env, "CDP_SPARK_PORT", 10000),
+            spark_java_options=(env.get("CDP_SPARK_JAVA_OPTIONS") or "").strip(),
         )
 
     @property

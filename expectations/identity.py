@@ -24,7 +24,7 @@ SQL = f"""
         identifiers_in_several_customers,
         largest_customer_identifiers,
         merged_customers / greatest(customers, 1) as merge_rate,
-        merged_customers - greatest(ceil(? * customers), ?) as merges_over_bound
+        merged_customers - greatest(cast(ceil(? * customers) as bigint), ?) as merges_over_bound
     from marts.{TABLE}
     where as_of_date = ?
 """

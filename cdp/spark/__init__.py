@@ -1,5 +1,7 @@
 """What the project adds to run on Apache Spark (README "Running on Spark"): dbt with a
-submission method that runs the Python models in dbt-spark's own session (`dbt`)."""
+submission method that runs the Python models in dbt-spark's own session (`dbt`), Spark's
+tables for the steps after the build (`tables`), and the quality gate's local session over
+them (`session`)."""
 
 
 def is_spark(session: object) -> bool:

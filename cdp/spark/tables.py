@@ -4,9 +4,9 @@ DuckDB.
 On Spark (the profile's `spark` target) dbt writes every table as Parquet under
 `<warehouse>/spark/warehouse/<schema>.db/<table>/`. After the build, `attach` makes each
 table of the build a view of the same `<schema>.<table>` in the build database, over those
-files: the quality gate, the purchase model's report and the publish then read the rows Spark
-wrote, with no second Spark session. Spark's views are not Parquet and are left out; nothing
-after the build reads one.
+files: the purchase model's report and the publish then read the rows Spark wrote, with no
+Spark session. Spark's views are not Parquet and are left out; nothing after the build reads
+one. The quality gate reads the same folders on Spark (`schema_folders`, cdp/spark/session.py).
 
 Instants are written as `TIMESTAMP_MICROS` adjusted to UTC (the profile's
 `spark.sql.parquet.outputTimestampType`), which DuckDB reads as `timestamptz`, the type the
@@ -63,3 +63,12 @@ def attach(
         )
         attached.append(f"{schema}.{table}")
     return attached
+
+
+def schema_folders(warehouse_dir: Path) -> dict[str, Path]:
+    """Schema → the folder of its tables' Parquet folders, in Spark's warehouse
+    (`<schema>.db`)."""
+    root = warehouse_dir / TABLES
+    if not root.is_dir():
+        return {}
+    return {p.name.removesuffix(".db"): p for p in sorted(root.glob("*.db")) if p.is_dir()}

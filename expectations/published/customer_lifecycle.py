@@ -139,7 +139,7 @@ SUITE = TableSuite(
             "and (purchase_journey_stage is null) = (first_order_date is null)"
         ),
         "purchase_journey_day since the first order": (
-            "purchase_journey_day = as_of_date - first_order_date"
+            "purchase_journey_day = date_diff('day', first_order_date, as_of_date)"
         ),
     },
     extra=across_rows,

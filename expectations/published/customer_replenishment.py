@@ -102,7 +102,9 @@ SUITE = TableSuite(
         "due_date is the last purchase plus the cycle": (
             "due_date = last_purchase_date + category_cycle_days"
         ),
-        "days_until_due is due_date minus D": "days_until_due = due_date - as_of_date",
+        "days_until_due is due_date minus D": (
+            "days_until_due = date_diff('day', as_of_date, due_date)"
+        ),
         "run_out exactly past due": "(replenishment_status = 'run_out') = (days_until_due < 0)",
     },
     extra=across_rows,

@@ -10,7 +10,9 @@ SUITE = TableSuite(
     table="wecom_tag_sync",
     key=("userid", "external_userid"),
     rules={
-        "a row changes a tag": "coalesce(len(add_tags), 0) + coalesce(len(remove_tags), 0) >= 1"
+        "a row changes a tag": (
+            "coalesce(array_length(add_tags), 0) + coalesce(array_length(remove_tags), 0) >= 1"
+        )
     },
     compare_rows=False,
 )

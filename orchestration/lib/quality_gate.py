@@ -1,11 +1,16 @@
 """Running the quality gate's suites (expectations/) from a step, and its report of the run:
 `<warehouse>/gate/<run id>.json`, which `cdp run`'s summary and the publish read. Used by the
 input gate's checks (orchestration/defs/gate.py) and the publish step (defs/publish.py).
+
+The suites read the build database on DuckDB; with `CDP_ENGINE=spark` they read Spark's tables
+on a local Spark session started in this process for the gate run and stopped after it
+(`gate_queries`; README "Running on Spark").
 """
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,6 +18,9 @@ import dagster as dg
 
 from cdp import publish
 from cdp.settings import Settings
+from cdp.spark import session as spark_session
+from cdp.spark.tables import schema_folders
+from ingestion.parquet_export import RAW_FOLDER
 from ingestion.warehouse import WarehouseBusy
 from orchestration.defs.resources import Warehouse
 from orchestration.lib.progress import progress
@@ -48,19 +56,20 @@ def run_suites(
     warehouse_dir = warehouse.build_database.parent
     since, previous_rows = gate_window(warehouse_dir, as_of)
     settings = Settings.from_env().gate
+    say = progress(context)
     last = publish.last_published_as_of(warehouse_dir)
     if "published" in kinds and last is not None and (as_of - last).days > 1:
         days = (as_of - last).days
         settings = settings.over_days(days)
-        progress(context)(
+        say(
             f"gate: {days} days since the last publish ({last}): a table's rows may change by "
             f"up to {settings.max_row_change:.0%} (CDP_GATE_MAX_ROW_CHANGE per day)"
         )
     started = time.perf_counter()
     try:
-        with warehouse.connect() as conn:
+        with gate_queries(warehouse, say) as queries:
             report = run_gate(
-                conn,
+                queries,
                 as_of=as_of,
                 since=since,
                 previous_rows=previous_rows,
@@ -68,7 +77,7 @@ def run_suites(
                 docs_dir=warehouse_dir / DATA_DOCS,
                 run_id=context.run_id,
                 tables=tables,
-                say=progress(context),
+                say=say,
                 kinds=kinds,
             )
     except WarehouseBusy as exc:
@@ -76,6 +85,37 @@ def run_suites(
     seconds = time.perf_counter() - started
     write_report(warehouse_dir, context.run_id, as_of, report, kinds=kinds, seconds=seconds)
     return report
+
+
+@contextmanager
+def gate_queries(warehouse: Warehouse, say) -> Iterator:
+    """What the gate reads through: the build database (DuckDB), or on Spark a local session
+    whose in-memory catalog holds the raw tables and every table of Spark's warehouse, over
+    their Parquet folders (a cluster's gate too: a local session over the same files)."""
+    from expectations.queries import DuckDBQueries
+    from expectations.spark_queries import SparkQueries
+
+    settings = Settings.from_env()
+    if settings.engine.engine != "spark":
+        with warehouse.connect() as conn:
+            yield DuckDBQueries(conn)
+        return
+    warehouse_dir = warehouse.build_database.parent
+    started = time.perf_counter()
+    with spark_session.local_session(
+        warehouse.threads or settings.threads, settings.engine.spark_java_options
+    ) as session:
+        folders = {"raw": warehouse_dir / RAW_FOLDER, **schema_folders(warehouse_dir)}
+        tables = [
+            name
+            for schema, folder in folders.items()
+            for name in spark_session.register(session, schema, folder)
+        ]
+        say(
+            f"gate: a local Spark session over {len(tables)} tables of Spark's Parquet, "
+            f"started in {time.perf_counter() - started:.1f}s"
+        )
+        yield SparkQueries(session)
 
 
 def write_report(

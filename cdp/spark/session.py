@@ -1,0 +1,71 @@
+"""A local Spark session for the steps after the build that read Spark's tables (the quality
+gate), and the registering of Spark's Parquet folders in it.
+
+The session is configured as the dbt profile's `spark` target (dbt_project/profiles.yml):
+`local[CDP_THREADS]`, UI and console progress off, UTC, `CDP_SPARK_JAVA_OPTIONS` for the
+driver's JVM. Its catalog is in memory (`spark.sql.catalogImplementation=in-memory`), not
+dbt's Derby metastore (one process at a time): each table is registered over its Parquet
+folder (`register`), and the catalog goes with the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+"""pyspark logs every failed query's Java stack as JSON on these: the gate reports such a
+query's first line in the check's failure instead (a missing table or column)."""
+
+
+@contextmanager
+def local_session(threads: int | None = None, java_options: str = "") -> Iterator[Any]:
+    """A local SparkSession with an in-memory catalog, stopped on leaving (its warehouse
+    folder, where `create database` makes empty folders, is a temporary one)."""
+    from pyspark.logger import PySparkLogger
+    from pyspark.sql import SparkSession
+
+    for name in QUERY_CONTEXT_LOGGERS:
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+    cores = threads or 2
+    scratch = Path(tempfile.mkdtemp(prefix="cdp-spark-"))
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("cdp-gate")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+        .config("spark.sql.shuffle.partitions", str(cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", java_options)
+        .getOrCreate()
+    )
+    try:
+        yield session
+    finally:
+        session.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def register(session: Any, schema: str, folder: Path) -> list[str]:
+    """Register each subfolder of `folder` that holds Parquet files as the table
+    `<schema>.<subfolder>` over those files; the tables registered."""
+    registered = []
+    if not folder.is_dir():
+        return registered
+    session.sql(f"create database if not exists `{schema}`")
+    for table in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not any(table.glob("*.parquet")):
+            continue
+        location = str(table.resolve()).replace("\\", "\\\\").replace("'", "\\'")
+        session.sql(f"drop table if exists `{schema}`.`{table.name}`")
+        session.sql(f"create table `{schema}`.`{table.name}` using parquet location '{location}'")
+        registered.append(f"{schema}.{table.name}")
+    return registered
