@@ -1,7 +1,8 @@
 """The gate's two kinds of check, and short builders for the expectations they use.
 
-- `RuleCheck`: named rules over the rows of a table or query, counted in DuckDB; GX validates
-  the one row of counts (every rule broken by no row).
+- `RuleCheck`: named rules over the rows of a table or query, counted by the database (DuckDB,
+  or Spark: expectations/queries.py); GX validates the one row of counts (every rule broken by
+  no row).
 - `FrameCheck`: a small query (a row per file, per snapshot, per run) or a frame made in
   Python, validated by GX against its own expectations.
 """
@@ -24,7 +25,8 @@ from expectations.gx_layer import quote
 # after +86 / 0086 / 86, with single spaces, tabs or dashes allowed between digits, not part
 # of a longer run of letters or digits (so `138****8000`, a SHA-256 in hex or an id such as
 # `M13812345678` do not match). RE2-compatible (no \s, no lookaround): the gate counts its
-# matches with DuckDB's `regexp_matches`, which is RE2.
+# matches with DuckDB's `regexp_matches`, which is RE2, or Spark's `rlike` (Java's regular
+# expressions, which read this pattern alike).
 MOBILE_PATTERN = (
     r"(?:^|[^0-9A-Za-z])(?:(?:\+|00)?86[ \t-]?)?1[3-9](?:[ \t-]?[0-9]){9}(?:$|[^0-9A-Za-z])"
 )
@@ -56,7 +58,7 @@ class FrameCheck:
 
 @dataclass(frozen=True, eq=False)
 class RuleCheck:
-    """Rules over the rows of `query` (a table's or a query's), counted by DuckDB.
+    """Rules over the rows of `query` (a table's or a query's), counted by the database.
 
     `rules`: name → SQL condition on a row; a row breaks a rule where its condition is false
     (a null is no verdict, as with GX's column expectations: write `coalesce(…, false)` where

@@ -3,7 +3,7 @@
 For every entity, two or three checks of the run's extracts, those with `_extract_date` in
 the window (since, as_of] (everything ≤ as_of on the first publish):
 
-- `rows`: the raw rows of the window, counted by DuckDB: timestamps and epoch seconds (in
+- `rows`: the raw rows of the window, counted by the database: timestamps and epoch seconds (in
   Asia/Shanghai time) not before 2000-01-01 (dates, i.e. birthdays, not before 1900-01-01)
   and none dated more than two days after its row's extract date (`expires_at` lies in the
   future by nature: only the lower bound). What a single field must be (required, codes,

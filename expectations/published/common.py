@@ -12,7 +12,8 @@ rules (name → SQL condition every row meets) and checks of its own across rows
 - the row count within `max_row_change` of the last publish's, when there was one with at
   least `MIN_ROWS_COMPARED` rows (a small frame of its own).
 
-DuckDB counts the rows breaking each rule; GX validates that one row of counts.
+The database counts the rows breaking each rule; GX validates that one row of counts. A
+table's columns come by DuckDB's type names on either engine (expectations/queries.py).
 """
 
 from __future__ import annotations
