@@ -88,10 +88,10 @@ def run_gate(
     say: Callable[[str], None] = print,
     kinds: Collection[Kind] = KINDS,
 ) -> GateReport:
-    """Validate the build (read through `queries`) for a publish as of `as_of`; `since` is the as-of date of
-    the last publish (None for the first) and `previous_rows` its row count per table;
-    `tables`: the tables about to be published (the dbt models tagged `published`). `kinds`
-    picks the suite groups to run (e.g. only `input` before the dbt build)."""
+    """Validate the build, read through `queries`, for a publish as of `as_of`; `since` is the
+    as-of date of the last publish (None for the first) and `previous_rows` its row count per
+    table; `tables`: the tables about to be published (the dbt models tagged `published`).
+    `kinds` picks the suite groups to run (e.g. only `input` before the dbt build)."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown suite kinds {sorted(unknown)}; known: {', '.join(KINDS)}")

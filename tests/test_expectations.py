@@ -1354,9 +1354,10 @@ def test_every_input_passes_on_good_data_even_without_rows(run, conn) -> None:
     ],
 )
 def test_the_identity_suite(run, conn, change: str, expected: str) -> None:
-    assert check_identity(GxRun(run.docs_dir, "ok"), DuckDBQueries(conn), as_of=AS_OF, settings=SETTINGS).passed
+    queries = DuckDBQueries(conn)
+    assert check_identity(GxRun(run.docs_dir, "ok"), queries, as_of=AS_OF, settings=SETTINGS).passed
     conn.execute(f"update marts.identity_graph_stats {change} where as_of_date = date '{AS_OF}'")
-    result = check_identity(run, DuckDBQueries(conn), as_of=AS_OF, settings=SETTINGS)
+    result = check_identity(run, queries, as_of=AS_OF, settings=SETTINGS)
     assert only_failure(result) == expected
 
 

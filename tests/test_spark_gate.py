@@ -4,7 +4,8 @@ dialect, computed by Spark (expectations/spark_queries.py) give the same results
 The small build database of tests/test_expectations.py (raw tables, load log, every published
 table) is written once as Parquet in Spark's folder layout (`<warehouse>/spark/raw/<table>/`,
 `<warehouse>/spark/warehouse/<schema>.db/<table>/`), registered in one local Spark session for
-the module (cdp/spark/session.py, in-memory catalog), and the gate runs on both: every suite
+the module as a Spark night's gate registers them (orchestration/lib/quality_gate.py,
+cdp/spark/session.py: an in-memory catalog), and the gate runs on both: every suite
 must pass or fail alike, with the same failure lines and as many expectations evaluated.
 tests/test_spark.py runs the gate on Spark inside a whole night of `cdp run`."""
 
@@ -21,13 +22,14 @@ from test_expectations import AS_OF, CUSTOMERS, SETTINGS, good_build
 from test_spark import SHORT_RUN_JVM, needs_spark
 
 from cdp.spark import session as spark_session
-from cdp.spark.tables import schema_folders
+from cdp.spark.tables import TABLES
 from expectations.checks import MOBILE_PATTERN
 from expectations.gate import GateReport, run_gate
 from expectations.published import SUITES
 from expectations.queries import DuckDBQueries
 from expectations.spark_queries import SparkQueries, to_spark
 from ingestion.parquet_export import RAW_FOLDER, export_raw
+from orchestration.lib.quality_gate import register_tables
 
 pytestmark = needs_spark
 
@@ -35,17 +37,17 @@ BUILT_SCHEMAS = ("marts", "intermediate")
 PREVIOUS_ROWS = {"customer_profile": CUSTOMERS + 10, "wecom_tag_sync": 1000}
 
 
-def export(conn: duckdb.DuckDBPyConnection, warehouse_dir: Path, schema: str, table: str) -> None:
+def export(conn: duckdb.DuckDBPyConnection, folder: Path, schema: str, table: str) -> None:
     """One table of the build as Spark's files hold it: a raw table as ingestion writes it,
     a built one in Spark's warehouse."""
     if schema == "raw":
-        folder = warehouse_dir / RAW_FOLDER / table
+        files = folder / RAW_FOLDER / table
     else:
-        folder = warehouse_dir / "spark" / "warehouse" / f"{schema}.db" / table
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.parquet"):
+        files = folder / TABLES / f"{schema}.db" / table
+    files.mkdir(parents=True, exist_ok=True)
+    for old in files.glob("*.parquet"):
         old.unlink()
-    conn.execute(f"copy {schema}.{table} to '{folder / 'part-0.parquet'}' (format parquet)")
+    conn.execute(f"copy {schema}.{table} to '{files / 'part-0.parquet'}' (format parquet)")
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +72,8 @@ def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def session(warehouse_dir: Path) -> Iterator:
     with spark_session.local_session(2, SHORT_RUN_JVM) as spark:
-        register(spark, warehouse_dir)
+        assert len(register_tables(spark, warehouse_dir)) > 25
         yield spark
-
-
-def register(spark, warehouse_dir: Path) -> list[str]:
-    folders = {"raw": warehouse_dir / RAW_FOLDER, **schema_folders(warehouse_dir)}
-    return [t for schema, f in folders.items() for t in spark_session.register(spark, schema, f)]
 
 
 def gate(queries, docs: Path, run_id: str, tables=tuple(SUITES), **kwargs) -> GateReport:
@@ -90,7 +87,9 @@ def outcome(report: GateReport) -> list[tuple]:
     return [(r.kind, r.target, r.suite, r.passed, r.failures, r.evaluated) for r in report.results]
 
 
-def test_the_gate_on_spark_gives_duckdbs_results(warehouse_dir: Path, session, tmp_path: Path) -> None:
+def test_the_gate_on_spark_gives_duckdbs_results(
+    warehouse_dir: Path, session, tmp_path: Path
+) -> None:
     with duckdb.connect(str(warehouse_dir / "build.duckdb"), read_only=True) as conn:
         on_duckdb = gate(DuckDBQueries(conn), tmp_path / "duckdb", "duckdb")
     on_spark = gate(SparkQueries(session), tmp_path / "spark", "spark")

@@ -49,8 +49,8 @@ def run_suites(
     kinds: Sequence[str],
     tables: Sequence[str] = (),
 ):
-    """Run the gate's suites of these kinds on the build database (`tables`: those about to be
-    published); write the run's report."""
+    """Run the gate's suites of these kinds on the build (`gate_queries`; `tables`: those about
+    to be published); write the run's report (its seconds include a Spark session's start)."""
     from expectations.gate import run_gate  # GX is slow to import: only when a gate runs
 
     warehouse_dir = warehouse.build_database.parent
@@ -105,17 +105,23 @@ def gate_queries(warehouse: Warehouse, say) -> Iterator:
     with spark_session.local_session(
         warehouse.threads or settings.threads, settings.engine.spark_java_options
     ) as session:
-        folders = {"raw": warehouse_dir / RAW_FOLDER, **schema_folders(warehouse_dir)}
-        tables = [
-            name
-            for schema, folder in folders.items()
-            for name in spark_session.register(session, schema, folder)
-        ]
+        tables = register_tables(session, warehouse_dir)
         say(
             f"gate: a local Spark session over {len(tables)} tables of Spark's Parquet, "
             f"started in {time.perf_counter() - started:.1f}s"
         )
         yield SparkQueries(session)
+
+
+def register_tables(session, warehouse_dir: Path) -> list[str]:
+    """Register in a Spark session the raw tables ingestion wrote and every table of Spark's
+    warehouse, over their Parquet folders; the tables registered."""
+    folders = {"raw": warehouse_dir / RAW_FOLDER, **schema_folders(warehouse_dir)}
+    return [
+        name
+        for schema, folder in folders.items()
+        for name in spark_session.register(session, schema, folder)
+    ]
 
 
 def write_report(
@@ -129,7 +135,7 @@ def write_report(
 ) -> Path:
     """Add this gate run's results to `<warehouse>/gate/<run id>.json`, and its seconds under
     `seconds` keyed by the suites' kinds (`input`, `identity+published`); `query_seconds`:
-    of those, DuckDB's computing of the frames GX validated."""
+    of those, the database's computing of the frames GX validated."""
     path = warehouse_dir / REPORTS / f"{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"results": []}
