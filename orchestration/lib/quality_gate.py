@@ -115,11 +115,12 @@ def gate_queries(warehouse: Warehouse, say) -> Iterator:
 
 def register_tables(session, warehouse_dir: Path) -> list[str]:
     """Register in a Spark session the raw tables ingestion wrote and every table of Spark's
-    warehouse, over their Parquet folders; the tables registered."""
-    folders = {"raw": warehouse_dir / RAW_FOLDER, **schema_folders(warehouse_dir)}
+    warehouse, over their Parquet folders; the tables registered. (dbt's hook leaves an empty
+    `raw.db` in Spark's warehouse: the raw tables' files are ingestion's.)"""
+    folders = [("raw", warehouse_dir / RAW_FOLDER), *schema_folders(warehouse_dir).items()]
     return [
         name
-        for schema, folder in folders.items()
+        for schema, folder in folders
         for name in spark_session.register(session, schema, folder)
     ]
 
