@@ -23,8 +23,9 @@ from test_spark import SHORT_RUN_JVM, needs_spark
 
 from cdp.spark import session as spark_session
 from cdp.spark.tables import TABLES
-from expectations.checks import MOBILE_PATTERN
-from expectations.gate import GateReport, run_gate
+from expectations.checks import MOBILE_PATTERN, FrameCheck, row_count
+from expectations.gate import GateReport, check_group, run_gate
+from expectations.gx_layer import GxRun
 from expectations.published import SUITES
 from expectations.queries import DuckDBQueries
 from expectations.spark_queries import SparkQueries, to_spark
@@ -98,6 +99,30 @@ def test_the_gate_on_spark_gives_duckdbs_results(
     assert on_spark.passed, on_spark.failure_lines()
     assert on_spark.masked == on_duckdb.masked == {"names holding a phone number": 1}
     assert sum(r.evaluated for r in on_spark.results) > 200
+
+
+def test_a_missing_table_or_column_fails_its_check_on_both(
+    warehouse_dir: Path, session, tmp_path: Path
+) -> None:
+    """A query that cannot run fails its check, with the engine's message, on Spark too."""
+    unreadable = FrameCheck(
+        name="published.customer_rfm__x", label="customer_rfm", expectations=(row_count(1),),
+        sql="select no_such_column from marts.customer_rfm",
+    )  # fmt: skip
+    with duckdb.connect(str(warehouse_dir / "build.duckdb"), read_only=True) as conn:
+        for queries in (DuckDBQueries(conn), SparkQueries(session)):
+            docs = tmp_path / queries.where
+            missing = gate(queries, docs, "m", tables=["customer_rfm_x"], kinds=("published",))
+            assert missing.failure_lines() == [
+                "customer_rfm_x: table marts.customer_rfm_x is missing"
+            ]
+            run = GxRun(docs, "c")
+            result = check_group(run, queries, "published", "customer_rfm", [unreadable])
+            assert (result.passed, result.evaluated, len(result.failures)) == (False, 0, 1)
+            assert result.failures[0].startswith(
+                "customer_rfm: published.customer_rfm__x could not read its rows: "
+            )
+            assert "no_such_column" in result.failures[0]
 
 
 SHANGHAI_2000 = int(dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
