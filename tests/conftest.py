@@ -34,6 +34,7 @@ LONGEST_FIRST = (
     "test_bench.py",
     "test_incremental_staging.py",
     "test_spark_thrift.py",
+    "test_spark_gate.py",
 )
 """The modules whose runs take minutes, longest first (`pytest --durations`)."""
 
