@@ -188,7 +188,7 @@ def test_bench_model_prints_timings_and_recovered_parameters(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "command", ["demo", "generate", "run", "backfill", "sync-wecom", "push-actions", "ui", "bench"]
+    "command", ["demo", "generate", "run", "backfill", "sync-wecom", "push-actions", "ui", "bench", "compare"]
 )
 def test_every_subcommand_has_help(command, capsys):
     from orchestration.cli.main import build_parser

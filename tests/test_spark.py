@@ -6,27 +6,25 @@ on both: every published table, and every table of the build (Spark's as the vie
 cdp/spark/tables.py makes of them). Then a later night of the histories alone (the models that
 keep rows from night to night, built by dbt as the nightly build does) must leave them the same
 on both engines: the increments' Spark path (macros/engine/) against DuckDB's.
-Types normalised (instants in UTC), floats within 1e-9 relative. A difference names the
-table, the column and a row."""
+Compared by cdp/compare.py (`cdp compare`): types normalised (instants in UTC), floats within
+1e-9 relative. A difference names the table, the column and a row."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
+from cdp.compare import compare_tables, relations
 from cdp.publish import attach_published, database_path, last_published_as_of, read_manifest
 from cdp.settings import EngineSettings, Settings, SettingsError
 from orchestration import dbt_vars
@@ -57,7 +55,6 @@ HISTORIES = (
 )
 """The models that keep rows from night to night (incremental on both engines; the parameter
 history on Spark only, docs/incremental.md)."""
-REL_TOL = 1e-9
 BOOKKEEPING = {"intermediate.int_identity__identifier_occurrences": ("recorded_as_of",)}
 """Columns an increment keeps for itself, left out of the comparison: `recorded_as_of` is the
 D of the night that recorded an occurrence, which a DuckDB night keeps and a full build (every
@@ -153,78 +150,16 @@ def later(root: Path, runs: tuple[Path, Path]) -> tuple[Path, Path]:
     return runs
 
 
-def relations(conn: duckdb.DuckDBPyConnection, catalog: str, schemas: str) -> dict[str, str]:
-    """`schema.table` of every table and view of an attached database in those schemas."""
-    found = conn.execute(
-        "select schema_name || '.' || table_name from duckdb_tables() "
-        f"where database_name = '{catalog}' and schema_name in ({schemas}) "
-        "union all select schema_name || '.' || view_name from duckdb_views() "
-        f"where database_name = '{catalog}' and schema_name in ({schemas})"
-    ).fetchall()
-    return {name for (name,) in found}
-
-
-def normalised(value: Any) -> Any:
-    """A value as both engines' tables can be compared: instants as naive UTC, decimals as
-    floats, lists and structs element by element."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, list):
-        return [normalised(v) for v in value]
-    if isinstance(value, dict):
-        return {k: normalised(v) for k, v in value.items()}
-    return value
-
-
-def sort_key(row: tuple) -> str:
-    """Rows in one order on both engines (floats rounded, so a last-digit difference does not
-    reorder them)."""
-    return repr(tuple(f"{v:.9g}" if isinstance(v, float) else v for v in row))
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=REL_TOL) or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def rows(conn: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> list[tuple]:
-    selected = ", ".join(f'"{c}"' for c in columns)
-    fetched = conn.execute(f"select {selected} from {relation}").fetchall()
-    return sorted((tuple(normalised(v) for v in row) for row in fetched), key=sort_key)
-
-
-def difference(table: str, columns: list[str], duck: list[tuple], spark: list[tuple]) -> str | None:
-    """The first difference of two sorted row lists: the table, the column and the row."""
-    if len(duck) != len(spark):
-        only = {sort_key(r) for r in duck} ^ {sort_key(r) for r in spark}
-        return f"{table}: {len(duck)} rows on DuckDB, {len(spark)} on Spark; e.g. {min(only)}"
-    for duck_row, spark_row in zip(duck, spark):
-        for column, a, b in zip(columns, duck_row, spark_row):
-            if not same(a, b):
-                row = dict(zip(columns, duck_row))
-                return f"{table}.{column}: DuckDB {a!r}, Spark {b!r} in the row {row}"
-    return None
+ENGINES = ("DuckDB", "Spark")
 
 
 def compare(conn: duckdb.DuckDBPyConnection, tables: list[str], duck: str, spark: str) -> None:
     """Every table of the list, in the attached databases `duck` and `spark`, row for row
-    (but the increments' bookkeeping, BOOKKEEPING)."""
-    for table in tables:
-        columns = [c for (c, *_) in conn.execute(f"describe {duck}.{table}").fetchall()]
-        spark_columns = [c for (c, *_) in conn.execute(f"describe {spark}.{table}").fetchall()]
-        assert spark_columns == columns, f"{table}: columns {spark_columns} on Spark, {columns} on DuckDB"
-        columns = [c for c in columns if c not in BOOKKEEPING.get(table, ())]
-        duck_rows = rows(conn, f"{duck}.{table}", columns)
-        assert bool(duck_rows) != (table.split(".")[-1] in EMPTY_HERE), f"{table}: {len(duck_rows)} rows on DuckDB"
-        found = difference(table, columns, duck_rows, rows(conn, f"{spark}.{table}", columns))
-        assert found is None, found
+    (cdp/compare.py; but the increments' bookkeeping, BOOKKEEPING)."""
+    for found in compare_tables(conn, tables, duck, spark, labels=ENGINES, skipped=BOOKKEEPING):
+        empty = found.table.split(".")[-1] in EMPTY_HERE
+        assert bool(found.rows) != empty, f"{found.table}: {found.rows} rows on DuckDB"
+        assert found.difference is None, found.difference
 
 
 @needs_spark
@@ -276,20 +211,6 @@ def test_a_later_night_keeps_the_same_histories_on_both_engines(later, record_pr
         ).fetchall()
         assert days == [(AS_OF,), (AS_OF + timedelta(days=1),)], days
         compare(conn, list(HISTORIES), "duck", "spark")
-
-
-def test_a_difference_names_the_table_the_column_and_a_row():
-    columns = ["customer_id", "spend", "joined_at"]
-    duck = [("c1", 10.0, datetime(2026, 1, 1, 2)), ("c2", 1 / 3, None)]
-    assert difference("t", columns, duck, [("c1", 10.0 + 1e-12, datetime(2026, 1, 1, 2)), ("c2", 1 / 3, None)]) is None
-    found = difference("t", columns, duck, [("c1", 10.5, datetime(2026, 1, 1, 2)), ("c2", 1 / 3, None)])
-    assert found == (
-        "t.spend: DuckDB 10.0, Spark 10.5 in the row "
-        "{'customer_id': 'c1', 'spend': 10.0, 'joined_at': datetime.datetime(2026, 1, 1, 2, 0)}"
-    )
-    assert difference("t", columns, duck, duck[:1]).startswith("t: 2 rows on DuckDB, 1 on Spark; e.g. ")
-    assert normalised(datetime(2026, 1, 1, 10, tzinfo=timezone.utc)) == datetime(2026, 1, 1, 10)
-    assert normalised([{"a": Decimal("1.50")}]) == [{"a": 1.5}]
 
 
 def test_the_spark_extra_leaves_the_quality_gate_importable():

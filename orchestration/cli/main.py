@@ -310,6 +310,31 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    """Two warehouses' current publishes, table by table and row for row (cdp/compare.py): exit
+    0 when every table holds the same rows, 1 when one differs."""
+    from cdp.compare import compare_published
+    from cdp.publish import read_manifest
+
+    folders = {"A": Path(args.first), "B": Path(args.second)}
+    for label, folder in folders.items():
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise UsageError(f"nothing published in {folder}: run `cdp run` there first")
+        say(f"{label}: {folder} (published as of {manifest['as_of_date']})")
+    compared = differ = 0
+    for found in compare_published(folders["A"], folders["B"]):
+        compared += 1
+        table = found.table.removeprefix("main.")
+        if found.difference is None:
+            say(f"  {table:28} {found.rows:>10,} rows, the same in both")
+        else:
+            differ += 1
+            say(f"  {table:28} DIFFERS: {found.difference.removeprefix('main.')}")
+    say(f"{compared - differ} of {compared} published tables hold the same rows in A and B")
+    return EXIT_OK if differ == 0 else EXIT_FAILED
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from tools.bench.scale import (
         DEFAULT_SIZES,
@@ -535,6 +560,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purchase_model.add_argument("--seed", type=int, default=1)
     purchase_model.set_defaults(handler=cmd_bench_model)
+
+    compare = commands.add_parser(
+        "compare", help="compare two warehouses' current publishes table by table, row for "
+        "row (e.g. a run with CDP_ENGINE=spark against DuckDB's on the same extracts); exit 1 "
+        "when a table differs"
+    )
+    compare.add_argument("first", metavar="WAREHOUSE_A", help="a warehouse folder (CDP_WAREHOUSE_DIR)")
+    compare.add_argument("second", metavar="WAREHOUSE_B", help="another warehouse folder")
+    compare.set_defaults(handler=cmd_compare)
 
     report = commands.add_parser(
         "report", help="print the path of the operations report of the last publish (an "
