@@ -145,7 +145,7 @@ def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(en
          "cdp backfill: --vars: rfm_window_days: 'soon' is not a number (default 365)"),
     ],
 )
-def test_bad_usage_exits_2_with_one_line(env, args, extra, message, monkeypatch, capsys):
+def test_bad_usage_exits_2_with_one_line(env, args, extra, message, capsys):
     """Refused before any work: the console script's `main`, called in this process (the
     tests above check a real process's stderr), with the environment restored after it."""
     from orchestration.cli.main import main

@@ -157,9 +157,9 @@ def compare(conn: duckdb.DuckDBPyConnection, tables: list[str], duck: str, spark
     """Every table of the list, in the attached databases `duck` and `spark`, row for row
     (cdp/compare.py; but the increments' bookkeeping, BOOKKEEPING)."""
     for found in compare_tables(conn, tables, duck, spark, labels=ENGINES, skipped=BOOKKEEPING):
+        assert found.difference is None, found.difference
         empty = found.table.split(".")[-1] in EMPTY_HERE
         assert bool(found.rows) != empty, f"{found.table}: {found.rows} rows on DuckDB"
-        assert found.difference is None, found.difference
 
 
 @needs_spark

@@ -23,12 +23,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cdp.compare import difference, rows
 from cdp.settings import EngineSettings
 from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.parquet_export import export_raw
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
-from test_spark import AS_OF, SHORT_RUN_JVM, difference, needs_spark, rows
+from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, needs_spark
 from tools.generate import generate
 
 SELECTION = ["--select", "staging", "int_customers__identifier_dates"]
@@ -281,6 +282,6 @@ def test_the_models_built_through_the_thrift_server_hold_the_same_rows_as_on_duc
             assert spark_columns == columns, f"{table}: columns {spark_columns} on Spark, {columns} on DuckDB"
             duck_rows = rows(conn, f"{schema}.{table}", columns)
             assert duck_rows, f"{table}: no rows on DuckDB"
-            found = difference(table, columns, duck_rows, rows(conn, spark, columns))
+            found = difference(table, columns, duck_rows, rows(conn, spark, columns), ENGINES)
             assert found is None, found
     assert len(schemas) == 18, sorted(schemas)
