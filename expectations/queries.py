@@ -15,6 +15,9 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from expectations.gx_layer import quote
+from ingestion.warehouse import has_table
+
 
 class Queries(Protocol):
     """What the gate reads. `where` names the engine in the run's log lines (`DuckDB`,
@@ -59,12 +62,7 @@ class DuckDBQueries:
         return dict(rows)
 
     def has_table(self, schema: str, table: str) -> bool:
-        rows = self.conn.execute(  # fetchall: an unfinished result keeps the relation API off
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-        return bool(rows[0][0])
+        return has_table(self.conn, f"{schema}.{table}")
 
     def count(self, schema: str, table: str) -> int:
-        return self.conn.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+        return self.conn.execute(f"select count(*) from {quote(schema)}.{quote(table)}").fetchall()[0][0]

@@ -55,7 +55,8 @@ def run_suites(
 
     warehouse_dir = warehouse.build_database.parent
     since, previous_rows = gate_window(warehouse_dir, as_of)
-    settings = Settings.from_env().gate
+    environment = Settings.from_env()
+    settings = environment.gate
     say = progress(context)
     last = publish.last_published_as_of(warehouse_dir)
     if "published" in kinds and last is not None and (as_of - last).days > 1:
@@ -67,7 +68,7 @@ def run_suites(
         )
     started = time.perf_counter()
     try:
-        with gate_queries(warehouse, say) as queries:
+        with gate_queries(warehouse, environment, say) as queries:
             report = run_gate(
                 queries,
                 as_of=as_of,
@@ -88,14 +89,13 @@ def run_suites(
 
 
 @contextmanager
-def gate_queries(warehouse: Warehouse, say) -> Iterator:
+def gate_queries(warehouse: Warehouse, settings: Settings, say) -> Iterator:
     """What the gate reads through: the build database (DuckDB), or on Spark a local session
     whose in-memory catalog holds the raw tables and every table of Spark's warehouse, over
     their Parquet folders (a cluster's gate too: a local session over the same files)."""
     from expectations.queries import DuckDBQueries
     from expectations.spark_queries import SparkQueries
 
-    settings = Settings.from_env()
     if settings.engine.engine != "spark":
         with warehouse.connect() as conn:
             yield DuckDBQueries(conn)
