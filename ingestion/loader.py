@@ -205,6 +205,51 @@ def read_extract(extract: ExtractFile, data: bytes) -> ReadResult:
     return read_jsonl(data, shown)
 
 
+@dataclass
+class LoadPlan:
+    """What a load reads: the extract files found, those already loaded, the reload dates,
+    and the report it fills (both engines' loaders start from it)."""
+
+    report: IngestReport
+    files: list[ExtractFile]
+    loaded: set[str]
+    reload: set[date]
+
+    @classmethod
+    def of(
+        cls,
+        conn: duckdb.DuckDBPyConnection,
+        landing_dir: Path,
+        entities: tuple[Entity, ...],
+        *,
+        as_of: date | None = None,
+        dates: Iterable[date] | None = None,
+        reload: Iterable[date] = (),
+    ) -> "LoadPlan":
+        """The plan over the build database's load log; a reload date with nothing to reload
+        is refused (`check_reload_dates`)."""
+        reload = set(reload)
+        files = discover(landing_dir, as_of=as_of, dates=dates, entities=entities)
+        if reload:
+            check_reload_dates(conn, landing_dir, reload, files)
+        report = IngestReport(skipped_folders=not_date_folders(landing_dir, entities))
+        return cls(report, files, loaded_files(conn), reload)
+
+    def pending(self, entity: Entity) -> list[ExtractFile]:
+        """The files of `entity` to load: new ones and those of the reload dates (the others
+        count as already loaded)."""
+        mine = [f for f in self.files if f.entity == entity]
+        pending = [f for f in mine if f.name not in self.loaded or f.extract_date in self.reload]
+        self.report.already_loaded += len(mine) - len(pending)
+        return pending
+
+    def vanished(self, entity: Entity) -> list[str]:
+        """The loaded files of `entity` gone from a reloaded folder: their rows go too."""
+        present = {f.name for f in self.files if f.entity == entity}
+        names = {f"{entity.source}/{d.isoformat()}/{entity.file_name}" for d in self.reload}
+        return sorted((names & self.loaded) - present)
+
+
 def ingest(
     conn: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -221,27 +266,22 @@ def ingest(
     settings = settings or IngestSettings.from_env()
     started = time.perf_counter()
     say = progress or (lambda _line: None)
-    reload = set(reload)
     entities = tuple(entities)
     batch_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc)
-    report = IngestReport(skipped_folders=not_date_folders(landing_dir, entities))
-    files = discover(landing_dir, as_of=as_of, dates=dates, entities=entities)
-    loaded = loaded_files(conn)
+    plan = LoadPlan.of(conn, landing_dir, entities, as_of=as_of, dates=dates, reload=reload)
+    report = plan.report
     database = _database_path(conn)
-    if reload:
-        check_reload_dates(conn, landing_dir, reload, files)
     entity = None
     try:
         with _Writer() as writer:
             for entity in entities:
                 stats = report.entities.setdefault(entity.label, EntityStats())
-                mine = [f for f in files if f.entity == entity]
-                pending = [f for f in mine if f.name not in loaded or f.extract_date in reload]
-                report.already_loaded += len(mine) - len(pending)
-                if reload:
+                pending = plan.pending(entity)
+                if plan.reload:
                     writer.wait()
-                    _drop_vanished(conn, entity, reload, {f.name for f in mine}, loaded)
+                    with transaction(conn):
+                        _delete_file_rows(conn, entity, plan.vanished(entity))
                 if not pending:
                     continue
                 say(f"{entity.label}: loading {len(pending)} file(s)")
@@ -332,27 +372,18 @@ def check_reload_dates(
         raise ValueError(f"nothing to reload: no extract folder for {days} under {landing_dir}")
 
 
-def _drop_vanished(
-    conn: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    reload: set[date],
-    present: set[str],
-    loaded: set[str],
-) -> None:
-    """A reloaded folder that no longer holds a file drops that file's rows."""
-    prefixes = {f"{entity.source}/{d.isoformat()}/{entity.file_name}" for d in reload}
-    for name in sorted((prefixes & loaded) - present):
-        with _transaction(conn):
-            _delete_file_rows(conn, entity, [name])
-
-
 def _delete_file_rows(conn: duckdb.DuckDBPyConnection, entity: Entity, names: list[str]) -> None:
     conn.execute(f"delete from raw.{ident(entity.table)} where _file in (select unnest(?))", [names])
+    forget_files(conn, names)
+
+
+def forget_files(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Drop the load log's rows of these files (loaded again, or gone)."""
     conn.execute("delete from raw._quarantine where file in (select unnest(?))", [names])
     conn.execute("delete from raw._loads where file in (select unnest(?))", [names])
 
 
-def _os_problem(exc: OSError) -> str:
+def os_problem(exc: OSError) -> str:
     """`cannot be read: [Errno 13] Permission denied`: the OS error without the path (the
     message names the file already)."""
     if exc.errno is not None and exc.strerror:
@@ -360,7 +391,7 @@ def _os_problem(exc: OSError) -> str:
     return f"cannot be read: {_one_line(exc)}"
 
 
-class _transaction:
+class transaction:
     def __init__(self, conn: duckdb.DuckDBPyConnection):
         self.conn = conn
 
@@ -383,7 +414,9 @@ def _quietly(action: Callable[[], object]) -> None:
 
 
 @dataclass
-class _Pending:
+class ReadFile:
+    """An extract file as its reader returned it, and its size in bytes."""
+
     extract: ExtractFile
     result: ReadResult
     size: int
@@ -437,7 +470,7 @@ class _EntityLoader:
         self.written_notes: list[str] = []
         """Progress lines of the writer thread, said by the caller's thread once written."""
         self.started = time.perf_counter()
-        self.batch: list[_Pending] = []
+        self.batch: list[ReadFile] = []
         self.batch_rows = 0
         self.batch_bytes = 0
 
@@ -446,12 +479,12 @@ class _EntityLoader:
             data = extract.path.read_bytes()
             result = read_extract(extract, data)
         except OSError as exc:  # permission denied, an I/O error, a directory, a dangling link
-            self._unreadable(UnreadableExtract(str(extract.path), None, _os_problem(exc)))
+            self._unreadable(UnreadableExtract(str(extract.path), None, os_problem(exc)))
             return
         except UnreadableExtract as exc:
             self._unreadable(exc)
             return
-        self.batch.append(_Pending(extract, result, len(data)))
+        self.batch.append(ReadFile(extract, result, len(data)))
         self.batch_rows += result.table.num_rows
         self.batch_bytes += len(data)
         if self.batch_rows >= BATCH_ROWS or self.batch_bytes >= BATCH_BYTES:
@@ -481,176 +514,232 @@ class _EntityLoader:
         for note in notes:
             self.say(note)
 
-    def _write_or_say_which(self, batch: list[_Pending]) -> None:
+    def _write_or_say_which(self, batch: list[ReadFile]) -> None:
         try:
             self._write(batch)
         except (duckdb.Error, OSError) as exc:
             raise _BatchFailed(self.entity, [p.extract.name for p in batch], exc) from exc
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[ReadFile]) -> None:
         conn, entity = self.conn, self.entity
-        counts = np.array([p.result.table.num_rows for p in batch], dtype=np.int64)
-        file_idx = np.repeat(np.arange(len(batch), dtype=np.int32), counts)
-        rows = pa.concat_tables(p.result.table for p in batch)
-        # Each row's file, date and encoding travel with it (dictionary-encoded: cheap), so
-        # the insert needs no join and keeps the rows in file and line order.
-        rows = rows.append_column("_file_idx", pa.array(file_idx)).append_column(
-            "_file",
-            pa.DictionaryArray.from_arrays(file_idx, pa.array([p.extract.name for p in batch])),
-        ).append_column(
-            "_encoding",
-            pa.DictionaryArray.from_arrays(file_idx, pa.array([p.result.encoding for p in batch])),
-        ).append_column(
-            "_extract_date",
-            pa.array(np.repeat(np.array([p.extract.extract_date for p in batch],
-                                        dtype="datetime64[D]"), counts)),
-        )
-        files = pa.table(
-            {
-                "_file_idx": pa.array(range(len(batch)), pa.int32()),
-                "_file": [p.extract.name for p in batch],
-                "_extract_date": [p.extract.extract_date for p in batch],
-                "_encoding": [p.result.encoding for p in batch],
-                "_bytes": [p.size for p in batch],
-            }
-        )
-        bad_records = pa.table(
-            {
-                "_file_idx": pa.array(
-                    [i for i, p in enumerate(batch) for _ in p.result.bad_records], pa.int32()
-                ),
-                "_line": pa.array(
-                    [b.line for p in batch for b in p.result.bad_records], pa.int64()
-                ),
-                "_reason": [b.reason for p in batch for b in p.result.bad_records],
-                "_raw": [b.text for p in batch for b in p.result.bad_records],
-            }
-        )
-        conn.register("_batch_rows", rows)
-        conn.register("_batch_files", files)
-        conn.register("_batch_bad_records", bad_records)
+        register_batch(conn, batch)
         try:
-            with _transaction(conn):
-                staged = staged_sql(entity, "_batch_rows", CARRIED, self.settings)
-                conn.execute(f"create or replace temp table _staged as {staged}")
-                conn.execute("create or replace temp table _staged_files as from _batch_files")
-                self._reject_non_json_files(batch)
-                self._reject_files_of_bad_records(batch)
+            with transaction(conn):
+                for exc in stage(conn, entity, batch, self.settings):
+                    self.stats.unreadable.append(exc)
+                    self.written_notes.append(f"unreadable: {exc}")
                 self._insert()
         except BaseException:
-            _quietly(lambda: self._clean_up(conn))  # the first error is the one to report
+            _quietly(lambda: clean_up(conn))  # the first error is the one to report
             raise
-        self._clean_up(conn)
-
-    @staticmethod
-    def _clean_up(conn: duckdb.DuckDBPyConnection) -> None:
-        conn.execute("drop table if exists _staged")
-        conn.execute("drop table if exists _staged_files")
-        for name in ("_batch_rows", "_batch_files", "_batch_bad_records"):
-            conn.unregister(name)
-
-    def _reject_non_json_files(self, batch: list[_Pending]) -> None:
-        """A JSON Lines file in which no line is a JSON object is unreadable as a whole."""
-        if self.entity.fmt != "jsonl":
-            return
-        rejected = self.conn.execute(
-            "select _file_idx, min(_line) from _staged group by 1 having not bool_or(_is_json)"
-        ).fetchall()
-        for idx, line in rejected:
-            exc = UnreadableExtract(
-                str(batch[idx].extract.path), line, "not JSON Lines: no line holds a JSON object"
-            )
-            self.stats.unreadable.append(exc)
-            self.written_notes.append(f"unreadable: {exc}")
-        if rejected:  # its rows are all 'invalid JSON': without its file they go nowhere
-            self.conn.execute(
-                "delete from _staged_files where _file_idx in (select unnest(?))",
-                [[idx for idx, _ in rejected]],
-            )
-
-    def _reject_files_of_bad_records(self, batch: list[_Pending]) -> None:
-        """A file in which (nearly) every record breaks the contract, UNREADABLE_SHARE or more,
-        is unreadable as a whole, whatever its size: it is not an extract of this entity (a
-        JSON array, columns shifted), and its few good-looking rows are not trusted either."""
-        rejected = self.conn.execute(
-            f"""
-            select _file_idx, count(*) filter (where _reason <> ''), count(*),
-                min(_line) filter (where _reason <> ''),
-                arg_min(_reason, _line) filter (where _reason <> '')
-            from (
-                select _file_idx, _line, _reason from _staged
-                union all
-                select _file_idx, _line, _reason from _batch_bad_records
-            )
-            where _file_idx in (select _file_idx from _staged_files)
-            group by 1
-            having count(*) filter (where _reason <> '') >= {UNREADABLE_SHARE} * count(*)
-                and count(*) filter (where _reason <> '') >= {UNREADABLE_MIN_BAD}
-            order by 1
-            """
-        ).fetchall()
-        for idx, bad, total, line, reason in rejected:
-            problem = (
-                f"nearly every record breaks the contract ({bad} of {total}), the first: {reason}"
-            )
-            exc = UnreadableExtract(str(batch[idx].extract.path), line, problem)
-            self.stats.unreadable.append(exc)
-            self.written_notes.append(f"unreadable: {exc}")
-        if rejected:
-            for table in ("_staged_files", "_staged"):
-                self.conn.execute(
-                    f"delete from {table} where _file_idx in (select unnest(?))",
-                    [[row[0] for row in rejected]],
-                )
+        clean_up(conn)
 
     def _insert(self) -> None:
         conn, entity = self.conn, self.entity
-        table = f"raw.{ident(entity.table)}"
         names = [r[0] for r in conn.execute("select _file from _staged_files").fetchall()]
         _delete_file_rows(conn, entity, names)
         columns = ", ".join(ident(c.name) for c in entity.columns)
-        typed = ", ".join(ident("t:" + c.name) for c in entity.columns)
         meta = [self.batch_id, self.loaded_at]
         conn.execute(
             f"""
-            insert into {table} ({columns}, _extract_date, _file, _line, _encoding, _loaded_at, _load_id)
-            select {typed}, _extract_date, _file::varchar, _line, _encoding::varchar, $2, $1
-            from _staged
-            where _reason = ''
+            insert into raw.{ident(entity.table)}
+                ({columns}, _extract_date, _file, _line, _encoding, _loaded_at, _load_id)
+            select *, $2, $1 from ({good_rows_sql(entity)})
             """,
             meta,
         )
-        conn.execute(
-            """
-            insert into raw._quarantine
-            select $1, $3, $4, f._extract_date, f._file, b._line, b._reason, b._raw, $2
-            from (
-                select _file_idx, _line, _reason, _raw from _staged where _reason <> ''
-                union all
-                select _file_idx, _line, _reason, _raw from _batch_bad_records
-            ) as b join _staged_files as f using (_file_idx)
-            """,
-            [*meta, entity.source, entity.name],
+        counts = record_loads(
+            conn, entity, f"({QUARANTINED_SQL})", f"({FILES_SQL})", self.batch_id, self.loaded_at
         )
-        counts = conn.execute(
-            """
-            insert into raw._loads
-            select $1, $3, $4, f._extract_date, f._file, f._encoding, f._bytes,
-                coalesce(g.good, 0), coalesce(g.bad, 0) + coalesce(r.bad, 0), $2
-            from _staged_files as f
-            left join (
-                select _file_idx, count(*) filter (where _reason = '') as good,
-                    count(*) filter (where _reason <> '') as bad
-                from _staged group by 1
-            ) as g using (_file_idx)
-            left join (
-                select _file_idx, count(*) as bad from _batch_bad_records group by 1
-            ) as r using (_file_idx)
-            returning rows_loaded, rows_quarantined, bytes
-            """,
-            [*meta, entity.source, entity.name],
-        ).fetchall()
         self.stats.files += len(counts)
         self.stats.rows += sum(c[0] for c in counts)
         self.stats.quarantined += sum(c[1] for c in counts)
         self.stats.bytes += sum(c[2] for c in counts)
+
+
+def register_batch(conn: duckdb.DuckDBPyConnection, batch: list[ReadFile]) -> None:
+    """Register a batch of read files in `conn`: `_batch_rows` (every record of every file,
+    with its file's index, name, encoding and extract date), `_batch_files` (one row per file)
+    and `_batch_bad_records` (the records the readers could not split into columns)."""
+    counts = np.array([p.result.table.num_rows for p in batch], dtype=np.int64)
+    file_idx = np.repeat(np.arange(len(batch), dtype=np.int32), counts)
+    rows = pa.concat_tables(p.result.table for p in batch)
+    # Each row's file, date and encoding travel with it (dictionary-encoded: cheap), so
+    # the insert needs no join and keeps the rows in file and line order.
+    rows = rows.append_column("_file_idx", pa.array(file_idx)).append_column(
+        "_file",
+        pa.DictionaryArray.from_arrays(file_idx, pa.array([p.extract.name for p in batch])),
+    ).append_column(
+        "_encoding",
+        pa.DictionaryArray.from_arrays(file_idx, pa.array([p.result.encoding for p in batch])),
+    ).append_column(
+        "_extract_date",
+        pa.array(np.repeat(np.array([p.extract.extract_date for p in batch],
+                                    dtype="datetime64[D]"), counts)),
+    )
+    files = pa.table(
+        {
+            "_file_idx": pa.array(range(len(batch)), pa.int32()),
+            "_file": [p.extract.name for p in batch],
+            "_extract_date": [p.extract.extract_date for p in batch],
+            "_encoding": [p.result.encoding for p in batch],
+            "_bytes": [p.size for p in batch],
+        }
+    )
+    bad_records = pa.table(
+        {
+            "_file_idx": pa.array(
+                [i for i, p in enumerate(batch) for _ in p.result.bad_records], pa.int32()
+            ),
+            "_line": pa.array([b.line for p in batch for b in p.result.bad_records], pa.int64()),
+            "_reason": [b.reason for p in batch for b in p.result.bad_records],
+            "_raw": [b.text for p in batch for b in p.result.bad_records],
+        }
+    )
+    conn.register("_batch_rows", rows)
+    conn.register("_batch_files", files)
+    conn.register("_batch_bad_records", bad_records)
+
+
+def clean_up(conn: duckdb.DuckDBPyConnection) -> None:
+    """Drop what `register_batch` and `stage` left in `conn`."""
+    conn.execute("drop table if exists _staged")
+    conn.execute("drop table if exists _staged_files")
+    for name in ("_batch_rows", "_batch_files", "_batch_bad_records"):
+        conn.unregister(name)
+
+
+def stage(
+    conn: duckdb.DuckDBPyConnection, entity: Entity, batch: list[ReadFile], settings: IngestSettings
+) -> list[UnreadableExtract]:
+    """Type and check a registered batch (`register_batch`) by the row contract: the temp
+    tables `_staged` (every record, its typed values and its reasons) and `_staged_files`
+    (the files accepted); the files found unreadable as a whole, left out of both."""
+    staged = staged_sql(entity, "_batch_rows", CARRIED, settings)
+    conn.execute(f"create or replace temp table _staged as {staged}")
+    conn.execute("create or replace temp table _staged_files as from _batch_files")
+    return _reject_non_json_files(conn, entity, batch) + _reject_files_of_bad_records(conn, batch)
+
+
+def _reject_non_json_files(
+    conn: duckdb.DuckDBPyConnection, entity: Entity, batch: list[ReadFile]
+) -> list[UnreadableExtract]:
+    """A JSON Lines file in which no line is a JSON object is unreadable as a whole."""
+    if entity.fmt != "jsonl":
+        return []
+    rejected = conn.execute(
+        "select _file_idx, min(_line) from _staged group by 1 having not bool_or(_is_json)"
+    ).fetchall()
+    if rejected:  # its rows are all 'invalid JSON': without its file they go nowhere
+        conn.execute(
+            "delete from _staged_files where _file_idx in (select unnest(?))",
+            [[idx for idx, _ in rejected]],
+        )
+    return [
+        UnreadableExtract(
+            str(batch[idx].extract.path), line, "not JSON Lines: no line holds a JSON object"
+        )
+        for idx, line in rejected
+    ]
+
+
+def _reject_files_of_bad_records(
+    conn: duckdb.DuckDBPyConnection, batch: list[ReadFile]
+) -> list[UnreadableExtract]:
+    """A file in which (nearly) every record breaks the contract, UNREADABLE_SHARE or more, is
+    unreadable as a whole, whatever its size: it is not an extract of this entity (a JSON
+    array, columns shifted), and its few good-looking rows are not trusted either."""
+    rejected = conn.execute(
+        f"""
+        select _file_idx, count(*) filter (where _reason <> ''), count(*),
+            min(_line) filter (where _reason <> ''),
+            arg_min(_reason, _line) filter (where _reason <> '')
+        from (
+            select _file_idx, _line, _reason from _staged
+            union all
+            select _file_idx, _line, _reason from _batch_bad_records
+        )
+        where _file_idx in (select _file_idx from _staged_files)
+        group by 1
+        having count(*) filter (where _reason <> '') >= {UNREADABLE_SHARE} * count(*)
+            and count(*) filter (where _reason <> '') >= {UNREADABLE_MIN_BAD}
+        order by 1
+        """
+    ).fetchall()
+    if rejected:
+        for table in ("_staged_files", "_staged"):
+            conn.execute(
+                f"delete from {table} where _file_idx in (select unnest(?))",
+                [[row[0] for row in rejected]],
+            )
+    return [
+        UnreadableExtract(
+            str(batch[idx].extract.path),
+            line,
+            f"nearly every record breaks the contract ({bad} of {total}), the first: {reason}",
+        )
+        for idx, bad, total, line, reason in rejected
+    ]
+
+
+def good_rows_sql(entity: Entity) -> str:
+    """The staged rows that keep every rule: the entity's typed columns, then `_extract_date`,
+    `_file`, `_line` and `_encoding`."""
+    typed = ", ".join(f"{ident('t:' + c.name)} as {ident(c.name)}" for c in entity.columns)
+    return (
+        f"select {typed}, _extract_date, _file::varchar as _file, _line, "
+        "_encoding::varchar as _encoding from _staged where _reason = ''"
+    )
+
+
+QUARANTINED_SQL = """
+    select f._extract_date, f._file, b._line, b._reason, b._raw
+    from (
+        select _file_idx, _line, _reason, _raw from _staged where _reason <> ''
+        union all
+        select _file_idx, _line, _reason, _raw from _batch_bad_records
+    ) as b join _staged_files as f using (_file_idx)
+"""
+"""The staged records that break a rule, and those the readers could not split, of the
+accepted files."""
+
+FILES_SQL = """
+    select f._extract_date, f._file, f._encoding, f._bytes,
+        coalesce(g.good, 0) as _rows_loaded,
+        coalesce(g.bad, 0) + coalesce(r.bad, 0) as _rows_quarantined
+    from _staged_files as f
+    left join (
+        select _file_idx, count(*) filter (where _reason = '') as good,
+            count(*) filter (where _reason <> '') as bad
+        from _staged group by 1
+    ) as g using (_file_idx)
+    left join (
+        select _file_idx, count(*) as bad from _batch_bad_records group by 1
+    ) as r using (_file_idx)
+"""
+"""The accepted files, each with its rows loaded and quarantined."""
+
+
+def record_loads(
+    conn: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    quarantined: str,
+    files: str,
+    load_id: str,
+    loaded_at: datetime,
+) -> list[tuple[int, int, int]]:
+    """Insert into `raw._quarantine` the rows of the relation `quarantined` (the columns of
+    QUARANTINED_SQL) and into `raw._loads` those of `files` (FILES_SQL's); each file's rows
+    loaded, rows quarantined and bytes."""
+    meta = [load_id, loaded_at, entity.source, entity.name]
+    conn.execute(
+        "insert into raw._quarantine select $1, $3, $4, _extract_date, _file, _line, _reason, "
+        f"_raw, $2 from {quarantined}",
+        meta,
+    )
+    return conn.execute(
+        "insert into raw._loads select $1, $3, $4, _extract_date, _file, _encoding, _bytes, "
+        f"_rows_loaded, _rows_quarantined, $2 from {files} "
+        "returning rows_loaded, rows_quarantined, bytes",
+        meta,
+    ).fetchall()

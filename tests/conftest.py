@@ -71,6 +71,17 @@ class Landing:
         return path
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the tests of this process that use one, stopped at the
+    end (a session starts in several seconds; pyspark keeps one per process anyway)."""
+    from cdp.spark.session import local_session
+    from test_spark import SHORT_RUN_JVM
+
+    with local_session(2, SHORT_RUN_JVM) as session:
+        yield session
+
+
 @pytest.fixture
 def landing(tmp_path: Path) -> Landing:
     return Landing(tmp_path / "landing")

@@ -27,7 +27,7 @@ from orchestration.defs.gate import input_gate
 from orchestration.defs.schedules import nightly_at_two
 from orchestration.defs.publish import RESTRICTED, TABLES, published, published_key
 from expectations.published import SUITES
-from orchestration.defs.resources import LandingZone, Warehouse
+from orchestration.defs.resources import LandingZone, Spark, Warehouse
 from orchestration.defs.sensors import new_extract_folder
 from orchestration.lib.as_of import AS_OF_TAG
 from orchestration.lib.asset_keys import asset_key
@@ -57,6 +57,7 @@ def resources(landing, tmp_path):
     return {
         "landing": LandingZone(landing_dir=str(landing)),
         "warehouse": Warehouse(warehouse_dir=str(tmp_path / "warehouse")),
+        "spark": Spark(),
     }
 
 

@@ -3,8 +3,8 @@ dialect, computed by Spark (expectations/spark_queries.py) give the same results
 
 The small build database of tests/test_expectations.py (raw tables, load log, every published
 table) is written once as Parquet in Spark's folder layout (`<warehouse>/spark/raw/<table>/`,
-`<warehouse>/spark/warehouse/<schema>.db/<table>/`), registered in one local Spark session for
-the module as a Spark night's gate registers them (orchestration/lib/quality_gate.py,
+`<warehouse>/spark/warehouse/<schema>.db/<table>/`), registered in the tests' local Spark session
+(conftest.py `spark`) as a Spark night's gate registers them (orchestration/lib/quality_gate.py,
 cdp/spark/session.py: an in-memory catalog), and the gate runs on both: every suite
 must pass or fail alike, with the same failure lines and as many expectations evaluated.
 tests/test_spark.py runs the gate on Spark inside a whole night of `cdp run`."""
@@ -19,9 +19,8 @@ import duckdb
 import pandas as pd
 import pytest
 from test_expectations import AS_OF, CUSTOMERS, SETTINGS, good_build
-from test_spark import SHORT_RUN_JVM, needs_spark
+from test_spark import needs_spark
 
-from cdp.spark import session as spark_session
 from cdp.spark.tables import TABLES
 from expectations.checks import MOBILE_PATTERN, FrameCheck, row_count
 from expectations.gate import GateReport, check_group, run_gate
@@ -29,7 +28,7 @@ from expectations.gx_layer import GxRun
 from expectations.published import SUITES
 from expectations.queries import DuckDBQueries
 from expectations.spark_queries import SparkQueries, to_spark
-from ingestion.parquet_export import RAW_FOLDER, export_raw
+from ingestion.spark_loader import RAW_FOLDER
 from orchestration.lib.quality_gate import register_tables
 
 pytestmark = needs_spark
@@ -39,8 +38,8 @@ PREVIOUS_ROWS = {"customer_profile": CUSTOMERS + 10, "wecom_tag_sync": 1000}
 
 
 def export(conn: duckdb.DuckDBPyConnection, folder: Path, schema: str, table: str) -> None:
-    """One table of the build as Spark's files hold it: a raw table as ingestion writes it,
-    a built one in Spark's warehouse."""
+    """One table of the build as Spark's files hold it: a raw table in ingestion's folder (one
+    file, unpartitioned: register takes both shapes), a built one in Spark's warehouse."""
     if schema == "raw":
         files = folder / RAW_FOLDER / table
     else:
@@ -60,10 +59,9 @@ def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "create table intermediate.int_customers__golden_record as select * from (values "
         "('c1', '王姐 139-1234-5679'), ('c2', '老会员'), ('c3', null)) t(customer_id, name)"
     )
-    export_raw(conn, folder)
     for schema, table in conn.execute(
         "select schema_name, table_name from duckdb_tables() "
-        f"where schema_name in {BUILT_SCHEMAS} order by all"
+        f"where schema_name in {('raw', *BUILT_SCHEMAS)} order by all"
     ).fetchall():
         export(conn, folder, schema, table)
     conn.close()
@@ -72,10 +70,9 @@ def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def session(warehouse_dir: Path) -> Iterator:
-    with spark_session.local_session(2, SHORT_RUN_JVM) as spark:
-        assert len(register_tables(spark, warehouse_dir)) > 25
-        yield spark
+def session(warehouse_dir: Path, spark) -> Iterator:
+    assert len(register_tables(spark, warehouse_dir)) > 25
+    yield spark
 
 
 def gate(queries, docs: Path, run_id: str, tables=tuple(SUITES), **kwargs) -> GateReport:

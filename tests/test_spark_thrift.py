@@ -27,7 +27,7 @@ from cdp.compare import difference, rows
 from cdp.settings import EngineSettings
 from ingestion import warehouse
 from ingestion.loader import ingest
-from ingestion.parquet_export import export_raw
+from ingestion.spark_loader import ingest_on_spark
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, needs_spark
 from tools.generate import generate
@@ -229,19 +229,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def built(
-    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+    cluster: Cluster, spark, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, str], float]:
     """The warehouse, the schema of each table DuckDB built and how long the Spark part took:
-    the selection built on DuckDB (while the cluster starts) and the raw tables written as
-    Parquet, then the selection built through the Thrift Server, whose on-run-start hook
-    registers them (the Spark part: the wait for the server after the DuckDB part, and the
-    build)."""
+    the selection built on DuckDB (while the cluster starts) and the extracts read by Spark
+    into the raw tables' partitioned Parquet (ingestion/spark_loader.py, on the tests' local
+    session; its load log in a build database of its own), then the selection built through
+    the Thrift Server, whose on-run-start hook registers them and recovers their partitions
+    (the Spark part: the wait for the server after the DuckDB part, and the build)."""
     root = tmp_path_factory.mktemp("thrift-build")
     generate(root / "landing", customers=120, days=14, seed=26, end=AS_OF, snapshot_every=7)
     warehouse_dir = root / "warehouse"
     with warehouse.connect(warehouse.build_database(warehouse_dir)) as conn:
         ingest(conn, root / "landing")
-        export_raw(conn, warehouse_dir)
+    with warehouse.connect(root / "read-by-spark" / "build.duckdb") as conn:
+        ingest_on_spark(spark, conn, root / "landing", warehouse_dir)
     build = ["build", "--resource-type", "model", *SELECTION]
     dbt(warehouse_dir, EngineSettings(engine="duckdb"), *build)
 

@@ -11,7 +11,9 @@ folder (`register`), and the catalog goes with the session.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ def local_session(threads: int | None = None, java_options: str = "") -> Iterato
     for name in QUERY_CONTEXT_LOGGERS:
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     cores = threads or 2
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
     scratch = Path(tempfile.mkdtemp(prefix="cdp-spark-"))
     session = (
         SparkSession.builder.master(f"local[{cores}]")
@@ -44,6 +47,7 @@ def local_session(threads: int | None = None, java_options: str = "") -> Iterato
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.driver.extraJavaOptions", java_options)
         .getOrCreate()
     )
@@ -56,16 +60,20 @@ def local_session(threads: int | None = None, java_options: str = "") -> Iterato
 
 def register(session: Any, schema: str, folder: Path) -> list[str]:
     """Register each subfolder of `folder` that holds Parquet files as the table
-    `<schema>.<subfolder>` over those files; the tables registered."""
+    `<schema>.<subfolder>` over those files, with its partitions (`<column>=<value>`
+    subfolders, as ingestion writes the raw tables); the tables registered."""
     registered = []
     if not folder.is_dir():
         return registered
     session.sql(f"create database if not exists `{schema}`")
     for table in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not any(table.glob("*.parquet")):
+        if not any(table.rglob("*.parquet")):
             continue
         location = str(table.resolve()).replace("\\", "\\\\").replace("'", "\\'")
         session.sql(f"drop table if exists `{schema}`.`{table.name}`")
         session.sql(f"create table `{schema}`.`{table.name}` using parquet location '{location}'")
+        columns = session.catalog.listColumns(table.name, schema)
+        if any(column.isPartition for column in columns):
+            session.sql(f"alter table `{schema}`.`{table.name}` recover partitions")
         registered.append(f"{schema}.{table.name}")
     return registered

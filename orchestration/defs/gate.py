@@ -17,7 +17,7 @@ under `<warehouse>/gate/<run id>.json`.
 import dagster as dg
 
 from ingestion.contracts import ENTITIES
-from orchestration.defs.resources import Warehouse
+from orchestration.defs.resources import Spark, Warehouse
 from orchestration.lib.as_of import AsOfConfig, resolve_as_of
 from orchestration.lib.asset_keys import asset_key
 from orchestration.lib.progress import progress
@@ -39,9 +39,11 @@ INPUT_KEYS = {("input", e.label): asset_key(e) for e in ENTITIES}
     ],
     name="input_gate",
 )
-def input_gate(context: dg.AssetCheckExecutionContext, config: AsOfConfig, warehouse: Warehouse):
+def input_gate(
+    context: dg.AssetCheckExecutionContext, config: AsOfConfig, warehouse: Warehouse, spark: Spark
+):
     as_of = resolve_as_of(config.as_of, context.op_execution_context)
-    report = run_suites(context.op_execution_context, warehouse, as_of, kinds=("input",))
+    report = run_suites(context.op_execution_context, warehouse, spark, as_of, kinds=("input",))
     say = progress(context.op_execution_context)
     say(f"quality gate, inputs: {'passed' if report.passed else 'REFUSED, nothing is built'}")
     yield from check_results(report, INPUT_KEYS, str(report.docs_index))

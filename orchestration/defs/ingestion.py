@@ -10,8 +10,9 @@ nightly schedule) it should have been loaded within the last 24 hours; otherwise
 it stale (the nightly run did not happen, or failed before loading). The quality gate, not
 freshness, blocks publishing.
 
-On Spark (`CDP_ENGINE=spark`) the step then writes the raw tables as Parquet for Spark
-(ingestion/parquet_export.py).
+On Spark (`CDP_ENGINE=spark`) the extracts are read on the run's Spark session into the
+raw tables' Parquet folders; the load log stays in the build database
+(ingestion/spark_loader.py).
 
 Errors: every unreadable file fails the step after the others are loaded, one line each
 (file, line or OS error) in the failure's `unreadable` metadata; a build database that cannot
@@ -29,10 +30,10 @@ from cdp.settings import Settings
 from ingestion.contracts import ENTITIES, Entity
 from ingestion.errors import IngestionStopped
 from ingestion.loader import EntityStats, IngestReport, ingest
-from ingestion.parquet_export import export_raw
+from ingestion.spark_loader import ingest_on_spark
 from ingestion.warehouse import WarehouseBusy
 from orchestration.defs.partitions import extract_dates
-from orchestration.defs.resources import LandingZone, Warehouse
+from orchestration.defs.resources import LandingZone, Spark, Warehouse
 from orchestration.lib.asset_keys import asset_key
 from orchestration.lib.progress import progress
 
@@ -97,6 +98,7 @@ def landing_zone(
     config: IngestConfig,
     landing: LandingZone,
     warehouse: Warehouse,
+    spark: Spark,
 ):
     dates = [date.fromisoformat(k) for k in context.partition_keys]
     entities = [e for e in ENTITIES if asset_key(e) in context.selected_asset_keys]
@@ -106,20 +108,22 @@ def landing_zone(
         except (WarehouseBusy, duckdb.Error, OSError) as exc:
             message = f"ingestion stopped: cannot open {warehouse.build_database}: {_one_line(exc)}"
             raise dg.Failure(description=message, metadata={"unreadable": message}) from None
+        options = {
+            "dates": dates,
+            "entities": entities,
+            "reload": dates if config.reload else (),
+            "progress": progress(context),
+        }
         try:
-            report = ingest(
-                conn,
-                landing.path,
-                dates=dates,
-                entities=entities,
-                reload=dates if config.reload else (),
-                progress=progress(context),
-            )
+            if Settings.from_env().engine.engine == "spark":
+                warehouse_dir = warehouse.build_database.parent
+                report = ingest_on_spark(
+                    spark.session(), conn, landing.path, warehouse_dir, **options
+                )
+            else:
+                report = ingest(conn, landing.path, **options)
         except IngestionStopped as exc:  # what was written stays; the next run goes on
             raise dg.Failure(description=str(exc), metadata={"unreadable": str(exc)}) from None
-        if Settings.from_env().engine.engine == "spark":
-            tables = export_raw(conn, warehouse.build_database.parent)
-            progress(context)(f"raw tables for Spark: {len(tables)} written as Parquet")
     for line in report.warnings:
         context.log.warning(line)
     for line in report.lines():

@@ -18,7 +18,7 @@ from cdp import publish
 from cdp.settings import Settings
 from ingestion.warehouse import WarehouseBusy
 from orchestration.lib.quality_gate import CHECK_NAME, check_results, read_report, run_suites
-from orchestration.defs.resources import Warehouse
+from orchestration.defs.resources import Spark, Warehouse
 from orchestration.lib.as_of import AsOfConfig, resolve_as_of
 from orchestration.lib.dbt.project import manifest
 from orchestration.lib.progress import progress
@@ -109,11 +109,18 @@ CHECKED[("identity", IDENTITY_TABLE)] = dg.AssetKey([GROUP, IDENTITY_TABLE])
     ],
     name=OP_NAME,
 )
-def published(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
+def published(
+    context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse, spark: Spark
+):
     say = progress(context)
     as_of = resolve_as_of(config.as_of, context)
     report = run_suites(
-        context, warehouse, as_of, kinds=("identity", "published"), tables=[t.name for t in TABLES]
+        context,
+        warehouse,
+        spark,
+        as_of,
+        kinds=("identity", "published"),
+        tables=[t.name for t in TABLES],
     )
     docs = str(report.docs_index)
     yield from check_results(report, CHECKED, docs)

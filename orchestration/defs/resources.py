@@ -1,16 +1,20 @@
-"""Resources: the landing zone and the build database, both configured from settings, and dbt
-(the venv's dbt Core on the project of dbt_project/)."""
+"""Resources: the landing zone and the build database, both configured from settings, the
+local Spark session of a run on Spark, and dbt (the venv's dbt Core on the project of
+dbt_project/)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from cdp.settings import Settings
+from cdp.spark.session import local_session
 from ingestion import warehouse
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.lib.dagster_private import DbtCoreCliResource
@@ -63,9 +67,34 @@ class Warehouse(dg.ConfigurableResource):
             conn.close()
 
 
+class Spark(dg.ConfigurableResource):
+    """The local Spark session of a run with `CDP_ENGINE=spark`, on which ingestion reads the
+    extracts and the quality gate reads Spark's tables (cdp/spark/session.py). It starts on
+    first use and stops when the run ends: the steps of a run in one process (the in-process
+    executor sets a resource up once per run) share one session. Empty `threads` means the
+    setting `CDP_THREADS`. (dbt's build runs in a process of its own, with its own session.)"""
+
+    threads: int = 0
+    _sessions: ExitStack = PrivateAttr(default_factory=ExitStack)
+    _session: Any = PrivateAttr(default=None)
+
+    def session(self) -> Any:
+        if self._session is None:
+            settings = Settings.from_env()
+            self._session = self._sessions.enter_context(
+                local_session(self.threads or settings.threads, settings.engine.spark_java_options)
+            )
+        return self._session
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._session = None
+        self._sessions.close()
+
+
 RESOURCES = {
     "landing": LandingZone(),
     "warehouse": Warehouse(),
+    "spark": Spark(),
     "dbt": DbtCoreCliResource(
         project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable()
     ),

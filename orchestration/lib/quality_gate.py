@@ -3,8 +3,8 @@
 input gate's checks (orchestration/defs/gate.py) and the publish step (defs/publish.py).
 
 The suites read the build database on DuckDB; with `CDP_ENGINE=spark` they read Spark's tables
-on a local Spark session started in this process for the gate run and stopped after it
-(`gate_queries`; README "Running on Spark").
+on the run's local Spark session (the `spark` resource; `gate_queries`; README "Running on
+Spark").
 """
 
 import json
@@ -20,9 +20,9 @@ from cdp import publish
 from cdp.settings import Settings
 from cdp.spark import session as spark_session
 from cdp.spark.tables import schema_folders
-from ingestion.parquet_export import RAW_FOLDER
+from ingestion.spark_loader import RAW_FOLDER
 from ingestion.warehouse import WarehouseBusy
-from orchestration.defs.resources import Warehouse
+from orchestration.defs.resources import Spark, Warehouse
 from orchestration.lib.progress import progress
 
 CHECK_NAME = "gx_gate"
@@ -45,6 +45,7 @@ def gate_window(warehouse_dir: Path, as_of: date) -> tuple[date | None, dict[str
 def run_suites(
     context: dg.OpExecutionContext,
     warehouse: Warehouse,
+    spark: Spark,
     as_of: date,
     kinds: Sequence[str],
     tables: Sequence[str] = (),
@@ -68,7 +69,7 @@ def run_suites(
         )
     started = time.perf_counter()
     try:
-        with gate_queries(warehouse, environment, say) as queries:
+        with gate_queries(warehouse, spark, environment, say) as queries:
             report = run_gate(
                 queries,
                 as_of=as_of,
@@ -89,10 +90,11 @@ def run_suites(
 
 
 @contextmanager
-def gate_queries(warehouse: Warehouse, settings: Settings, say) -> Iterator:
-    """What the gate reads through: the build database (DuckDB), or on Spark a local session
-    whose in-memory catalog holds the raw tables and every table of Spark's warehouse, over
-    their Parquet folders (a cluster's gate too: a local session over the same files)."""
+def gate_queries(warehouse: Warehouse, spark: Spark, settings: Settings, say) -> Iterator:
+    """What the gate reads through: the build database (DuckDB), or on Spark the run's local
+    session, whose in-memory catalog then holds the raw tables and every table of Spark's
+    warehouse, over their Parquet folders (a cluster's gate too: a local session over the same
+    files)."""
     from expectations.queries import DuckDBQueries
     from expectations.spark_queries import SparkQueries
 
@@ -100,17 +102,14 @@ def gate_queries(warehouse: Warehouse, settings: Settings, say) -> Iterator:
         with warehouse.connect() as conn:
             yield DuckDBQueries(conn)
         return
-    warehouse_dir = warehouse.build_database.parent
     started = time.perf_counter()
-    with spark_session.local_session(
-        warehouse.threads or settings.threads, settings.engine.spark_java_options
-    ) as session:
-        tables = register_tables(session, warehouse_dir)
-        say(
-            f"gate: a local Spark session over {len(tables)} tables of Spark's Parquet, "
-            f"started in {time.perf_counter() - started:.1f}s"
-        )
-        yield SparkQueries(session)
+    session = spark.session()
+    tables = register_tables(session, warehouse.build_database.parent)
+    say(
+        f"gate: {len(tables)} tables of Spark's Parquet registered in the run's Spark session "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    yield SparkQueries(session)
 
 
 def register_tables(session, warehouse_dir: Path) -> list[str]:
