@@ -41,6 +41,7 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdp.settings import IngestSettings
 from ingestion.contracts import ENTITIES, Entity, entity as entity_named
@@ -236,7 +237,7 @@ def _load(
 
 
 def _of_kind(table: pa.Table, kind: str) -> pa.Table:
-    return table.filter(pa.compute.equal(table.column("_kind"), kind))
+    return table.filter(pc.equal(table.column("_kind"), kind))
 
 
 def _unreadable_path(extract: ExtractFile) -> UnreadableExtract | None:

@@ -34,10 +34,10 @@ def test_a_row_breaking_a_constraint_stops_the_run_and_publishes_nothing(
     summary = generate(cdp_env["landing"], customers=150, days=30, seed=5)
     judged = gate.run_suites
 
-    def then_another_tool_writes_to_raw(context, warehouse, as_of, kinds, **given):
+    def then_another_tool_writes_to_raw(context, warehouse, spark, as_of, kinds, **given):
         """The input gate judges the rows ingestion brought in; another tool writes into the
         raw table after it, bypassing ingestion and the gate."""
-        report = judged(context, warehouse, as_of, kinds, **given)
+        report = judged(context, warehouse, spark, as_of, kinds, **given)
         if tuple(kinds) == ("input",) and report.passed:
             with warehouse.connect() as conn:
                 assert conn.execute(NEGATIVE_ORDER).fetchall() == [(1,)]
