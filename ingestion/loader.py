@@ -21,6 +21,10 @@ Files are read in batches (BATCH_ROWS, BATCH_BYTES). While DuckDB writes one bat
 thread of its own), the next is read: reading (Arrow's parser, the encoding check) and
 writing (the row contract in SQL, the insert) then share the cores instead of taking turns.
 At most two batches are in memory; only the writer thread uses the connection while it runs.
+
+A batch's checks are functions of a DuckDB connection (`register_batch`, `stage`, then
+`good_rows_sql`, QUARANTINED_SQL and FILES_SQL): ingestion/spark_loader.py runs the same ones
+inside Spark's workers, on an in-memory DuckDB.
 """
 
 from __future__ import annotations
@@ -278,10 +282,10 @@ def ingest(
             for entity in entities:
                 stats = report.entities.setdefault(entity.label, EntityStats())
                 pending = plan.pending(entity)
-                if plan.reload:
+                if vanished := plan.vanished(entity):
                     writer.wait()
                     with transaction(conn):
-                        _delete_file_rows(conn, entity, plan.vanished(entity))
+                        _delete_file_rows(conn, entity, vanished)
                 if not pending:
                     continue
                 say(f"{entity.label}: loading {len(pending)} file(s)")

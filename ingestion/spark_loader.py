@@ -144,8 +144,7 @@ def ingest_on_spark(
         stats = report.entities.setdefault(entity.label, EntityStats())
         pending = plan.pending(entity)
         table = _RawTable(folder / entity.table)
-        if plan.reload:
-            vanished = plan.vanished(entity)
+        if vanished := plan.vanished(entity):
             table.drop(date.fromisoformat(name.split("/")[1]) for name in vanished)
             with transaction(conn):
                 forget_files(conn, vanished)
