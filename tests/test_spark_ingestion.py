@@ -160,7 +160,7 @@ def test_every_raw_table_registers_with_its_columns(loaded, spark, tmp_path: Pat
         tables = register(spark, schema, warehouse_dir / RAW_FOLDER)
         assert len(tables) == len(ENTITIES) + 2, tables
         for entity in ENTITIES:
-            columns = [c.name for c in spark.catalog.listColumns(entity.table, schema)]
+            columns = [c.name for c in spark.catalog.listColumns(f"{schema}.{entity.table}")]
             assert sorted(columns) == sorted(
                 [*entity.column_names, PARTITION, "_file", "_line", "_encoding", "_loaded_at",
                  "_load_id"]
