@@ -51,7 +51,8 @@ def run_suites(
     tables: Sequence[str] = (),
 ):
     """Run the gate's suites of these kinds on the build (`gate_queries`; `tables`: those about
-    to be published); write the run's report (its seconds include a Spark session's start)."""
+    to be published); write the run's report (its seconds include the start of the run's
+    Spark session when the gate is the first to use it)."""
     from expectations.gate import run_gate  # GX is slow to import: only when a gate runs
 
     warehouse_dir = warehouse.build_database.parent
