@@ -104,17 +104,20 @@ def spark_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _columns(entity: Entity) -> list[str]:
+    """The Spark columns of the extract's contract, each with its type."""
+    return [f"{spark_ident(c.name)} {_SPARK_TYPES[c.sql_type]}" for c in entity.columns]
+
+
 def raw_schema(entity: Entity) -> str:
     """The Spark schema of the raw table of `entity`, as on DuckDB."""
-    columns = [f"{spark_ident(c.name)} {_SPARK_TYPES[c.sql_type]}" for c in entity.columns]
     meta = [f"{name} {kind}" for name, kind in _META]
-    return ", ".join([*columns, *meta, "_loaded_at timestamp", "_load_id string"])
+    return ", ".join([*_columns(entity), *meta, "_loaded_at timestamp", "_load_id string"])
 
 
 def _checked_schema(entity: Entity) -> str:
-    columns = [f"{spark_ident(c.name)} {_SPARK_TYPES[c.sql_type]}" for c in entity.columns]
     rest = [f"{name} {kind}" for name, kind in (*_META, *_CHECKED)]
-    return ", ".join(["_kind string", *columns, *rest])
+    return ", ".join(["_kind string", *_columns(entity), *rest])
 
 
 def ingest_on_spark(
