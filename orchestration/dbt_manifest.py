@@ -10,16 +10,20 @@ definitions.
 
 from __future__ import annotations
 
+import contextvars
 import os
+import pprint
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 """The dbt project; its profiles.yml lives in it too."""
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = "partial_parse.msgpack"
+"""dbt's parsed project, beside a target's manifest (`seed_partial_parse`)."""
 GENERATED = {"target", "logs", "dbt_packages"}
 """Folders dbt writes into the project: not sources of the manifest."""
 
@@ -78,6 +82,60 @@ def parse(env: dict[str, str] | None = None) -> None:
         raise ManifestError(
             "dbt parse failed: " + (" | ".join(lines[:6]) or f"exit code {done.returncode}")
         )
+
+
+def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> bool:
+    """Give a dbt target folder that has no partial parse yet the project's own (written by
+    `parse`), stamped with the profile `environment` renders; True if it did.
+
+    dbt reuses a target's `partial_parse.msgpack` only if the profile's connection (for
+    DuckDB: the build database's path, threads and memory) is the one it was parsed with, so
+    every new warehouse paid a whole parse on its first dbt run: 4.4 s of CPU here, against
+    0.8 s for a partial one. The project reads only `target.type` and `target.schema` while
+    parsing, and the node's database is the build database's name: the project's parse
+    holds for any warehouse on the same adapter and database. dagster-dbt copies the
+    project's file the same way, unstamped, and edits the files' checksums of its seeds.
+    Anything else (another adapter, as the `spark` target; a profile that does not render)
+    leaves the folder as it is: dbt then parses the project whole, as before. dbt still
+    re-parses the files changed since the project's parse, and everything when --vars
+    differ from the parse's (none)."""
+    source = PROJECT_DIR / "target" / PARTIAL_PARSE
+    destination = Path(target_path) / PARTIAL_PARSE
+    if destination.exists() or not source.exists():
+        return False
+    import msgpack
+
+    parsed = msgpack.unpackb(source.read_bytes(), raw=False, strict_map_key=False)
+    connection = contextvars.copy_context().run(_connection, environment)
+    databases = {node.get("database") for node in parsed.get("nodes", {}).values()}
+    if connection is None or (parsed["metadata"].get("adapter_type"), databases) != connection[:2]:
+        return False
+    parsed["state_check"]["profile_hash"] = {"name": "sha256", "checksum": connection[2]}
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_bytes(msgpack.packb(parsed))
+    return True
+
+
+def _connection(environment: Mapping[str, str]) -> tuple[str, set[str], str] | None:
+    """The adapter, database and profile hash dbt computes for the profile `environment`
+    renders (dbt/parser/manifest.py, `build_manifest_state_check`); None if it does not
+    render. Run in a copied context: dbt's `env_var` reads the invocation context it sets."""
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.contracts.files import FileHash
+    from dbt_common.context import set_invocation_context
+    from dbt_common.exceptions import DbtBaseException
+
+    set_invocation_context(dict(environment))
+    try:
+        raw = read_profile(str(PROJECT_DIR))["cdp"]
+        target, values = Profile.render_profile(raw, "cdp", None, ProfileRenderer({}))
+        values.pop("threads", None)
+        credentials = Profile._credentials_from_profile(values, "cdp", target)
+    except DbtBaseException:
+        return None
+    keys = sorted(credentials.connection_info())
+    return credentials.type, {credentials.database}, FileHash.from_contents(pprint.pformat(keys)).checksum
 
 
 def prepare_manifest(say: Callable[[str], None] | None = None) -> bool:

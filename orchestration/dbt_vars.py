@@ -88,7 +88,16 @@ not as --vars: any change of --vars makes dbt parse the whole project again (~4 
 
 
 def split_vars(build_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The build's vars as (--vars, environment): the run dates travel in the environment."""
-    cli = {k: v for k, v in build_vars.items() if k not in RUN_DATE_VARS}
+    """The build's vars as (--vars, environment): the run dates travel in the environment,
+    and a var at its dbt_project.yml default is left out (dbt gives it the same value). A
+    night on the defaults passes `--vars {}`, as the project's own parse had: its first dbt
+    run in a new warehouse reuses that parse (orchestration/dbt_manifest.py
+    `seed_partial_parse`)."""
+    known = defaults()
+    cli = {
+        k: v
+        for k, v in build_vars.items()
+        if k not in RUN_DATE_VARS and (k not in known or v != known[k] or type(v) is not type(known[k]))
+    }
     env = {f"CDP_{k.upper()}": str(build_vars.get(k) or "") for k in RUN_DATE_VARS}
     return cli, env

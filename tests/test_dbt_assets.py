@@ -17,7 +17,7 @@ import pytest
 from tools.generate import generate
 from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
+from orchestration.dbt_manifest import PARTIAL_PARSE, PROJECT_DIR, dbt_executable, seed_partial_parse
 from orchestration.definitions import defs
 from orchestration.dbt_vars import build_vars, split_vars
 from orchestration.defs.dbt import DbtBuildConfig
@@ -90,6 +90,22 @@ def test_first_run_ingests_then_builds_every_model(nightly):
         assert counts[f"staging.{name}"] > 0, name
 
 
+def test_a_new_warehouse_starts_from_the_projects_parse(nightly, tmp_path):
+    """The first night's dbt read the project's parse, stamped with the warehouse's profile
+    (orchestration/dbt_manifest.py `seed_partial_parse`): no whole parse."""
+    _, database, (code, lines, _) = nightly
+    assert code == EXIT_OK, lines
+    log = (database.parent / DBT_TARGET / "dbt.log").read_text(encoding="utf-8")
+    assert '"name": "FoundStats"' in log and "Unable to do partial parsing" not in log
+    # another adapter's target, or a target that has its own parse, is left as it is
+    spark = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path), "CDP_DBT_TARGET": "spark"}
+    assert not seed_partial_parse(tmp_path / "spark", spark)
+    assert not (tmp_path / "spark" / PARTIAL_PARSE).exists()
+    duck = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path), "CDP_DBT_TARGET": "build"}
+    assert seed_partial_parse(tmp_path / "duckdb", duck)
+    assert not seed_partial_parse(tmp_path / "duckdb", duck)
+
+
 def test_an_unknown_as_of_is_a_one_line_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("CDP_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     result = defs.resolve_job_def("build").execute_in_process(
@@ -121,6 +137,10 @@ def test_vars_merge_over_as_of():
         {"CDP_AS_OF": "2026-10-29", "CDP_LAST_PUBLISHED_AS_OF": "2026-10-28"},
     )
     assert split_vars(fixed)[1] == {"CDP_AS_OF": "2026-10-31", "CDP_LAST_PUBLISHED_AS_OF": ""}
+    # a var at its default is not passed: dbt gives it the same value
+    default_prefix = dbt_vars(DbtBuildConfig(vars="{identity_max_links: 3}"), Settings.from_env({}), d)
+    assert split_vars(default_prefix)[0] == {}
+    assert split_vars({**default_prefix, "identity_max_links": 3.5})[0] == {"identity_max_links": 3.5}
     assert dbt_vars(DbtBuildConfig(vars='{"qualifying_offline_statuses": ["paid"]}'), settings, d) == {
         **fixed,
         "qualifying_offline_statuses": ["paid"],
@@ -250,10 +270,12 @@ def test_the_unit_tests_run_apart_from_the_nightly_build(nightly, tmp_path):
     assert nightly_results and not any(r["unique_id"].startswith("unit_test.") for r in nightly_results)
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
     target = tmp_path / "target"
+    environment = {**os.environ, "CDP_WAREHOUSE_DIR": str(database.parent), "DO_NOT_TRACK": "1"}
+    seed_partial_parse(target, environment)
     proc = subprocess.run(
         [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env={**os.environ, "CDP_WAREHOUSE_DIR": str(database.parent), "DO_NOT_TRACK": "1"},
+        env=environment,
         capture_output=True,
         text=True,
         check=False,

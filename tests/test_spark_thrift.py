@@ -28,7 +28,7 @@ from cdp.settings import EngineSettings
 from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.spark_loader import ingest_on_spark
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
+from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
 from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, needs_spark
 from tools.generate import generate
 
@@ -205,8 +205,10 @@ def dbt(warehouse_dir: Path, engine: EngineSettings, *args: str) -> None:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    target = warehouse_dir / f"target-{engine.dbt_target}"
+    seed_partial_parse(target, environment)  # the DuckDB build's; nothing on Spark
     done = subprocess.run(
-        [dbt_executable(), *args, "--target-path", str(warehouse_dir / f"target-{engine.dbt_target}"),
+        [dbt_executable(), *args, "--target-path", str(target),
          "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         cwd=warehouse_dir, env=environment, capture_output=True, text=True, check=False,
     )

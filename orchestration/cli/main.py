@@ -267,19 +267,27 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
     import webbrowser
 
-    from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
+    from orchestration.dbt_manifest import (
+        PARTIAL_PARSE,
+        PROJECT_DIR,
+        dbt_executable,
+        seed_partial_parse,
+    )
 
     target = settings.warehouse_dir / "docs" / "dbt-target"
     say("building the models' documentation (dbt docs generate --static)")
     # dbt's compile opens the profile's database: a throwaway one, never the build database,
-    # which a running `cdp run` may hold (DuckDB allows one writer per file)
+    # which a running `cdp run` may hold (DuckDB allows one writer per file). The last
+    # run's partial parse names its own throwaway database: the project's replaces it.
     with tempfile.TemporaryDirectory() as scratch:
+        environment = {**os.environ, "CDP_WAREHOUSE_DIR": scratch}
+        (target / PARTIAL_PARSE).unlink(missing_ok=True)
+        seed_partial_parse(target, environment)
         done = subprocess.run(
             [dbt_executable(), "--quiet", "docs", "generate", "--static", "--empty-catalog",
              "--target-path", str(target), "--project-dir", str(PROJECT_DIR),
              "--profiles-dir", str(PROJECT_DIR)],
-            capture_output=True, text=True, check=False,
-            env={**os.environ, "CDP_WAREHOUSE_DIR": scratch},
+            capture_output=True, text=True, check=False, env=environment,
         )
     if done.returncode != 0:
         lines = [" ".join(line.split()) for line in (done.stdout + done.stderr).splitlines()]

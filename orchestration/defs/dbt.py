@@ -28,6 +28,7 @@ from cdp.settings import Settings, SettingsError
 from cdp.spark import tables as spark_tables
 from ingestion.warehouse import WarehouseBusy
 from orchestration import dbt_vars
+from orchestration.dbt_manifest import seed_partial_parse
 from orchestration.defs.resources import Warehouse
 from orchestration.lib.as_of import resolve_as_of
 from orchestration.lib.dbt.build_log import DBT_TARGET, SUMMARY_TAG, BuildProgress
@@ -113,12 +114,14 @@ def dbt_models(
         f"memory {environment['CDP_MEMORY_LIMIT']})"
     )
     started = time.perf_counter()
+    target_path = warehouse.build_database.parent / DBT_TARGET
     with environ(environment):
+        seed_partial_parse(target_path, os.environ)
         invocation = dbt.cli(
             [*BUILD_ARGS, "--vars", json.dumps(cli_vars)],
             context=context,
             raise_on_error=False,
-            target_path=warehouse.build_database.parent / DBT_TARGET,
+            target_path=target_path,
         )
         build_log = BuildProgress(manifest=invocation.manifest, say=say, started=started)
         for event in invocation.stream_raw_events():
