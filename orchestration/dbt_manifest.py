@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 """The dbt project; its profiles.yml lives in it too."""
@@ -84,6 +85,15 @@ def parse(env: dict[str, str] | None = None) -> None:
         )
 
 
+class Connection(NamedTuple):
+    """What a dbt parse depends on of the profile: its adapter, its database and the hash
+    dbt keeps of its connection (dbt/parser/manifest.py, `build_manifest_state_check`)."""
+
+    adapter: str
+    database: str
+    profile_hash: str
+
+
 def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> bool:
     """Give a dbt target folder that has no partial parse yet the project's own (written by
     `parse`), stamped with the profile `environment` renders; True if it did.
@@ -91,14 +101,13 @@ def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> boo
     dbt reuses a target's `partial_parse.msgpack` only if the profile's connection (for
     DuckDB: the build database's path, threads and memory) is the one it was parsed with, so
     every new warehouse paid a whole parse on its first dbt run: 4.4 s of CPU here, against
-    0.8 s for a partial one. The project reads only `target.type` and `target.schema` while
-    parsing, and the node's database is the build database's name: the project's parse
-    holds for any warehouse on the same adapter and database. dagster-dbt copies the
-    project's file the same way, unstamped, and edits the files' checksums of its seeds.
-    Anything else (another adapter, as the `spark` target; a profile that does not render)
-    leaves the folder as it is: dbt then parses the project whole, as before. dbt still
-    re-parses the files changed since the project's parse, and everything when --vars
-    differ from the parse's (none)."""
+    0.8 s for a partial one. While parsing, the project reads only `target.type` and
+    `target.schema` (fixed in profiles.yml), and every node's database is the profile's: the
+    project's parse holds for any warehouse on the same adapter and database. (dagster-dbt
+    copies the project's file too, unstamped, and edits it for its seeds.) Another adapter
+    (the `spark` target) or a profile that does not render leaves the folder as it is: dbt
+    then parses the project whole, as before. dbt still parses again the files changed
+    since, and everything when --vars differ from the parse's (none)."""
     source = PROJECT_DIR / "target" / PARTIAL_PARSE
     destination = Path(target_path) / PARTIAL_PARSE
     if destination.exists() or not source.exists():
@@ -108,18 +117,21 @@ def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> boo
     parsed = msgpack.unpackb(source.read_bytes(), raw=False, strict_map_key=False)
     connection = contextvars.copy_context().run(_connection, environment)
     databases = {node.get("database") for node in parsed.get("nodes", {}).values()}
-    if connection is None or (parsed["metadata"].get("adapter_type"), databases) != connection[:2]:
+    if (
+        connection is None
+        or parsed["metadata"].get("adapter_type") != connection.adapter
+        or databases != {connection.database}
+    ):
         return False
-    parsed["state_check"]["profile_hash"] = {"name": "sha256", "checksum": connection[2]}
+    parsed["state_check"]["profile_hash"] = {"name": "sha256", "checksum": connection.profile_hash}
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(msgpack.packb(parsed))
     return True
 
 
-def _connection(environment: Mapping[str, str]) -> tuple[str, set[str], str] | None:
-    """The adapter, database and profile hash dbt computes for the profile `environment`
-    renders (dbt/parser/manifest.py, `build_manifest_state_check`); None if it does not
-    render. Run in a copied context: dbt's `env_var` reads the invocation context it sets."""
+def _connection(environment: Mapping[str, str]) -> Connection | None:
+    """The profile `environment` renders, as dbt's parse sees it; None if it does not
+    render. Run in a copied context: dbt's `env_var` reads the invocation context set here."""
     from dbt.config.profile import Profile, read_profile
     from dbt.config.renderer import ProfileRenderer
     from dbt.contracts.files import FileHash
@@ -134,8 +146,8 @@ def _connection(environment: Mapping[str, str]) -> tuple[str, set[str], str] | N
         credentials = Profile._credentials_from_profile(values, "cdp", target)
     except DbtBaseException:
         return None
-    keys = sorted(credentials.connection_info())
-    return credentials.type, {credentials.database}, FileHash.from_contents(pprint.pformat(keys)).checksum
+    keys = pprint.pformat(sorted(credentials.connection_info()))
+    return Connection(credentials.type, credentials.database, FileHash.from_contents(keys).checksum)
 
 
 def prepare_manifest(say: Callable[[str], None] | None = None) -> bool:
