@@ -14,18 +14,25 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.dbt_manifest import stale_reason
+from orchestration.lib.dbt.build_log import DBT_TARGET
+
 CDP = [sys.executable, "-m", "orchestration.cli"]
 """The `cdp` command (pyproject.toml's script runs the same `main`)."""
 
 
-def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None):
+def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None, cwd: Path | None = None):
+    """`cdp` with the env's folders; from `cwd`, the warehouse relative to it (as the
+    README's default, `data/warehouse`, is)."""
     environ = {**os.environ, **{k: str(v) for k, v in (extra or {}).items()}}
     environ.update(
         CDP_LANDING_DIR=str(env["landing"]),
-        CDP_WAREHOUSE_DIR=str(env["warehouse"]),
+        CDP_WAREHOUSE_DIR=os.path.relpath(env["warehouse"], cwd) if cwd else str(env["warehouse"]),
         DAGSTER_HOME=str(env["dagster"]),
     )
-    return subprocess.run([*CDP, *args], capture_output=True, text=True, env=environ, timeout=300)
+    return subprocess.run(
+        [*CDP, *args], capture_output=True, text=True, env=environ, timeout=300, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +101,14 @@ def test_reload_replaces_a_corrected_date(env):
 def test_run_builds_with_the_run_s_vars_and_publishes_without_the_database_when_asked(env):
     tiers = "{tier_silver_from: 0.01, tier_gold_from: 100000, tier_platinum_from: 200000}"
     no_database = {"CDP_PUBLISH_DATABASE": "no"}
-    done = cdp("run", "--as-of", "2026-10-31", "--vars", tiers, env=env, extra=no_database)
+    done = cdp(
+        "run", "--as-of", "2026-10-31", "--vars", tiers, env=env, extra=no_database,
+        cwd=env["warehouse"].parent,
+    )
     assert done.returncode == 0, done.stderr
+    # dbt's files beside the build database, none in the project (whose manifest stays fresh)
+    assert (env["warehouse"] / DBT_TARGET / "run_results.json").exists()
+    assert stale_reason() is None
     summary = done.stdout[done.stdout.index("all entities"):]
     assert re.search(r"^  dbt build: \d+ models, \d+ tests passed, 0 failed in [\d.]+s$", summary, re.M)
     assert re.search(r"^  purchase model as of 2026-10-31: [\d,]+ customers with a qualifying order$", done.stdout, re.M)
@@ -106,7 +119,7 @@ def test_run_builds_with_the_run_s_vars_and_publishes_without_the_database_when_
             "select value_tier, count(*) from marts.customer_tier where spend_365d > 0 group by 1"
         ).fetchall())
     assert list(tiers) == ["silver"]  # every buyer from 0.01 yuan, none gold at 100,000
-    published = f"  published as of 2026-10-31: {env['warehouse'] / 'published'}/"
+    published = f"  published as of 2026-10-31: {env['warehouse'].name}/published/"  # as given
     assert published in done.stdout.splitlines(), done.stdout[-2000:]
     assert not (env["warehouse"] / "published.duckdb").exists()
     manifest = json.loads((env["warehouse"] / "published" / "_manifest.json").read_text())

@@ -274,11 +274,12 @@ def test_the_demo_ends_with_the_report_path(nights, monkeypatch, capsys):
 
 
 def test_cdp_docs_builds_the_models_documentation_as_one_offline_page(tmp_path: Path):
+    """From the folder holding the warehouse, named relative to it (as the README's default)."""
     warehouse = tmp_path / "warehouse"
     done = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "docs"],
-        capture_output=True, text=True, check=False,
-        env={**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse),
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "CDP_WAREHOUSE_DIR": "warehouse",
              "CDP_LANDING_DIR": str(tmp_path / "landing"), "DAGSTER_HOME": str(tmp_path / "dagster")},
     )
     assert done.returncode == 0, done.stderr

@@ -274,7 +274,7 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         seed_partial_parse,
     )
 
-    target = settings.warehouse_dir / "docs" / "dbt-target"
+    target = (settings.warehouse_dir / "docs" / "dbt-target").resolve()  # not the project's
     say("building the models' documentation (dbt docs generate --static)")
     # dbt's compile opens the profile's database: a throwaway one, never the build database,
     # which a running `cdp run` may hold (DuckDB allows one writer per file). The last

@@ -114,7 +114,8 @@ def dbt_models(
         f"memory {environment['CDP_MEMORY_LIMIT']})"
     )
     started = time.perf_counter()
-    target_path = warehouse.build_database.parent / DBT_TARGET
+    # absolute: dbt reads a relative target path from the project's folder, not from ours
+    target_path = (warehouse.build_database.parent / DBT_TARGET).resolve()
     with environ(environment):
         seed_partial_parse(target_path, os.environ)
         invocation = dbt.cli(
