@@ -116,14 +116,16 @@ def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> boo
 
     parsed = msgpack.unpackb(source.read_bytes(), raw=False, strict_map_key=False)
     connection = contextvars.copy_context().run(_connection, environment)
-    databases = {node.get("database") for node in parsed.get("nodes", {}).values()}
+    databases = {node.get("database") for node in (parsed.get("nodes") or {}).values()}
+    state_check = parsed.get("state_check")
     if (
         connection is None
-        or parsed["metadata"].get("adapter_type") != connection.adapter
+        or not isinstance(state_check, dict)
+        or (parsed.get("metadata") or {}).get("adapter_type") != connection.adapter
         or databases != {connection.database}
     ):
         return False
-    parsed["state_check"]["profile_hash"] = {"name": "sha256", "checksum": connection.profile_hash}
+    state_check["profile_hash"] = {"name": "sha256", "checksum": connection.profile_hash}
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(msgpack.packb(parsed))
     return True
