@@ -4,8 +4,9 @@
 older than any file of the project (models, macros, tests, seeds, dbt_project.yml,
 profiles.yml). `cdp run`, `cdp demo`, `cdp ui`, `make manifest` and the tests call it before
 they import the definitions, which only read it (`dagster definitions validate` from a clean
-clone needs `make manifest` first). Plain Python: importing this module loads no Dagster
-definitions.
+clone needs `make manifest` first). That parse also serves a new warehouse's first dbt run:
+`seed_partial_parse` gives its dbt target the project's partial parse. Plain Python:
+importing this module loads no Dagster definitions.
 """
 
 from __future__ import annotations
