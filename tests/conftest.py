@@ -29,7 +29,6 @@ def pytest_configure(config: pytest.Config) -> None:
 LONGEST_FIRST = (
     "test_spark.py",
     "test_nightly.py",
-    "test_marts.py",
     "test_identity.py",
     "test_bench.py",
     "test_incremental_staging.py",
@@ -80,6 +79,14 @@ def spark():
 
     with local_session(2, SHORT_RUN_JVM) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def three_days(tmp_path_factory: pytest.TempPathFactory):
+    """The nightly runs over three_days.py's hand-written cases, once per test run."""
+    from three_days import shared_runs
+
+    return shared_runs(tmp_path_factory)
 
 
 @pytest.fixture

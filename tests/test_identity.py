@@ -1,150 +1,21 @@
 """Identity stitching end to end: small extracts, the real `cdp run` path (Dagster, dbt, DuckDB).
 
 Each case has its own small fixture (its own identifiers) written into one landing zone of
-three extract dates; nightly runs as of each date, then a rebuild from nothing as of the last
-date, and the tests read what the runs left in the build database.
+three extract dates (tests/three_days.py); nightly runs as of each date, then as of the last
+date again, then a rebuild from nothing as of the last date, and the tests read what the runs
+left in the build database.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import duckdb
 import pytest
 
-from orchestration.cli.run import run_nightly
-from cdp.settings import Settings, parse_date
-from ingestion import warehouse
-
-DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
-CHAIN = 12
-
-USER_HEADER = "openid,unionid,mobile,nickname,registered_at"
-MEMBER_HEADER = (
-    "member_id,mobile,unionid,name,gender,birthday,registered_at,register_store_id,"
-    "tier_code,points_balance,status"
-)
-ORDER_HEADER = (
-    "order_id,openid,order_status,total_amount,discount_amount,paid_amount,coupon_id,"
-    "created_at,paid_at,updated_at"
-)
-
-
-@dataclass
-class Snapshot:
-    users: list[str] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-    contacts: list[dict] = field(default_factory=list)
-
-    def user(self, openid, unionid="", mobile="", registered="2026-02-01 10:00:00"):
-        self.users.append(f"{openid},{unionid},{mobile},nick-{openid},{registered}")
-
-    def member(self, member_id, mobile="", unionid="", name="", registered="2026-02-01 10:00:00"):
-        self.members.append(f"{member_id},{mobile},{unionid},{name},F,,{registered},S1,NORMAL,0,active")
-
-    def contact(self, external_userid, unionid=None, remark_mobiles=()):
-        contact = {"external_userid": external_userid, "name": "客户", "type": 1, "gender": 2}
-        if unionid:
-            contact["unionid"] = unionid
-        follow = {"userid": "staff01", "remark": "", "createtime": 1769900000,
-                  "remark_mobiles": list(remark_mobiles), "tags": []}
-        self.contacts.append({"external_contact": contact, "follow_user": [follow]})
-
-
-def snapshot(day: int) -> Snapshot:
-    """The three snapshots of extract date DAYS[day]: every case's records."""
-    s = Snapshot()
-    # The three mobile formats are one number: one customer across the three systems.
-    s.member("M-FMT", mobile="138 0013 8101")
-    s.user("o-fmt", mobile="+86-13800138101")
-    s.contact("wm-fmt", remark_mobiles=["008613800138101"])
-    # A blocklisted phone and a blocklisted unionid join nobody.
-    s.member("M-BLK1", mobile="13800138000")
-    s.member("M-BLK2", mobile="+86 138 0013 8000")
-    s.member("M-BLK3", unionid="NULL")
-    s.user("o-blk", unionid="null")
-    # An invalid mobile (12...) is no identifier.
-    s.member("M-INV1", mobile="12345678901")
-    s.member("M-INV2", mobile="12345678901")
-    # A store phone on five members is shared; one of them is linked to a user by unionid.
-    for i in range(1, 6):
-        s.member(f"M-SHR{i}", mobile="13900139000", unionid="u-shr" if i == 1 else "")
-    s.user("o-shr", unionid="u-shr")
-    # A chain member-unionid-user-mobile-member-... of 4 x CHAIN + 1 identifiers.
-    for i in range(CHAIN):
-        s.member(f"M-CH{i:02d}", mobile=f"1370000{i:04d}", unionid=f"u-ch{i:02d}")
-        s.user(f"o-ch{i:02d}", unionid=f"u-ch{i:02d}", mobile=f"1370000{i + 1:04d}")
-    # Two customers merged on the third day by a phone number the user adds.
-    s.member("M-MRG", mobile="13600136001", name="先来的", registered="2026-02-01 10:00:00")
-    if day >= 1:
-        s.user("o-mrg", mobile="13600136001" if day >= 2 else "", registered="2026-03-02 09:00:00")
-    return s
-
-
-def write_landing(root: Path) -> None:
-    for day, folder in enumerate(DAYS):
-        s = snapshot(day)
-        files = {
-            ("miniprogram", "users.csv"): "\n".join([USER_HEADER, *s.users]),
-            ("member", "members.csv"): "\n".join([MEMBER_HEADER, *s.members]),
-            ("wecom", "external_contacts.jsonl"): "\n".join(json.dumps(c, ensure_ascii=False) for c in s.contacts),
-        }
-        if day == 0:
-            files[("miniprogram", "orders.csv")] = "\n".join([
-                ORDER_HEADER,
-                "MO-LONE,o-lone,paid,10.00,0.00,10.00,,2026-03-01 12:00:00,2026-03-01 12:01:00,2026-03-01 12:01:00",
-                "MO-SHR,o-shr,paid,20.00,0.00,20.00,,2026-03-01 12:00:00,2026-03-01 12:01:00,2026-03-01 12:01:00",
-            ])
-        for (source, name), text in files.items():
-            path = root / source / folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text + "\n", encoding="utf-8")
-
-
-@dataclass
-class Warehouse:
-    path: Path
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as conn:
-            return conn.execute(sql, params or []).fetchall()
-
-    def customers(self) -> dict[str, str]:
-        """identifier key -> customer id, as of the last run."""
-        return dict(self.query(
-            "select identifier_key, customer_id from intermediate.int_identity__customer_identifiers"
-        ))
-
-    def customer_of(self, key: str) -> str | None:
-        return self.customers().get(key)
+from three_days import CHAIN, DAYS, KEPT_BY_A_RERUN, Runs, Warehouse
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    root = tmp_path_factory.mktemp("identity")
-    landing = root / "landing"
-    write_landing(landing)
-    out: dict[str, object] = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
-        (root / "dagster").mkdir()
-        mp.setenv("CDP_LANDING_DIR", str(landing))
-        for name, days in (("nightly", DAYS), ("rebuild", DAYS[-1:])):
-            mp.setenv("CDP_WAREHOUSE_DIR", str(root / name))
-            settings = Settings.from_env()
-            for day in days:
-                assert run_nightly(settings, as_of=parse_date(day, "day"), reload=[], say=print) == 0
-                out[f"{name} {day}"] = Warehouse(warehouse.build_database(root / name)).customers()
-            out[name] = Warehouse(warehouse.build_database(root / name))
-    yield out
-
-
-@pytest.fixture(scope="module")
-def nightly(runs) -> Warehouse:
-    return runs["nightly"]
+def nightly(three_days: Runs) -> Warehouse:
+    return three_days.nightly
 
 
 def test_three_mobile_formats_are_one_customer(nightly: Warehouse):
@@ -224,36 +95,28 @@ def test_a_lone_openid_on_orders_only_is_a_customer(nightly: Warehouse):
     assert profile == [(["o-lone"], ["miniprogram"], 1, 10)]
 
 
-def test_a_phone_added_later_merges_two_customers(runs):
-    before, after = runs[f"nightly {DAYS[1]}"], runs[f"nightly {DAYS[2]}"]
+def test_a_phone_added_later_merges_two_customers(three_days: Runs):
+    before, after = three_days.customers[DAYS[1]], three_days.customers[DAYS[2]]
     first, second = before["member_id:M-MRG"], before["openid:o-mrg"]
     assert first != second
     assert after["openid:o-mrg"] == after["member_id:M-MRG"] == first  # assigned a day earlier
     assert {k: v for k, v in after.items() if k in before and k != "openid:o-mrg"} == {
         k: v for k, v in before.items() if k != "openid:o-mrg"
     }
-    merges = runs["nightly"].query("select merged_customer_id, customer_id, merged_on from marts.customer_merges")
+    merges = three_days.nightly.query("select merged_customer_id, customer_id, merged_on from marts.customer_merges")
     assert [(m, c, str(d)) for m, c, d in merges] == [(second, first, DAYS[2])]
-    stats = runs["nightly"].query(
+    stats = three_days.nightly.query(
         "select as_of_date::varchar, merged_customers from marts.identity_graph_stats order by 1"
     )
     assert stats == [(DAYS[0], 0), (DAYS[1], 0), (DAYS[2], 1)]
 
 
-def test_a_second_run_for_the_same_date_changes_nothing(runs, nightly: Warehouse):
-    history = nightly.query("select count(*) from intermediate.int_identity__customer_id_history")
-    settings = Settings.from_env({"CDP_LANDING_DIR": str(nightly.path.parent.parent / "landing"),
-                                  "CDP_WAREHOUSE_DIR": str(nightly.path.parent)})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CDP_LANDING_DIR", str(settings.landing_dir))
-        mp.setenv("CDP_WAREHOUSE_DIR", str(settings.warehouse_dir))
-        mp.setenv("DAGSTER_HOME", str(nightly.path.parent.parent / "dagster"))
-        assert run_nightly(settings, as_of=parse_date(DAYS[-1], "day"), reload=[], say=print) == 0
-    assert nightly.customers() == runs[f"nightly {DAYS[-1]}"]
-    assert nightly.query("select count(*) from intermediate.int_identity__customer_id_history") == history
-    assert len(nightly.query("select * from marts.customer_merges")) == 1
-    assert len(nightly.query("select * from marts.identity_graph_stats")) == len(DAYS)
+def test_a_second_run_for_the_same_date_changes_nothing(three_days: Runs):
+    assert three_days.nightly.customers() == three_days.customers[DAYS[-1]]
+    assert three_days.nightly.tables(KEPT_BY_A_RERUN) == three_days.before_rerun
+    assert len(three_days.nightly.query("select * from marts.customer_merges")) == 1
+    assert len(three_days.nightly.query("select * from marts.identity_graph_stats")) == len(DAYS)
 
 
-def test_a_rebuild_equals_the_nightly_result(runs):
-    assert runs[f"rebuild {DAYS[-1]}"] == runs[f"nightly {DAYS[-1]}"]
+def test_a_rebuild_equals_the_nightly_result(three_days: Runs):
+    assert three_days.rebuild.customers() == three_days.customers[DAYS[-1]]
