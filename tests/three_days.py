@@ -5,7 +5,7 @@ The identity cases (each with identifiers of its own) and the customer marts' ca
 members whose value tier goes up, down and stays) share one landing zone: a nightly run costs
 the same on three customers as on thirty, so both modules read the same runs. Nightly runs as
 of each date, then as of the last date again; then a rebuild from nothing as of the last date
-in a warehouse of its own. `records` keeps what a later run replaces: each night's customers
+in a warehouse of its own. `Runs` keeps what a later run replaces: each night's customers
 and lifecycle stages, and the tables a re-run must leave as they were.
 
 The first test process to ask builds the runs under a file lock in the test run's folder
@@ -191,25 +191,26 @@ class Runs:
 RECORDS = "runs.pickle"
 
 
-def _night(root: Path, warehouse_dir: Path, day: str) -> Warehouse:
+def _night(root: Path, warehouse_dir: Path, day: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
         mp.setenv("CDP_LANDING_DIR", str(root / "landing"))
         mp.setenv("CDP_WAREHOUSE_DIR", str(warehouse_dir))
         assert run_nightly(Settings.from_env(), as_of=parse_date(day, "day"), reload=[], say=print) == 0
-    return Warehouse(warehouse.build_database(warehouse_dir))
 
 
 def build(root: Path) -> Runs:
     write_landing(root / "landing")
     (root / "dagster").mkdir()
+    runs = Runs(
+        nightly=Warehouse(warehouse.build_database(root / "nightly")),
+        rebuild=Warehouse(warehouse.build_database(root / "rebuild")),
+    )
     for day in DAYS:
-        nightly = _night(root, root / "nightly", day)
-        if day == DAYS[0]:
-            runs = Runs(nightly=nightly, rebuild=Warehouse(warehouse.build_database(root / "rebuild")))
-        runs.customers[day] = nightly.customers()
-        runs.stages[day] = nightly.stages()
-    runs.before_rerun = nightly.tables(KEPT_BY_A_RERUN)
+        _night(root, root / "nightly", day)
+        runs.customers[day] = runs.nightly.customers()
+        runs.stages[day] = runs.nightly.stages()
+    runs.before_rerun = runs.nightly.tables(KEPT_BY_A_RERUN)
     _night(root, root / "nightly", DAYS[-1])
     _night(root, root / "rebuild", DAYS[-1])
     return runs
