@@ -17,6 +17,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@[ -n "$(PYTHON)" ] || { echo "make: no Python with venv found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test,spark]'
