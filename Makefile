@@ -36,8 +36,8 @@ manifest: install
 
 # sqlfluff's dbt templater opens the profile's database: give it a throwaway warehouse
 # folder, never the real build database (which a running `cdp run` may hold). One process:
-# the templater's dbt compile comes first in each, and two took as long (61 s against 59 s
-# here) for 92 s of CPU against 59.
+# each process of the templater compiles the dbt project first, and two took as long (61 s
+# against 59 s here) for 92 s of CPU against 59.
 lint: install
 	@tmp=$$(mktemp -d) && CDP_WAREHOUSE_DIR=$$tmp $(BIN)/sqlfluff lint --processes 1 dbt_project/models; \
 	status=$$?; rm -rf $$tmp; exit $$status
