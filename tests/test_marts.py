@@ -85,8 +85,8 @@ def test_lifecycle_daily_counts_every_run_once(three_days: Runs, db: Warehouse):
 
 
 def test_a_second_run_of_the_same_date_changes_no_history(three_days: Runs, db: Warehouse):
-    for table in ("marts.customer_tier_history", "marts.mart_lifecycle_daily"):
-        assert db.tables((table,))[table] == three_days.before_rerun[table]
+    histories = ("marts.customer_tier_history", "marts.mart_lifecycle_daily")
+    assert db.tables(histories) == {table: three_days.before_rerun[table] for table in histories}
 
 
 def test_every_customer_joined_has_one_stage_one_tier_and_its_tags(db: Warehouse):
