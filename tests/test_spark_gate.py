@@ -4,9 +4,10 @@ dialect, computed by Spark (expectations/spark_queries.py) give the same results
 The small build database of tests/test_expectations.py (raw tables, load log, every published
 table) is written once as Parquet in Spark's folder layout (`<warehouse>/spark/raw/<table>/`,
 `<warehouse>/spark/warehouse/<schema>.db/<table>/`), registered in the tests' local Spark session
-(conftest.py `spark`) as a Spark night's gate registers them (orchestration/lib/quality_gate.py,
-cdp/spark/session.py: an in-memory catalog), and the gate runs on both: every suite
-must pass or fail alike, with the same failure lines and as many expectations evaluated.
+(conftest.py `spark`) as a Spark night's gate registers them, each table when first read
+(orchestration/lib/quality_gate.py, cdp/spark/session.py: an in-memory catalog), and the gate
+runs on both: every suite must pass or fail alike, with the same failure lines and as many
+expectations evaluated.
 tests/test_spark.py runs the gate on Spark inside a whole night of `cdp run`."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from expectations.published import SUITES
 from expectations.queries import DuckDBQueries
 from expectations.spark_queries import SparkQueries, to_spark
 from ingestion.spark_loader import RAW_FOLDER
-from orchestration.lib.quality_gate import register_tables
+from orchestration.lib.quality_gate import spark_queries
 
 pytestmark = needs_spark
 
@@ -70,9 +71,13 @@ def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def session(warehouse_dir: Path, spark) -> Iterator:
-    assert len(register_tables(spark, warehouse_dir)) > 25
+def session(spark) -> Iterator:
     yield spark
+
+
+def on_spark(session, warehouse_dir: Path) -> SparkQueries:
+    """The gate's reads on Spark, as a Spark night's gate makes them."""
+    return spark_queries(session, warehouse_dir)
 
 
 def gate(queries, docs: Path, run_id: str, tables=tuple(SUITES), **kwargs) -> GateReport:
@@ -91,11 +96,14 @@ def test_the_gate_on_spark_gives_duckdbs_results(
 ) -> None:
     with duckdb.connect(str(warehouse_dir / "build.duckdb"), read_only=True) as conn:
         on_duckdb = gate(DuckDBQueries(conn), tmp_path / "duckdb", "duckdb")
-    on_spark = gate(SparkQueries(session), tmp_path / "spark", "spark")
-    assert outcome(on_spark) == outcome(on_duckdb)
-    assert on_spark.passed, on_spark.failure_lines()
-    assert on_spark.masked == on_duckdb.masked == {"names holding a phone number": 1}
-    assert sum(r.evaluated for r in on_spark.results) > 200
+    queries = on_spark(session, warehouse_dir)
+    spark_report = gate(queries, tmp_path / "spark", "spark")
+    assert outcome(spark_report) == outcome(on_duckdb)
+    assert spark_report.passed, spark_report.failure_lines()
+    assert spark_report.masked == on_duckdb.masked == {"names holding a phone number": 1}
+    assert sum(r.evaluated for r in spark_report.results) > 200
+    assert len(queries.registered) > 25  # the tables read: raw, loads, published, the golden record
+    assert "intermediate.int_customers__golden_record" in queries.registered
 
 
 def test_a_missing_table_or_column_fails_its_check_on_both(
@@ -107,7 +115,7 @@ def test_a_missing_table_or_column_fails_its_check_on_both(
         sql="select no_such_column from marts.customer_rfm",
     )  # fmt: skip
     with duckdb.connect(str(warehouse_dir / "build.duckdb"), read_only=True) as conn:
-        for queries in (DuckDBQueries(conn), SparkQueries(session)):
+        for queries in (DuckDBQueries(conn), on_spark(session, warehouse_dir)):
             docs = tmp_path / queries.where
             missing = gate(queries, docs, "m", tables=["customer_rfm_x"], kinds=("published",))
             assert missing.failure_lines() == [
@@ -161,16 +169,16 @@ def test_a_broken_table_fails_alike_on_both(
         conn.begin()
         conn.execute(f"update {schema}.{table} {change}")
         export(conn, warehouse_dir, schema, table)
-        session.catalog.refreshTable(f"{schema}.{table}")
         on_duckdb = gate(DuckDBQueries(conn), tmp_path / "d", "d", tables=[table], kinds=kinds)
-        on_spark = gate(SparkQueries(session), tmp_path / "s", "s", tables=[table], kinds=kinds)
+        spark_report = gate(
+            on_spark(session, warehouse_dir), tmp_path / "s", "s", tables=[table], kinds=kinds
+        )
     finally:
         conn.rollback()
         export(conn, warehouse_dir, schema, table)
-        session.catalog.refreshTable(f"{schema}.{table}")
         conn.close()
-    assert outcome(on_spark) == outcome(on_duckdb)
-    assert on_spark.failure_lines() == ([failure] if failure else [])
+    assert outcome(spark_report) == outcome(on_duckdb)
+    assert spark_report.failure_lines() == ([failure] if failure else [])
 
 
 @pytest.mark.parametrize(
@@ -220,10 +228,12 @@ def test_parameters_are_bound_as_duckdb_binds_them() -> None:
 
 
 def test_the_columns_and_counts_on_spark(warehouse_dir: Path, session) -> None:
-    queries = SparkQueries(session)
+    """Each table registered over its folder when first read, and only those read."""
+    queries = on_spark(session, warehouse_dir)
     with duckdb.connect(str(warehouse_dir / "build.duckdb"), read_only=True) as conn:
         on_duckdb = DuckDBQueries(conn).columns("marts", "customer_profile")
     assert queries.columns("marts", "customer_profile") == on_duckdb
     assert queries.count("marts", "customer_profile") == CUSTOMERS
     assert queries.has_table("raw", "_loads") and not queries.has_table("marts", "nothing")
     assert queries.columns("marts", "nothing") == {}
+    assert queries.registered == ["marts.customer_profile", "raw._loads"]

@@ -5,7 +5,7 @@ The session is configured as the dbt profile's `spark` target (dbt_project/profi
 `local[CDP_THREADS]`, UI and console progress off, UTC, `CDP_SPARK_JAVA_OPTIONS` for the
 driver's JVM. Its catalog is in memory (`spark.sql.catalogImplementation=in-memory`), not
 dbt's Derby metastore (one process at a time): each table is registered over its Parquet
-folder (`register`), and the catalog goes with the session.
+folder when first read (`register`), and the catalog goes with the session.
 """
 
 from __future__ import annotations
@@ -65,22 +65,19 @@ def local_session(threads: int | None = None, java_options: str = "") -> Iterato
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def register(session: Any, schema: str, folder: Path) -> list[str]:
-    """Register each subfolder of `folder` that holds Parquet files as the table
-    `<schema>.<subfolder>` over those files, with its partitions (`<column>=<value>`
-    subfolders, as ingestion writes the raw tables); the tables registered."""
-    registered = []
-    if not folder.is_dir():
-        return registered
+def register(session: Any, schema: str, table: str, folder: Path) -> bool:
+    """Register the Parquet files of `folder` as the table `<schema>.<table>` (replacing one
+    of that name), with its partitions (`<column>=<value>` subfolders, as ingestion writes the
+    raw tables); False, and nothing registered, when the folder holds no Parquet file."""
+    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+        if session.catalog.tableExists(f"`{schema}`.`{table}`"):  # an earlier read's
+            session.sql(f"drop table `{schema}`.`{table}`")
+        return False
+    location = str(folder.resolve()).replace("\\", "\\\\").replace("'", "\\'")
     session.sql(f"create database if not exists `{schema}`")
-    for table in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not any(table.rglob("*.parquet")):
-            continue
-        location = str(table.resolve()).replace("\\", "\\\\").replace("'", "\\'")
-        session.sql(f"drop table if exists `{schema}`.`{table.name}`")
-        session.sql(f"create table `{schema}`.`{table.name}` using parquet location '{location}'")
-        columns = session.catalog.listColumns(f"`{schema}`.`{table.name}`")
-        if any(column.isPartition for column in columns):
-            session.sql(f"alter table `{schema}`.`{table.name}` recover partitions")
-        registered.append(f"{schema}.{table.name}")
-    return registered
+    session.sql(f"drop table if exists `{schema}`.`{table}`")
+    session.sql(f"create table `{schema}`.`{table}` using parquet location '{location}'")
+    columns = session.catalog.listColumns(f"`{schema}`.`{table}`")
+    if any(column.isPartition for column in columns):
+        session.sql(f"alter table `{schema}`.`{table}` recover partitions")
+    return True

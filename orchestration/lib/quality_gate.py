@@ -93,36 +93,37 @@ def run_suites(
 @contextmanager
 def gate_queries(warehouse: Warehouse, spark: Spark, settings: Settings, say) -> Iterator:
     """What the gate reads through: the build database (DuckDB), or on Spark the run's local
-    session, whose in-memory catalog then holds the raw tables and every table of Spark's
-    warehouse, over their Parquet folders (a cluster's gate too: a local session over the same
-    files)."""
+    session, in whose in-memory catalog each raw table ingestion wrote and each table of
+    Spark's warehouse is registered over its Parquet folder when the suites first read it (a
+    cluster's gate too: a local session over the same files)."""
     from expectations.queries import DuckDBQueries
-    from expectations.spark_queries import SparkQueries
 
     if settings.engine.engine != "spark":
         with warehouse.connect() as conn:
             yield DuckDBQueries(conn)
         return
-    started = time.perf_counter()
-    session = spark.session()
-    tables = register_tables(session, warehouse.build_database.parent)
+    queries = spark_queries(spark.session(), warehouse.build_database.parent)
+    yield queries
     say(
-        f"gate: {len(tables)} tables of Spark's Parquet registered in the run's Spark session "
-        f"in {time.perf_counter() - started:.1f}s"
+        f"gate: {len(queries.registered)} tables of Spark's Parquet registered in the run's "
+        f"Spark session as read, in {queries.register_seconds:.1f}s"
     )
-    yield SparkQueries(session)
 
 
-def register_tables(session, warehouse_dir: Path) -> list[str]:
-    """Register in a Spark session the raw tables ingestion wrote and every table of Spark's
-    warehouse, over their Parquet folders; the tables registered. (dbt's hook leaves an empty
-    `raw.db` in Spark's warehouse: the raw tables' files are ingestion's.)"""
-    folders = [("raw", warehouse_dir / RAW_FOLDER), *schema_folders(warehouse_dir).items()]
-    return [
-        name
-        for schema, folder in folders
-        for name in spark_session.register(session, schema, folder)
-    ]
+def spark_queries(session, warehouse_dir: Path):
+    """The gate's reads on the session, each table registered over its Parquet folder when
+    first read: the raw tables ingestion wrote, the tables of Spark's warehouse (dbt's hook
+    leaves an empty `raw.db` there: the raw tables' files are ingestion's)."""
+    from expectations.spark_queries import SparkQueries
+
+    folders = {**schema_folders(warehouse_dir), "raw": warehouse_dir / RAW_FOLDER}
+
+    def register(schema: str, table: str) -> bool:
+        return schema in folders and spark_session.register(
+            session, schema, table, folders[schema] / table
+        )
+
+    return SparkQueries(session, register)
 
 
 def write_report(
