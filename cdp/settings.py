@@ -8,7 +8,7 @@
 | `CDP_ENGINE` | `duckdb` | the engine of `cdp run`: `duckdb` (the build database) or `spark` (README "Running on Spark"; `cdp demo` runs on DuckDB only) |
 | `CDP_SPARK_HOST` | empty | with `CDP_ENGINE=spark`, the host of a Spark Thrift Server to build on (dbt target `thrift`); empty: a local Spark session inside dbt (target `spark`) |
 | `CDP_SPARK_PORT` | `10000` | the Thrift Server's port |
-| `CDP_SPARK_JAVA_OPTIONS` | empty | more options for the local Spark sessions' JVM (dbt's, `profiles.yml`, and the quality gate's) |
+| `CDP_SPARK_JAVA_OPTIONS` | empty | more options for the local Spark sessions' JVM (dbt's, `profiles.yml`, and the quality gate's); `-Dspark.<setting>=<value>` sets a Spark setting |
 | `CDP_THREADS` | DuckDB's default (all cores) | DuckDB threads (a local Spark session: its cores, default 2) |
 | `CDP_DBT_THREADS` | `1`, on Spark `4` | dbt models built side by side (`profiles.yml`; each already uses every DuckDB thread) |
 | `CDP_MEMORY_LIMIT` | `4GB` | DuckDB memory limit per process, e.g. `8GB` or `50%` (DuckDB spills to disk past it; docs/benchmark.md) |

@@ -75,9 +75,9 @@ def spark():
     """One local Spark session for the tests of this process that use one, stopped at the
     end (a session starts in several seconds; pyspark keeps one per process anyway)."""
     from cdp.spark.session import local_session
-    from test_spark import SHORT_RUN_JVM
+    from test_spark import SHORT_RUN
 
-    with local_session(2, SHORT_RUN_JVM) as session:
+    with local_session(2, SHORT_RUN) as session:
         yield session
 
 

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 from test_expectations import AS_OF, CUSTOMERS, SETTINGS, good_build
-from test_spark import needs_spark
+from test_spark import SHORT_RUN_SPARK, needs_spark
 
 from cdp.spark.tables import TABLES
 from expectations.checks import MOBILE_PATTERN, FrameCheck, row_count
@@ -237,3 +237,11 @@ def test_the_columns_and_counts_on_spark(warehouse_dir: Path, session) -> None:
     assert queries.has_table("raw", "_loads") and not queries.has_table("marts", "nothing")
     assert queries.columns("marts", "nothing") == {}
     assert queries.registered == ["marts.customer_profile", "raw._loads"]
+
+
+def test_a_spark_setting_among_the_java_options_reaches_the_session(session) -> None:
+    """`-Dspark.<setting>=<value>` in CDP_SPARK_JAVA_OPTIONS sets a Spark setting (README
+    "Running on Spark"), as the tests' short runs turn code generation off."""
+    assert SHORT_RUN_SPARK and all(
+        session.conf.get(key) == value for key, value in SHORT_RUN_SPARK.items()
+    )

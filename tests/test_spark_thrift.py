@@ -29,7 +29,7 @@ from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.spark_loader import ingest_on_spark
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
-from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, needs_spark
+from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, SHORT_RUN_SPARK, needs_spark
 from tools.generate import generate
 
 SELECTION = ["--select", "staging", "int_customers__identifier_dates"]
@@ -77,7 +77,7 @@ class Cluster:
         """Start the three processes from the pyspark package, bound to 127.0.0.1 on free
         ports, without waiting for them. Small, as the machine's two cores are shared: the
         daemons get 256 MB, the Thrift Server (the driver) and its one executor 512 MB, the
-        executor one core."""
+        executor one core; the JVMs and Spark set for a short run (test_spark.py)."""
         spark_home = Path(importlib.util.find_spec("pyspark").origin).parent
         master_port = free_port()
         master = f"spark://127.0.0.1:{master_port}"
@@ -108,6 +108,7 @@ class Cluster:
                 f"{SHORT_RUN_JVM} -Dderby.system.home={self.root} -Djava.io.tmpdir={temp}",
             "spark.executor.extraJavaOptions": f"{SHORT_RUN_JVM} -Djava.io.tmpdir={temp}",
             "spark.local.dir": str(temp),
+            **SHORT_RUN_SPARK,
         }
         commands = {
             "master": [
