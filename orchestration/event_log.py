@@ -16,7 +16,8 @@ Any other event of a batch goes through Dagster's own `store_event`.
 Every other event (a step's start, a dbt model's materialization, an asset check's result:
 ~750 a night) is written on its own, and Dagster opened a new SQLite engine and connection
 for each, then closed it. This storage keeps the connections of the last few databases open
-(the index and the runs being written), behind Dagster's own lock as before.
+(the index and the runs being written), behind Dagster's own lock as before, and remembers
+which of Dagster's tables the index has.
 
 `cdp` selects this storage in the `dagster.yaml` it writes into a new Dagster home, and sets
 the batch size (orchestration/cli/main.py).
@@ -74,6 +75,15 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         while len(engines) > OPEN_DATABASES:
             engines.popitem(last=False)[1].dispose()
         return engine
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster's question, asked of the index once the answer is yes: a table only comes
+        with a migration. Dagster asks it for every asset check event (whether the index has
+        the checks' table), each time with a new SQLite engine: ~130 a night, 0.4 s."""
+        tables: set[str] = self.__dict__.setdefault("_tables", set())
+        if table_name not in tables and super().has_table(table_name):
+            tables.add(table_name)
+        return table_name in tables
 
     def _close_all(self) -> None:
         with self._db_lock:

@@ -12,12 +12,15 @@ import pytest
 
 from orchestration.cli.dagster_home import dagster_yaml
 from orchestration.event_log import OPEN_DATABASES, BatchedSqliteEventLogStorage
+from orchestration.lib.dagster_private import SqliteEventLogStorage
 
 DATES = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-31")
 KEYS = [dg.AssetKey(["raw", name]) for name in ("users", "orders", "events")]
 
 
 CHECK = dg.AssetCheckKey(KEYS[0], "has_rows")
+CHECKS_TABLE = "asset_check_executions"
+"""Dagster's table of asset check evaluations in the index."""
 
 
 @dg.multi_asset(
@@ -88,9 +91,19 @@ def test_batched_event_log_records_what_dagsters_own_records(
             store_batch(events)
 
         monkeypatch.setattr(storage, "store_event_batch", counted)
+        asked = Counter()
+        ask_index = SqliteEventLogStorage.has_table
+
+        def has_table(self, table_name):
+            asked[self is storage, table_name] += 1
+            return ask_index(self, table_name)
+
+        monkeypatch.setattr(SqliteEventLogStorage, "has_table", has_table)
         expected, got = answers(plain), answers(batched)
 
     assert got == expected
+    # Dagster asks for the checks' table at each check event: the index is asked once
+    assert asked[True, CHECKS_TABLE] == 1 and asked[False, CHECKS_TABLE] > 1
     assert expected["event types"][dg.DagsterEventType.ASSET_MATERIALIZATION] == 3 * 25
     assert expected["partitions"][KEYS[0]][0] == "2026-01-03"
     assert expected["one partition"] == ["2026-01-10"]
