@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ import pytest
 from cdp.compare import compare_tables, relations
 from cdp.publish import attach_published, database_path, last_published_as_of, read_manifest
 from cdp.settings import EngineSettings, Settings, SettingsError
+from cdp.spark.session import keep_root_logger_quiet
 from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
@@ -222,6 +224,23 @@ def test_a_later_night_keeps_the_same_histories_on_both_engines(later, record_pr
         ).fetchall()
         assert days == [(AS_OF,), (AS_OF + timedelta(days=1),)], days
         compare(conn, list(HISTORIES), "duck", "spark")
+
+
+def test_py4j_logging_through_the_root_logger_leaves_the_output_quiet(capsys):
+    """In a process without logging set up (as `cdp run`), a root-level record (py4j's
+    `logging.info` on a retried command) must not give the root a printing handler: dagster-dbt's
+    warnings and Dagster's info lines then appeared amid a Spark night's progress lines."""
+    handlers = logging.root.handlers[:]  # pytest's own, put back as they were
+    logging.root.handlers.clear()
+    try:
+        keep_root_logger_quiet()
+        logging.info("Exception while sending command.")  # py4j's java_gateway
+        logging.getLogger("dagster_dbt.test").warning("not included in the check selection")
+        added = [type(handler).__name__ for handler in logging.root.handlers]
+    finally:
+        logging.root.handlers[:] = handlers
+    assert added == ["NullHandler"]
+    assert capsys.readouterr().err == ""
 
 
 def test_the_spark_extra_leaves_the_quality_gate_importable():

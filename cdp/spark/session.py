@@ -37,6 +37,16 @@ QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 query's first line in the check's failure instead (a missing table or column)."""
 
 
+def keep_root_logger_quiet() -> None:
+    """A null handler for the root logger of a process that has not set logging up. py4j
+    logs a retried command with `logging.info`, and the root logger's module-level functions
+    give a root without handlers a stderr handler (`logging.basicConfig`): from then on every
+    library record that reaches the root (Dagster's, dagster-dbt's) was printed amid a Spark
+    night's progress lines."""
+    if not logging.root.handlers:
+        logging.root.addHandler(logging.NullHandler())
+
+
 @contextmanager
 def local_session(threads: int | None = None, java_options: str = "") -> Iterator[Any]:
     """A local SparkSession with an in-memory catalog, stopped on leaving (its warehouse
@@ -46,6 +56,7 @@ def local_session(threads: int | None = None, java_options: str = "") -> Iterato
 
     for name in QUERY_CONTEXT_LOGGERS:
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+    keep_root_logger_quiet()
     cores = threads or 2
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
     scratch = Path(tempfile.mkdtemp(prefix="cdp-spark-"))
