@@ -41,6 +41,9 @@ START_TIMEOUT = 120
 """Seconds the Thrift Server gets to answer; it did within 20 here."""
 STOP_TIMEOUT = 20
 """Seconds a process gets to end after SIGTERM, before SIGKILL."""
+KILL_TIMEOUT = 10
+"""Seconds the processes SIGKILL ended get to be gone (a JVM's exit is not instant, and an
+executor orphaned by its worker waits to be reaped)."""
 LOG_TAIL = 3000
 
 
@@ -164,7 +167,9 @@ class Cluster:
 
     def stop(self) -> None:
         """SIGTERM to every process group (the worker's holds the executor it launched), then
-        SIGKILL to what is left of a group after STOP_TIMEOUT; the leaders are reaped."""
+        SIGKILL to what is left of a group after STOP_TIMEOUT; the leaders are reaped, and the
+        groups get KILL_TIMEOUT to be gone (a teardown on a loaded machine once found the
+        worker's and the Thrift Server's groups still there right after their SIGKILL)."""
         for process in self.processes.values():
             signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
@@ -174,6 +179,9 @@ class Cluster:
                 time.sleep(0.2)
             signal_group(process.pid, signal.SIGKILL)
             process.wait()
+        gone = time.monotonic() + KILL_TIMEOUT
+        while self.running() and time.monotonic() < gone:
+            time.sleep(0.2)
 
     def running(self) -> list[str]:
         """The processes whose group still has a process."""
