@@ -9,6 +9,7 @@ PYTHON ?= $(shell for p in /usr/bin/python3.11 "$$(command -v python3.11)" "$$(c
 	[ -x "$$p" ] && "$$p" -c 'import ensurepip, venv' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
+PROJECT := -c constraints.txt -e '.[dev,test,spark]'
 
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -24,9 +25,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -c constraints.txt -e '.[dev,test,spark]' \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode $(PROJECT) \
 		|| { echo "make: uv could not install; pip installs instead" >&2; \
-		$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,test,spark]'; }
+		$(BIN)/pip install --quiet --disable-pip-version-check $(PROJECT); }
 	touch $@
 
 demo: install
