@@ -87,10 +87,9 @@ def parse(env: dict[str, str] | None = None) -> None:
 
 
 class Connection(NamedTuple):
-    """What a dbt parse depends on of the profile: its adapter, its database and the hash
-    dbt keeps of its connection (dbt/parser/manifest.py, `build_manifest_state_check`)."""
+    """What a dbt parse depends on of the profile (on the parse's adapter): its database and
+    the hash dbt keeps of its connection (dbt/parser/manifest.py, `build_manifest_state_check`)."""
 
-    adapter: str
     database: str
     profile_hash: str
 
@@ -116,13 +115,13 @@ def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> boo
     import msgpack
 
     parsed = msgpack.unpackb(source.read_bytes(), raw=False, strict_map_key=False)
-    connection = contextvars.copy_context().run(_connection, environment)
+    adapter = (parsed.get("metadata") or {}).get("adapter_type")
+    connection = contextvars.copy_context().run(_connection, environment, adapter)
     databases = {node.get("database") for node in (parsed.get("nodes") or {}).values()}
     state_check = parsed.get("state_check")
     if (
         connection is None
         or not isinstance(state_check, dict)
-        or (parsed.get("metadata") or {}).get("adapter_type") != connection.adapter
         or databases != {connection.database}
     ):
         return False
@@ -132,9 +131,11 @@ def seed_partial_parse(target_path: Path, environment: Mapping[str, str]) -> boo
     return True
 
 
-def _connection(environment: Mapping[str, str]) -> Connection | None:
+def _connection(environment: Mapping[str, str], adapter: str | None) -> Connection | None:
     """The profile `environment` renders, as dbt's parse sees it; None if it does not
-    render. Run in a copied context: dbt's `env_var` reads the invocation context set here."""
+    render or its target is not on `adapter`, whose plugin is then never loaded (dbt-spark's
+    would stay registered in dbt's adapter factory for the rest of the process). Run in a
+    copied context: dbt's `env_var` reads the invocation context set here."""
     from dbt.config.profile import Profile, read_profile
     from dbt.config.renderer import ProfileRenderer
     from dbt.contracts.files import FileHash
@@ -145,12 +146,14 @@ def _connection(environment: Mapping[str, str]) -> Connection | None:
     try:
         raw = read_profile(str(PROJECT_DIR))["cdp"]
         target, values = Profile.render_profile(raw, "cdp", None, ProfileRenderer({}))
+        if values.get("type") != adapter:
+            return None
         values.pop("threads", None)
         credentials = Profile._credentials_from_profile(values, "cdp", target)
     except DbtBaseException:
         return None
     keys = pprint.pformat(sorted(credentials.connection_info()))
-    return Connection(credentials.type, credentials.database, FileHash.from_contents(keys).checksum)
+    return Connection(credentials.database, FileHash.from_contents(keys).checksum)
 
 
 def prepare_manifest(say: Callable[[str], None] | None = None) -> bool:
