@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dbt_in_process import dbt
 
 from tools.generate import generate
 from orchestration.cli.run import EXIT_OK, run_nightly
 from cdp.settings import Settings, SettingsError
-from orchestration.dbt_manifest import PARTIAL_PARSE, PROJECT_DIR, dbt_executable, seed_partial_parse
+from orchestration.dbt_manifest import PARTIAL_PARSE, seed_partial_parse
 from orchestration.definitions import defs
 from orchestration.dbt_vars import build_vars, split_vars
 from orchestration.defs.dbt import DbtBuildConfig
@@ -270,17 +270,7 @@ def test_the_unit_tests_run_apart_from_the_nightly_build(nightly, tmp_path):
     assert nightly_results and not any(r["unique_id"].startswith("unit_test.") for r in nightly_results)
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
     target = tmp_path / "target"
-    environment = {**os.environ, "CDP_WAREHOUSE_DIR": str(database.parent), "DO_NOT_TRACK": "1"}
-    seed_partial_parse(target, environment)
-    proc = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(target),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    dbt("test", "--select", "test_type:unit", warehouse_dir=database.parent, target=target)
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
     units = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert sorted(r["unique_id"] for r in units) == sorted(manifest["unit_tests"])

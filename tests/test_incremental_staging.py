@@ -7,21 +7,19 @@ with `--full-refresh` for the same dates and must hold the same rows."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from dbt_in_process import dbt
 
 from tools.generate import generate
 from ingestion import warehouse
 from ingestion.loader import ingest
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
 
 END = date(2026, 10, 31)
 DAYS = [END - timedelta(days=n) for n in (5, 4, 3, 2, 1, 0)]
@@ -62,15 +60,8 @@ LATE_CONTACT = (
 def dbt_run(warehouse_dir: Path, as_of: date, *extra: str) -> dict[str, str]:
     """`dbt run` of the incremental staging models as of a date; each model's SQL."""
     target = warehouse_dir / "target"
-    environment = {**os.environ, "CDP_WAREHOUSE_DIR": str(warehouse_dir), "CDP_AS_OF": as_of.isoformat()}
-    seed_partial_parse(target, environment)
-    done = subprocess.run(
-        [dbt_executable(), "run", "--select", "+int_customers__orders", *MODELS, *GRAPH, *extra,
-         "--target-path", str(target),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=environment, capture_output=True, text=True, check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    dbt("run", "--select", "+int_customers__orders", *MODELS, *GRAPH, *extra,
+        warehouse_dir=warehouse_dir, target=target, environment={"CDP_AS_OF": as_of.isoformat()})
     return {
         m: next(target.glob(f"compiled/**/{m}.sql")).read_text(encoding="utf-8")
         for m in MODELS + GRAPH[:3]

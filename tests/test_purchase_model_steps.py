@@ -5,17 +5,15 @@ an older date rewinds the later parameters."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from dbt_in_process import dbt
 
 from tools.bench.purchase_model import simulate
 from cdp.purchase_model import steps
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
 from orchestration.defs.resources import Warehouse
 
 D1, D2 = date(2026, 3, 31), date(2026, 4, 1)
@@ -50,15 +48,8 @@ def load_orders(folder: Path, orders: pd.DataFrame) -> None:
 def build(folder: Path, as_of: date) -> None:
     """`dbt run` of the purchase model's two Python models as of a date, on the qualifying
     orders loaded in `folder`'s build database (the models upstream are not built)."""
-    environment = {**os.environ, "CDP_WAREHOUSE_DIR": str(folder), "CDP_AS_OF": as_of.isoformat()}
-    seed_partial_parse(folder / "target", environment)
-    done = subprocess.run(
-        [dbt_executable(), "run", "--select", "int_purchase_model__parameters",
-         "int_purchase_model__predictions", "--target-path", str(folder / "target"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=environment, capture_output=True, text=True, check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    dbt("run", "--select", "int_purchase_model__parameters", "int_purchase_model__predictions",
+        warehouse_dir=folder, target=folder / "target", environment={"CDP_AS_OF": as_of.isoformat()})
 
 
 def report(folder: Path, as_of: date) -> tuple[list[str], list[str]]:
