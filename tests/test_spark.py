@@ -193,6 +193,14 @@ def test_spark_publishes_the_same_tables_as_duckdb(runs):
 
 
 @needs_spark
+def test_the_spark_night_keeps_hives_session_folder_in_the_warehouse(runs):
+    """Hive's folder for a session's resources is the profile's, not a new one per session in
+    the system's temporary folder (which Hive leaves behind)."""
+    _, spark = runs
+    assert (spark / "spark" / "resources").is_dir()
+
+
+@needs_spark
 def test_every_table_spark_builds_holds_the_same_rows_as_on_duckdb(runs):
     duck, spark = runs
     schemas = "'staging', 'intermediate', 'marts'"
