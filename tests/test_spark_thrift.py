@@ -90,6 +90,9 @@ class Cluster:
             **os.environ,
             "SPARK_HOME": str(spark_home),
             "SPARK_LOCAL_IP": "127.0.0.1",
+            # The worker's executor folders (`spark-*/executor-*`, left behind when a killed
+            # worker cannot remove them) in the cluster's folder, not the system's.
+            "SPARK_LOCAL_DIRS": str(temp),
             # No spark-defaults.conf from elsewhere: the options below are all there is.
             "SPARK_CONF_DIR": str(self.root / "conf"),
             "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
