@@ -15,6 +15,7 @@ database itself, with settings of its own."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,9 +24,8 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.dbt_manifest import PROJECT_DIR, seed_partial_parse
-from orchestration.lib.dbt.project import environ
-
-FAILED = {"error", "fail", "runtime error"}
+from orchestration.lib.dbt.build_log import BuildProgress
+from orchestration.lib.dbt.project import environ, manifest
 
 
 def dbt(
@@ -49,12 +49,16 @@ def dbt(
             ])
         finally:
             DuckDBConnectionManager.close_all_connections()
-    assert result.success, f"dbt {' '.join(args)} failed: {failures(result)}"
+    assert result.success, f"dbt {' '.join(args)} failed: {failures(result, target)}"
     return result
 
 
-def failures(result: dbtRunnerResult) -> str:
-    """What failed: the nodes and their messages, else the exception dbt raised."""
-    nodes = getattr(result.result, "results", None) or []
-    failed = [f"{r.node.unique_id}: {r.message}" for r in nodes if str(r.status) in FAILED]
-    return "\n".join(failed) or repr(result.exception)
+def failures(result: dbtRunnerResult, target: Path) -> str:
+    """What failed, in the nightly build's lines (`BuildProgress.finish`: the node and the
+    first line of its message), from the run results dbt wrote; else the exception dbt raised
+    before running any node."""
+    if result.result is None or not (target / "run_results.json").exists():
+        return repr(result.exception)
+    run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    outcome = BuildProgress(manifest=manifest(), say=lambda line: None).finish(run_results, 1)
+    return "\n".join(outcome.failures)
