@@ -57,15 +57,24 @@ QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITIC
 Say = Callable[[str], None]
 
 
-def _show_progress() -> None:
-    """Progress lines of the assets (logger `cdp.progress`) on the console, plainly."""
+@contextmanager
+def _progress_shown() -> Iterator[None]:
+    """Progress lines of the assets (logger `cdp.progress`) plainly on sys.stdout as the run
+    starts (its steps run with sys.stdout hidden: _dbt_output_hidden), for the run alone: the
+    logger is as it was afterwards, for the next run in this process and its own stdout."""
     logger = logging.getLogger(PROGRESS_LOGGER)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("  %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @contextmanager
@@ -180,12 +189,18 @@ def run_nightly(
     build: bool = True,
     dbt_vars: str = "",
 ) -> int:
+    prepare_dagster_home(settings)
+    with _progress_shown():
+        return _run(settings, as_of=as_of, reload=reload, say=say, build=build, dbt_vars=dbt_vars)
+
+
+def _run(
+    settings: Settings, *, as_of: date, reload: list[date], say: Say, build: bool, dbt_vars: str
+) -> int:
     from orchestration.definitions import defs
     from orchestration.defs.partitions import add_extract_dates, partition_dates
     from orchestration.defs.resources import Warehouse
 
-    prepare_dagster_home(settings)
-    _show_progress()
     say(f"nightly run as of {as_of}: landing {settings.landing_dir}, warehouse {settings.warehouse_dir}")
     for folder in not_date_folders(settings.landing_dir):
         print(f"cdp run: warning: {skipped_folder_warning(folder)}", file=sys.stderr, flush=True)
