@@ -1,5 +1,6 @@
-"""The `cdp` console script end to end: real processes, real Dagster runs, real DuckDB (the
-usage errors: its `main` in the test's process)."""
+"""The `cdp` console script end to end: real Dagster runs, real dbt builds, real DuckDB, each
+command through the console script's `main` in the test's process (tests/cdp_command.py); an
+unreadable extract's one line from a real `cdp` process."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import duckdb
 import pytest
 import yaml
 
+import cdp_command as command
+from cdp_command import folders
 from orchestration.dbt_manifest import stale_reason
 from orchestration.lib.dbt.build_log import DBT_TARGET
 
@@ -22,17 +25,8 @@ CDP = [sys.executable, "-m", "orchestration.cli"]
 
 
 def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None, cwd: Path | None = None):
-    """`cdp` with the env's folders; from `cwd`, the warehouse relative to it (as the
-    README's default, `data/warehouse`, is)."""
-    environ = {**os.environ, **{k: str(v) for k, v in (extra or {}).items()}}
-    environ.update(
-        CDP_LANDING_DIR=str(env["landing"]),
-        CDP_WAREHOUSE_DIR=os.path.relpath(env["warehouse"], cwd) if cwd else str(env["warehouse"]),
-        DAGSTER_HOME=str(env["dagster"]),
-    )
-    return subprocess.run(
-        [*CDP, *args], capture_output=True, text=True, env=environ, timeout=300, cwd=cwd
-    )
+    """`cdp` with the env's folders; from `cwd`, the warehouse relative to it."""
+    return command.cdp(*args, environment={**(extra or {}), **folders(env, cwd)}, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +70,10 @@ def test_as_of_leaves_later_folders_for_later(env):
 def test_unreadable_extract_exits_2_with_one_line(env):
     bad = env["landing"] / "member" / "2026-10-31" / "offline_orders.csv"
     bad.write_bytes(b"order_id,member_id,store_id\n\xff\xfe\x00bad\n")
-    done = cdp("run", "--as-of", "2026-10-31", env=env)
+    done = subprocess.run(
+        [*CDP, "run", "--as-of", "2026-10-31"], capture_output=True, text=True, timeout=300,
+        env={**os.environ, **folders(env)},
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"cdp run: {bad}, line 2: NUL byte: binary or UTF-16 file"
     assert "Traceback" not in done.stdout + done.stderr
@@ -158,25 +155,11 @@ def test_backfill_runs_each_date_and_stops_at_the_first_that_does_not_publish(en
          "cdp backfill: --vars: rfm_window_days: 'soon' is not a number (default 365)"),
     ],
 )
-def test_bad_usage_exits_2_with_one_line(env, args, extra, message, capsys):
-    """Refused before any work: the console script's `main`, called in this process (the
-    tests above check a real process's stderr), with the environment restored after it."""
-    from orchestration.cli.main import main
-
-    saved = dict(os.environ)
-    try:
-        os.environ.update(
-            extra,
-            CDP_LANDING_DIR=str(env["landing"]),
-            CDP_WAREHOUSE_DIR=str(env["warehouse"]),
-            DAGSTER_HOME=str(env["dagster"]),
-        )
-        assert main(list(args)) == 2
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    stderr = capsys.readouterr().err
-    assert message in stderr and len(stderr.strip().splitlines()) == 1
+def test_bad_usage_exits_2_with_one_line(env, args, extra, message):
+    """Refused before any work."""
+    done = cdp(*args, env=env, extra=extra)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_bench_identity_prints_both_times_and_the_ratio(tmp_path: Path):

@@ -1,7 +1,10 @@
 """Faults a real landing zone and machine meet (issue 27): a folder that is not a date, an
 extract the operating system refuses to read, a full disk, and two runs on one warehouse.
 
-Each test runs `cdp` as a process on a small generated landing zone (100 customers, 5 days).
+Each test runs `cdp` on a small generated landing zone (100 customers, 5 days): through the
+console script's `main` in the test's process (tests/cdp_command.py), a fault injected with
+pytest's monkeypatch; a process of its own where the test needs one (killed half-way, the
+definitions loaded afresh).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+import cdp_command as command
 from cdp.settings import LOCAL_TIME_ZONE
+from cdp_command import folders
 
 CDP = [sys.executable, "-m", "orchestration.cli"]
 """The `cdp` command (pyproject.toml's script runs the same `main`)."""
@@ -30,32 +35,25 @@ NOT_A_DATE = "2026-02-30"
 
 
 def environ(env: dict[str, Path]) -> dict[str, str]:
-    return {
-        **os.environ,
-        "CDP_LANDING_DIR": str(env["landing"]),
-        "CDP_WAREHOUSE_DIR": str(env["warehouse"]),
-        "DAGSTER_HOME": str(env["dagster"]),
-    }
+    """The environment of a `cdp` process confined to `env`'s folders."""
+    return {**os.environ, **folders(env)}
 
 
-def cdp(*args: str, env: dict[str, Path], timeout: float = 300):
-    return subprocess.run(
-        [*CDP, *args], capture_output=True, text=True, env=environ(env), timeout=timeout
-    )
+def cdp(*args: str, env: dict[str, Path]):
+    return command.cdp(*args, environment=folders(env))
 
 
-def cdp_with(patch: str, *args: str, env: dict[str, Path]):
-    """`cdp ARGS` in a process that first runs the Python `patch` (a fault injected)."""
-    code = textwrap.dedent(patch) + textwrap.dedent(
-        f"""
-        import sys
-        from orchestration.cli.main import main
-        sys.exit(main({list(args)!r}))
-        """
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=environ(env), timeout=300
-    )
+def refuse(patch: pytest.MonkeyPatch, method: str, path: Path) -> None:
+    """`Path.<method>` of `path` raises the permission error the operating system gives (as
+    root no mode refuses a read or a listing)."""
+    original = getattr(Path, method)
+
+    def refusing(self, *args, **kwargs):
+        if str(self) == str(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return original(self, *args, **kwargs)
+
+    patch.setattr(Path, method, refusing)
 
 
 @pytest.fixture(scope="module")
@@ -114,19 +112,21 @@ def test_the_definitions_load_with_a_folder_that_is_not_a_date(env):
     assert done.stdout.strip() == "[]"
 
 
-def test_the_definitions_load_and_cdp_run_names_the_error_when_a_source_cannot_be_listed(env):
-    """As root no folder mode refuses a listing: the refusal is injected."""
-    patch = f"""
+def test_the_definitions_load_and_cdp_run_names_the_error_when_a_source_cannot_be_listed(
+    env, monkeypatch
+):
+    """As root no folder mode refuses a listing: the refusal is injected, into a process that
+    loads the definitions afresh, then into `cdp run`."""
+    listing = env["landing"] / "member"
+    check = textwrap.dedent(
+        f"""
         import errno, os, pathlib
         iterdir = pathlib.Path.iterdir
         def refuse(path):
-            if str(path) == {str(env["landing"] / "member")!r}:
+            if str(path) == {str(listing)!r}:
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
             return iterdir(path)
         pathlib.Path.iterdir = refuse
-        """
-    check = textwrap.dedent(patch) + textwrap.dedent(
-        """
         import dagster as dg
         from orchestration.definitions import defs
         dg.Definitions.validate_loadable(defs)
@@ -136,11 +136,13 @@ def test_the_definitions_load_and_cdp_run_names_the_error_when_a_source_cannot_b
         [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
     )
     assert done.returncode == 0, done.stderr
-    done = cdp_with(patch, "run", "--as-of", LAST_DAY, "--no-build", env=env)
+    with monkeypatch.context() as patch:
+        refuse(patch, "iterdir", listing)
+        done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
     assert done.returncode == 2
     no_traceback(done)
     assert done.stderr.splitlines() == [
-        f"cdp run: [Errno 13] Permission denied: '{env['landing'] / 'member'}'"
+        f"cdp run: [Errno 13] Permission denied: '{listing}'"
     ]
 
 
@@ -214,22 +216,12 @@ def test_an_extract_without_read_permission_is_named_and_the_rest_loads(env):
     assert len(loaded_files(env)) == extract_files(env) - 1
 
 
-def test_a_permission_error_while_reading_is_named_and_the_rest_loads(env):
+def test_a_permission_error_while_reading_is_named_and_the_rest_loads(env, monkeypatch):
     """As root no file mode refuses a read: the refusal is injected into the reader."""
     denied = env["landing"] / "member" / LAST_DAY / "points_ledger.csv"
-    done = cdp_with(
-        f"""
-        import errno, os, pathlib
-        read_bytes = pathlib.Path.read_bytes
-        def refuse(path):
-            if str(path) == {str(denied)!r}:
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-            return read_bytes(path)
-        pathlib.Path.read_bytes = refuse
-        """,
-        "run", "--as-of", LAST_DAY, "--no-build",
-        env=env,
-    )
+    with monkeypatch.context() as patch:
+        refuse(patch, "read_bytes", denied)
+        done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     no_traceback(done)
     assert done.stderr.splitlines() == [
@@ -238,26 +230,23 @@ def test_a_permission_error_while_reading_is_named_and_the_rest_loads(env):
     assert len(loaded_files(env)) == extract_files(env) - 1
 
 
-def test_a_full_disk_while_ingesting_names_what_failed(env):
+def test_a_full_disk_while_ingesting_names_what_failed(env, monkeypatch):
     """DuckDB cannot write the build database: the message says which entity, which files,
     which database and the OS error, not Dagster's wrapper."""
-    done = cdp_with(
-        f"""
-        import duckdb
-        import ingestion.loader as loader
-        insert = loader._EntityLoader._insert
-        def full(self):
-            if self.entity.label == "member/points_ledger":
-                raise duckdb.IOException(
-                    'IO Error: Could not write file "build.duckdb.wal": '
-                    '{os.strerror(errno.ENOSPC)}'
-                )
-            return insert(self)
-        loader._EntityLoader._insert = full
-        """,
-        "run", "--as-of", LAST_DAY, "--no-build",
-        env=env,
-    )
+    import ingestion.loader as loader
+
+    insert = loader._EntityLoader._insert
+
+    def full(self):
+        if self.entity.label == "member/points_ledger":
+            raise duckdb.IOException(
+                f'IO Error: Could not write file "build.duckdb.wal": {os.strerror(errno.ENOSPC)}'
+            )
+        return insert(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loader._EntityLoader, "_insert", full)
+        done = cdp("run", "--as-of", LAST_DAY, "--no-build", env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     no_traceback(done)
     [line] = done.stderr.splitlines()
@@ -268,20 +257,17 @@ def test_a_full_disk_while_ingesting_names_what_failed(env):
     )
 
 
-def test_a_full_disk_in_a_later_step_names_the_os_error(env):
+def test_a_full_disk_in_a_later_step_names_the_os_error(env, monkeypatch):
     """A step failing with an OS error of its own (here the inputs' quality gate, after
     ingestion) is reported by that error, not by Dagster's wrapper."""
-    done = cdp_with(
-        """
-        import errno, os
-        import orchestration.lib.quality_gate as gate
-        def full(*args, **kwargs):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk/file")
-        gate.gate_window = full
-        """,
-        "run", "--as-of", LAST_DAY,
-        env=env,
-    )
+    import orchestration.lib.quality_gate as gate
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk/file")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(gate, "gate_window", full)
+        done = cdp("run", "--as-of", LAST_DAY, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     no_traceback(done)
     assert "[Errno 28] No space left on device: '/full/disk/file'" in done.stderr
@@ -324,18 +310,8 @@ def wait_for(condition, timeout: float, what: str):
 
 def dagster_runs(env) -> dict[str, str]:
     """run id -> status of every run in the test's Dagster home."""
-    check = textwrap.dedent(
-        """
-        import dagster as dg
-        for run in dg.DagsterInstance.get().get_runs():
-            print(run.run_id, run.status.value)
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, env=environ(env), timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return dict(line.split() for line in done.stdout.splitlines())
+    with dg.DagsterInstance.from_config(str(env["dagster"])) as instance:
+        return {run.run_id: run.status.value for run in instance.get_runs()}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -10,11 +10,9 @@ publish stands. The browser tests skip, saying why, where Chromium is not instal
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import plotly.offline
 import pytest
 
 from cdp import publish
+import cdp_command
 from orchestration.cli import main as cli
 from tools.generate import generate
 from cdp.report import index_path
@@ -276,12 +275,11 @@ def test_the_demo_ends_with_the_report_path(nights, monkeypatch, capsys):
 def test_cdp_docs_builds_the_models_documentation_as_one_offline_page(tmp_path: Path):
     """From the folder holding the warehouse, named relative to it (as the README's default)."""
     warehouse = tmp_path / "warehouse"
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "docs"],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
-        env={**os.environ, "CDP_WAREHOUSE_DIR": "warehouse",
-             "CDP_LANDING_DIR": str(tmp_path / "landing"), "DAGSTER_HOME": str(tmp_path / "dagster")},
-    )
+    done = cdp_command.cdp(
+        "docs", cwd=tmp_path,
+        environment={"CDP_WAREHOUSE_DIR": "warehouse", "CDP_LANDING_DIR": str(tmp_path / "landing"),
+                     "DAGSTER_HOME": str(tmp_path / "dagster")},
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     page = warehouse / "docs" / "index.html"
     assert str(page.resolve()) in done.stdout.splitlines()
