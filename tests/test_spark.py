@@ -3,7 +3,7 @@ landing zone, a night of `cdp run` publishes with DuckDB (the default) and with
 `CDP_ENGINE=spark` (dbt's `spark` target, a local Spark session; the Python models run in it:
 cdp/spark/dbt.py), each into a warehouse of its own, and every table must hold the same rows
 on both: every published table, and every table of the build (Spark's as the views
-cdp/spark/tables.py makes of them). Then a later night of the histories alone (the models that
+cdp/spark/tables.py makes of them); and the night's two gates give the same results. Then a later night of the histories alone (the models that
 keep rows from night to night, built by dbt as the nightly build does) must leave them the same
 on both engines: the increments' Spark path (macros/engine/) against DuckDB's.
 Compared by cdp/compare.py (`cdp compare`): types normalised (instants in UTC), floats within
@@ -33,6 +33,7 @@ from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.lib.dbt.build_log import DBT_TARGET
+from orchestration.lib.quality_gate import REPORTS
 from tools.generate import generate
 
 needs_spark = pytest.mark.skipif(
@@ -190,6 +191,26 @@ def test_spark_publishes_the_same_tables_as_duckdb(runs):
         assert sorted(relations(conn, "spark", "'main'")) == published
         assert len(published) >= 20, published
         compare(conn, published, "duck", "spark")
+
+
+def gate_results(warehouse_dir: Path) -> tuple[list[dict], dict]:
+    """The night's gate report (orchestration/lib/quality_gate.py): every suite's result, and
+    what the published tables hold masked."""
+    (report,) = (warehouse_dir / REPORTS).glob("*.json")
+    content = json.loads(report.read_text(encoding="utf-8"))
+    return content["results"], content["masked"]
+
+
+@needs_spark
+def test_the_gate_gives_the_same_results_on_both_engines(runs):
+    """Both gates of the night, the inputs' and the published tables': on Spark every suite
+    computed by Spark (expectations/spark_queries.py) passes, with as many expectations
+    evaluated as on DuckDB."""
+    duck, spark = runs
+    results, masked = gate_results(duck)
+    assert gate_results(spark) == (results, masked)
+    assert {r["kind"] for r in results} >= {"input", "published"} and len(results) >= 30
+    assert all(r["passed"] for r in results) and sum(r["evaluated"] for r in results) > 200
 
 
 @needs_spark
