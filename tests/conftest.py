@@ -27,33 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 LONGEST_FIRST = (
-    "test_nightly.py",
-    "test_cli.py",
     "test_spark.py",
+    "test_nightly.py",
     "test_identity.py",
     "test_bench.py",
+    "test_incremental_staging.py",
     "test_spark_thrift.py",
     "test_spark_gate.py",
-    "test_report.py",
-    "test_incremental_staging.py",
-    "test_dbt_assets.py",
-    "test_spark_ingestion.py",
-    "test_faults.py",
-    "test_expectations.py",
-    "test_constraints.py",
 )
-"""The modules taking more than 15 s in a fresh clone's `make test`, longest first
-(`pytest --durations=0`, summed by module), but for the Spark night (test_spark.py), which
-starts after test_cli.py: a run that started it beside test_nightly.py from the first second
-took much longer (git log of this file). The modules of a few seconds follow, in file order."""
+"""The modules whose runs take minutes, longest first (`pytest --durations`)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Collect the longest modules first. `make test`'s two workers take whole modules in this
-    order (`--dist loadfile --no-loadscope-reorder`): each takes the next when it is almost
-    through its own, so the long modules run side by side from the start and the short ones
-    fill in at the end, when one worker would otherwise wait for the other. (xdist's own
-    order, most tests first, left the one-test modules of a minute or more to the end.)"""
+    """Collect the longest modules first, for a run without xdist. `make test`'s workers
+    (`--dist loadfile`) take whole modules in xdist's own order, most tests first, which this
+    order only breaks ties in: handing out the two longest modules first, side by side, made a
+    fresh clone's run 5 minutes longer."""
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
