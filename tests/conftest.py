@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,22 +26,25 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
-HANDED_OUT_FIRST = ("test_spark_thrift.py", "test_incremental_staging.py", "test_constraints.py")
-"""The modules of a minute or so that hold one test each (`pytest --durations=0`, summed by
-module)."""
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_nightly.py",
+    "test_identity.py",
+    "test_bench.py",
+    "test_incremental_staging.py",
+    "test_spark_thrift.py",
+    "test_spark_gate.py",
+)
+"""The modules whose runs take minutes, longest first (`pytest --durations`)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The order `make test`'s two workers take whole modules in (`--dist loadfile
-    --no-loadscope-reorder`; each takes the next when its own is almost through):
-    HANDED_OUT_FIRST, then the others most tests first, as xdist orders them by itself. Left
-    to xdist, most tests first put HANDED_OUT_FIRST last, where one worker ran them alone after
-    the other had finished: in the last four fresh clones' `make test`, the modules' times
-    handed out so end the later worker 56 to 86 s sooner. (A run that started the Spark night
-    beside tests/test_nightly.py from the first second took much longer: 6646679.)"""
-    tests = Counter(item.path.name for item in items)
-    rank = {name: place for place, name in enumerate(HANDED_OUT_FIRST)}
-    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), -tests[item.path.name]))
+    """Collect the longest modules first, for a run without xdist. `make test`'s workers
+    (`--dist loadfile`) take whole modules in xdist's own order, most tests first, which this
+    order only breaks ties in: handing out the two longest modules first, side by side, made a
+    fresh clone's run 5 minutes longer."""
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
