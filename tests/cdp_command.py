@@ -11,22 +11,13 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from orchestration.cli.main import main
-
-
-@dataclass(frozen=True)
-class Done:
-    """What `subprocess.run` tells of a finished process."""
-
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 def folders(env: dict[str, Path], cwd: Path | None = None) -> dict[str, str]:
@@ -40,9 +31,12 @@ def folders(env: dict[str, Path], cwd: Path | None = None) -> dict[str, str]:
     }
 
 
-def cdp(*args: str, environment: dict[str, str], cwd: Path | None = None) -> Done:
-    """`cdp ARGS` with `environment` added to this process's, from `cwd`; the environment and
-    the folder are put back after it."""
+def cdp(
+    *args: str, environment: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`cdp ARGS` with `environment` added to this process's, from `cwd`, told as
+    `subprocess.run` tells of a `cdp` process; the environment and the folder are put back
+    after it."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         for key, value in environment.items():
@@ -51,4 +45,4 @@ def cdp(*args: str, environment: dict[str, str], cwd: Path | None = None) -> Don
             patch.chdir(cwd)
         with redirect_stdout(stdout), redirect_stderr(stderr):
             code = main(list(args))
-    return Done(code, stdout.getvalue(), stderr.getvalue())
+    return subprocess.CompletedProcess(["cdp", *args], code, stdout.getvalue(), stderr.getvalue())

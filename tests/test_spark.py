@@ -3,9 +3,10 @@ landing zone, a night of `cdp run` publishes with DuckDB (the default) and with
 `CDP_ENGINE=spark` (dbt's `spark` target, a local Spark session; the Python models run in it:
 cdp/spark/dbt.py), each into a warehouse of its own, and every table must hold the same rows
 on both: every published table, and every table of the build (Spark's as the views
-cdp/spark/tables.py makes of them); and the night's two gates give the same results. Then a later night of the histories alone (the models that
-keep rows from night to night, built by dbt as the nightly build does) must leave them the same
-on both engines: the increments' Spark path (macros/engine/) against DuckDB's.
+cdp/spark/tables.py makes of them); and the night's two gates give the same results. Then a
+later night of the histories alone (the models that keep rows from night to night, built by dbt
+as the nightly build does) must leave them the same on both engines: the increments' Spark path
+(macros/engine/) against DuckDB's.
 Compared by cdp/compare.py (`cdp compare`): types normalised (instants in UTC), floats within
 1e-9 relative. A difference names the table, the column and a row."""
 
