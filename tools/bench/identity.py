@@ -19,7 +19,6 @@ Medians of `repeats` runs are printed with the ratio.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import time
@@ -37,7 +36,8 @@ from scipy.sparse.csgraph import connected_components
 from tools.generate import DEFAULT_END, generate
 from ingestion import warehouse
 from ingestion.loader import ingest
-from orchestration.dbt_manifest import PROJECT_DIR
+from orchestration.dbt_manifest import PROJECT_DIR, seed_partial_parse
+from orchestration.lib.dbt.project import environ
 
 GRAPH_MODELS = ("+int_identity__kept_edges", "+int_identity__identifiers")
 STITCHING_MODELS = ("int_identity__customer_identifiers", "int_identity__customer_id_history")
@@ -75,21 +75,25 @@ class IdentityBench:
 
 def dbt_run(args: list[str], warehouse_dir: Path, as_of: str) -> dict[str, float]:
     """Run dbt in this process (its artifacts beside the warehouse, not in the project's
-    target/, whose manifest the Dagster definitions read); each model's execution seconds."""
+    target/, whose manifest the Dagster definitions read); each model's execution seconds.
+    D travels as `CDP_AS_OF`, as in the nightly build, and the target starts from the
+    project's parse: with no --vars of their own, the runs of each date reuse that parse
+    instead of parsing the whole project again (orchestration/dbt_vars.py `split_vars`)."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["CDP_WAREHOUSE_DIR"] = str(warehouse_dir.resolve())
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--quiet",
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str((warehouse_dir / "dbt-target").resolve()),
-            "--log-path", str((warehouse_dir / "dbt-logs").resolve()),
-            "--vars", json.dumps({"as_of": as_of}),
-        ]
-    )
+    target = (warehouse_dir / "dbt-target").resolve()
+    with environ({"CDP_WAREHOUSE_DIR": str(warehouse_dir.resolve()), "CDP_AS_OF": as_of}):
+        seed_partial_parse(target, os.environ)
+        result = dbtRunner().invoke(
+            [
+                *args,
+                "--quiet",
+                "--project-dir", str(PROJECT_DIR),
+                "--profiles-dir", str(PROJECT_DIR),
+                "--target-path", str(target),
+                "--log-path", str((warehouse_dir / "dbt-logs").resolve()),
+            ]
+        )
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
     return {r.node.name: r.execution_time for r in result.result.results}
