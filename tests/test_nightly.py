@@ -1,6 +1,6 @@
 """The whole nightly path end to end on generated extracts, over a run of nearby days: ingest,
 the inputs' gate, dbt, the purchase model, the published tables' gate, publish. An early day
-publishes, then six days within a week, over which the daily actions are judged from the
+publishes, then six days out of eight, over which the daily actions are judged from the
 published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
 "once" action repeats, no cooldown is broken, the control group is the md5 split near 10% of
 each action, and the outcomes of an issue date appear once it is 14 days old. Then a day with
@@ -40,7 +40,7 @@ generated date (END) gets a corrupt file."""
 EARLY = END - timedelta(days=22)
 LEAD_IN = [END - timedelta(days=n) for n in (8, 7, 5, 4)]
 """Before day 1: an early day, whose actions' outcomes are final by day 3 (14 days on), then
-four days leading into day 1. With day 1 and day 3, six days publish within a week, and some
+four days leading into day 1. With day 1 and day 3, six days out of eight publish, and some
 two of them are any number of days from 1 to 7 apart (7, the shortest cooldown: the first
 and day 3). A night as of the day left out (5 days before day 3) would add no new gap."""
 CONTROL_PERCENT = 10
@@ -330,7 +330,7 @@ def test_outcomes_appear_for_issue_dates_at_least_14_days_old(days):
         "select issue_date, action, issued, control, issued_converted, control_converted "
         "from mart_action_outcomes",
     )
-    assert {row[0] for row in outcomes} == {EARLY}  # day 3 is 21 days after it, at most 7 after the rest
+    assert {row[0] for row in outcomes} == {EARLY}  # day 3: 21 days after it, 7 at most after the rest
     early = [row for row in ACTIONS[EARLY] if row[2] in ("issued", "control")]
     assert sum(row[2] for row in outcomes) == sum(row[2] == "issued" for row in early) > 0
     assert sum(row[3] for row in outcomes) == sum(row[2] == "control" for row in early) > 0
