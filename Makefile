@@ -60,7 +60,7 @@ test: install manifest
 	tmp=$$(mktemp -d -p "$${shm:-$${TMPDIR:-/tmp}}" cdp-tests.XXXXXX) || exit 1; \
 	echo "pytest: test files under $$tmp/pytest; sqlfluff lint beside it ($$tmp/lint.log)"; \
 	{ $(MAKE) --no-print-directory lint > $$tmp/lint.log 2>&1; echo $$? > $$tmp/lint.status; } & \
-	$(BIN)/pytest -n 2 --dist loadfile --basetemp $$tmp/pytest; tests=$$?; \
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --basetemp $$tmp/pytest; tests=$$?; \
 	wait; echo "sqlfluff lint:"; cat $$tmp/lint.log; \
 	[ $$tests -eq 0 ] && [ "$$(cat $$tmp/lint.status)" = 0 ] && rm -rf $$tmp
 
