@@ -54,7 +54,9 @@ lint: install
 # times, and each commit waits for the disk. Kept after a failure, to look at; removed after
 # a pass. sqlfluff's lint (about a minute of one core) runs beside pytest's two workers,
 # which keep both cores about 98% busy over the run: the suite's time is its CPU time. The
-# lint's report follows the tests'; either failing fails `make test`.
+# lint's report follows the tests'; either failing fails `make test`. The workers take whole
+# modules in tests/conftest.py's order (`--no-loadscope-reorder`), so that none of a minute is
+# left to the end.
 test: install manifest
 	@shm=$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 {print "/dev/shm"}'); \
 	tmp=$$(mktemp -d -p "$${shm:-$${TMPDIR:-/tmp}}" cdp-tests.XXXXXX) || exit 1; \
