@@ -73,7 +73,7 @@ test: install manifest
 
 # The benchmark of docs/benchmark.md: 100k, 1M and 3M customers over a year (an hour or more;
 # about 50 GB of disk under data/bench up to 1M, 140 GB more for 3M: a size the disk cannot
-# hold is reported and skipped); never part of `make test`, which runs its 3k smoke version.
+# hold is reported and skipped); never part of `make test`, which runs its 1k smoke version.
 bench: install
 	$(BIN)/cdp bench
 
