@@ -30,6 +30,7 @@ from cdp.compare import compare_tables, relations
 from cdp.publish import attach_published, database_path, last_published_as_of, read_manifest
 from cdp.settings import EngineSettings, Settings, SettingsError
 from cdp.spark.session import keep_root_logger_quiet
+from dbt_in_process import dbt
 from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
 from orchestration.cli.run import run_nightly
@@ -131,28 +132,34 @@ def history_night(root: Path, engine: str, as_of: date) -> float:
     """The histories alone built as of `as_of` in the engine's warehouse, by dbt with the vars
     and environment of the nightly build (orchestration/defs/dbt.py) in its dbt target (whose
     parse it reuses), the rest of the build left as the last night made it; the seconds it
-    took."""
+    took. On Spark in a process of its own, with its JVM; on DuckDB in this one
+    (tests/dbt_in_process.py)."""
     warehouse_dir = root / engine
     settings = Settings.from_env({**os.environ, "CDP_ENGINE": engine})
     cli_vars, run_dates = dbt_vars.split_vars(
         dbt_vars.build_vars(VARS, settings, as_of, last_published_as_of(warehouse_dir))
     )
     environment = {
-        **os.environ,
         **settings.engine.dbt_environment(),
         **run_dates,
         "CDP_WAREHOUSE_DIR": str(warehouse_dir),
         "CDP_THREADS": "2",
         "CDP_SPARK_JAVA_OPTIONS": SHORT_RUN,
     }
+    build = [
+        "build", "--select", *(h.split(".")[1] for h in HISTORIES), "--vars", json.dumps(cli_vars),
+    ]
+    target = warehouse_dir / DBT_TARGET
     started = time.perf_counter()
-    done = subprocess.run(
-        [dbt_executable(), "build", "--select", *(h.split(".")[1] for h in HISTORIES),
-         "--vars", json.dumps(cli_vars), "--target-path", str(warehouse_dir / DBT_TARGET),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        env=environment, capture_output=True, text=True, check=False,
-    )
-    assert done.returncode == 0, f"the histories on {engine} failed:\n{done.stdout[-4000:]}"
+    if engine == "duckdb":
+        dbt(*build, warehouse_dir=warehouse_dir, target=target, environment=environment)
+    else:
+        done = subprocess.run(
+            [dbt_executable(), *build, "--target-path", str(target),
+             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+            env={**os.environ, **environment}, capture_output=True, text=True, check=False,
+        )
+        assert done.returncode == 0, f"the histories on {engine} failed:\n{done.stdout[-4000:]}"
     return time.perf_counter() - started
 
 
