@@ -30,10 +30,10 @@ from cdp.compare import compare_tables, relations
 from cdp.publish import attach_published, database_path, last_published_as_of, read_manifest
 from cdp.settings import EngineSettings, Settings, SettingsError
 from cdp.spark.session import keep_root_logger_quiet
+import cdp_command
 from dbt_in_process import dbt
 from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
-from orchestration.cli.run import run_nightly
 from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.lib.dbt.build_log import DBT_TARGET
 from orchestration.lib.quality_gate import read_report
@@ -91,10 +91,9 @@ Spark settings as system properties (which a session's configuration reads)."""
 
 def cdp_run(root: Path, engine: str, as_of: date) -> tuple[Path, float]:
     """`cdp run` as of `as_of` on the landing zone under `root`, in a warehouse of the engine's
-    own; the warehouse and the seconds the run took. Spark's as a user runs it, in a process
-    of its own with its JVM; DuckDB's through `cdp run`'s own function in this process, as
-    tests/test_nightly.py runs it (a process of its own imported Dagster, dbt and GX again:
-    about 8 s of CPU)."""
+    own, as a user types it; the warehouse and the seconds the run took. Spark's in a process
+    of its own with its JVM; DuckDB's in this process (tests/cdp_command.py: a process of its
+    own imported Dagster, dbt and GX again, about 8 s of CPU)."""
     warehouse_dir = root / engine
     environment = {
         "CDP_ENGINE": engine,
@@ -105,26 +104,18 @@ def cdp_run(root: Path, engine: str, as_of: date) -> tuple[Path, float]:
         "CDP_SPARK_JAVA_OPTIONS": SHORT_RUN,
     }
     (root / f"dagster-{engine}").mkdir(exist_ok=True)
+    command = ["run", "--as-of", as_of.isoformat(), "--vars", VARS]
     started = time.perf_counter()
     if engine == "duckdb":
-        lines: list[str] = []
-        with pytest.MonkeyPatch.context() as mp:
-            for name, value in environment.items():
-                mp.setenv(name, value)
-            code = run_nightly(
-                Settings.from_env(), as_of=as_of, reload=[], say=lines.append, dbt_vars=VARS
-            )
-        output = "\n".join(lines)
+        done = cdp_command.cdp(*command, environment=environment)
     else:
         done = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "run", "--as-of", as_of.isoformat(),
-             "--vars", VARS],
+            [sys.executable, "-m", "orchestration.cli", *command],
             env={**os.environ, **environment}, capture_output=True, text=True, check=False,
         )
-        code, output = done.returncode, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     seconds = time.perf_counter() - started
-    assert code == 0, f"cdp run on {engine} failed:\n{output[-6000:]}"
-    assert f"published as of {as_of}" in output, output[-3000:]
+    assert done.returncode == 0, f"cdp run on {engine} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert f"published as of {as_of}" in done.stdout, done.stdout[-3000:]
     return warehouse_dir, seconds
 
 
