@@ -1,6 +1,6 @@
 """The whole nightly path end to end on generated extracts, over a run of nearby days: ingest,
 the inputs' gate, dbt, the purchase model, the published tables' gate, publish. An early day
-publishes, then six days out of eight, over which the daily actions are judged from the
+publishes, then five days out of eight, over which the daily actions are judged from the
 published tables alone (playbook §15-§16): no customer gets two issued actions in a day, no
 "once" action repeats, no cooldown is broken, the control group is the md5 split near 10% of
 each action, and the outcomes of an issue date appear once it is 14 days old. Then a day with
@@ -38,11 +38,12 @@ DAYS = [END - timedelta(days=n) for n in (3, 2, 1)]
 """Day 1 publishes, day 2's member export is truncated, day 3 publishes again; the last
 generated date (END) gets a corrupt file."""
 EARLY = END - timedelta(days=22)
-LEAD_IN = [END - timedelta(days=n) for n in (8, 7, 5, 4)]
+LEAD_IN = [END - timedelta(days=n) for n in (8, 7, 4)]
 """Before day 1: an early day, whose actions' outcomes are final by day 3 (14 days on), then
-four days leading into day 1. With day 1 and day 3, six days out of eight publish, and some
+three days leading into day 1. With day 1 and day 3, five days out of eight publish, and some
 two of them are any number of days from 1 to 7 apart (7, the shortest cooldown: the first
-and day 3). A night as of the day left out (5 days before day 3) would add no new gap."""
+and day 3). As days before END, 8, 7, 4, 3 and 1: 1 apart (8 and 7), 2 (3, 1), 3 (7, 4),
+4 (8, 4), 5 (8, 3), 6 (7, 1), 7 (8, 1). A night 5 or 6 days before END adds no new gap."""
 CONTROL_PERCENT = 10
 
 
