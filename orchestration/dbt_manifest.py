@@ -169,9 +169,6 @@ def prepare_manifest(say: Callable[[str], None] | None = None) -> bool:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--seed"]:  # `make lint`: its dbt target, from the project's parse
-        seed_partial_parse(Path(sys.argv[2]), os.environ)
-        sys.exit(0)
     try:
         prepare_manifest(say=print)
     except ManifestError as exc:

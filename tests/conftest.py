@@ -17,9 +17,14 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The test modules import the Dagster definitions, which read the dbt manifest: parse
-    the dbt project first when the manifest is missing or out of date."""
+    """Python's collector set as in the project's processes, which the tests run in theirs
+    (cdp/garbage_collection.py). The test modules import the Dagster definitions, which read
+    the dbt manifest: parse the dbt project first when the manifest is missing or out of
+    date."""
+    from cdp.garbage_collection import collect_less_often
     from orchestration.dbt_manifest import ManifestError, prepare_manifest
+
+    collect_less_often()
 
     try:
         prepare_manifest()

@@ -7,6 +7,8 @@ submission method `session`, which executes the model's compiled code (the model
 dbt-spark's `py_write_table`, which saves its DataFrame as the model's table) against that
 same session, and makes it the default when the connection is a session. Every other target
 and command is dbt's, unchanged: the DuckDB build runs through this entry point as well.
+Python's collector runs less often in it, as in every process of the project
+(cdp/garbage_collection.py).
 
 A cluster reached through the Thrift Server has no Python beside it: there, Python models
 keep dbt-spark's own methods (README "Running on Spark").
@@ -17,6 +19,8 @@ from __future__ import annotations
 import os
 import sys
 from typing import Any
+
+from cdp.garbage_collection import collect_less_often
 
 SESSION = "session"
 
@@ -71,6 +75,7 @@ def add_session_submission_when_spark_loads() -> None:
 
 
 def main() -> None:
+    collect_less_often()
     # Spark's Python workers (a model's `mapInPandas`) run this interpreter, which has the
     # project's packages, not whatever `python3` the PATH finds first.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

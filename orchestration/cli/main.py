@@ -26,6 +26,7 @@ import yaml
 
 from orchestration.lib import run_lock
 from tools.bench import HISTORY_DAYS
+from cdp.garbage_collection import collect_less_often
 from cdp.settings import LOCAL_TIME_ZONE, Settings, SettingsError, parse_date
 from orchestration.cli import sync_wecom as wecom_command
 from orchestration.cli.dagster_home import prepare_dagster_home
@@ -609,6 +610,7 @@ def _hold_run_lock(stack: ExitStack, settings: Settings, argv: Sequence[str]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    collect_less_often()  # cdp/garbage_collection.py
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     started = time.perf_counter()
