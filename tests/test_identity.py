@@ -2,8 +2,8 @@
 
 Each case has its own small fixture (its own identifiers) written into one landing zone of
 three extract dates (tests/three_days.py); nightly runs as of each date, then as of the last
-date again, then a rebuild from nothing as of the last date, and the tests read what the runs
-left in the build database.
+date again, then the stitching rebuilt from nothing as of the last date (its dbt models in a
+new warehouse), and the tests read what the runs left in the build database.
 """
 
 from __future__ import annotations
