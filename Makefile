@@ -46,7 +46,7 @@ manifest: install
 # target folder of its own beside it: it writes its parse there, not into the project's
 # target, which `make test`'s tests read while the lint runs. tools/lint.py starts that target
 # from the project's parse and runs sqlfluff with Python's collector set as in the project's
-# other processes (about 28 s of CPU against 43 here, both together). One process: each
+# other processes (about 29 s of CPU against 43 here). One process: each
 # process of the templater compiles the dbt project first, and two took as long (61 s
 # against 59 s here) for 92 s of CPU against 59.
 lint: install

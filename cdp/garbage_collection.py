@@ -2,7 +2,7 @@
 
 CPython's collector looks at its youngest objects every 700 allocations (net of frees) and at
 all of them every hundred of those rounds: a process that makes millions of short-lived objects
-spends a tenth of its CPU there. dbt does (Jinja's contexts, an event object for every line it
+spends up to a tenth of its CPU there. dbt does (Jinja's contexts, an event object for every line it
 logs), as do Dagster, GX and sqlfluff's parser. The project's processes collect less often
 (`THRESHOLDS`): `cdp`, `cdp-dbt` (every dbt build), `make lint`'s sqlfluff and the test
 processes. Garbage in a reference cycle lives a little longer; a run's memory is DuckDB's and

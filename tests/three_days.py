@@ -7,8 +7,8 @@ the same on three customers as on thirty, so both modules read the same runs. Ni
 of each date, then as of the last date again; then the stitching rebuilt from nothing as of
 the last date in a warehouse of its own (the extracts loaded, and dbt's build of the identity
 models and what they read: 4-6 s of CPU here, where a whole night took about 25 s for the
-check of one table). `Runs` keeps what a later run replaces: each night's customers and lifecycle stages, and the
-tables a re-run must leave as they were.
+check of one table). `Runs` keeps what a later run replaces: each night's customers and
+lifecycle stages, and the tables a re-run must leave as they were.
 
 The first test process to ask builds the runs under a file lock in the test run's folder
 (which pytest-xdist's workers share); the other reads what it left.

@@ -18,7 +18,10 @@ from orchestration.dbt_manifest import seed_partial_parse
 
 
 def main(argv: list[str]) -> None:
-    seed_partial_parse(Path(os.environ["DBT_TARGET_PATH"]), os.environ)
+    target = os.environ.get("DBT_TARGET_PATH")
+    if not target:
+        sys.exit("tools.lint: DBT_TARGET_PATH must name the lint's own dbt target (`make lint`)")
+    seed_partial_parse(Path(target), os.environ)
     collect_less_often()
     from sqlfluff.cli.commands import cli
 
