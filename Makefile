@@ -46,9 +46,9 @@ manifest: install
 # target folder of its own beside it: it writes its parse there, not into the project's
 # target, which `make test`'s tests read while the lint runs. tools/lint.py starts that target
 # from the project's parse and runs sqlfluff with Python's collector set as in the project's
-# other processes (about 29 s of CPU against 43 here). One process: each
-# process of the templater compiles the dbt project first, and two took as long (61 s
-# against 59 s here) for 92 s of CPU against 59.
+# other processes (about 29 s of CPU against 43 here). One process: each process of the
+# templater compiles the dbt project first, and two took as long (61 s against 59 s here) for
+# 92 s of CPU against 59.
 lint: install
 	@tmp=$$(mktemp -d) && export CDP_WAREHOUSE_DIR=$$tmp DBT_TARGET_PATH=$$tmp/target && \
 	$(BIN)/python -m tools.lint --processes 1 dbt_project/models; status=$$?; rm -rf $$tmp; exit $$status
