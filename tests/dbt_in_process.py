@@ -11,19 +11,23 @@ in a process of its own (dagster-dbt's `DbtCliResource`); the tests that go thro
 
 dbt-duckdb keeps its database open from one invocation to the next in a process (its
 `keep_open`). It is closed after each invocation here, so that the test can open the build
-database itself, with settings of its own."""
+database itself, with settings of its own.
+
+A Spark target's dbt runs in a process of its own (`dbt_process`), with its JVM, as the
+Dagster dbt asset runs it."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.dbt_manifest import PROJECT_DIR, seed_partial_parse
+from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
 from orchestration.lib.dbt.build_log import BuildProgress
 from orchestration.lib.dbt.project import environ, manifest
 
@@ -51,6 +55,27 @@ def dbt(
             DuckDBConnectionManager.close_all_connections()
     assert result.success, f"dbt {' '.join(args)} failed: {failures(result, target)}"
     return result
+
+
+def dbt_process(
+    *args: str, warehouse_dir: Path, target: Path, environment: Mapping[str, str] = {}
+) -> None:
+    """`dbt <args>` as `dbt` does, but in a process of its own (`cdp-dbt`) started in
+    `warehouse_dir`. A failure fails the test with the end of dbt's output."""
+    values = {
+        **os.environ,
+        "CDP_WAREHOUSE_DIR": str(warehouse_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        **environment,
+    }
+    done = subprocess.run(
+        [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target),
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        cwd=warehouse_dir, env=values, capture_output=True, text=True, check=False,
+    )
+    on = values.get("CDP_DBT_TARGET", "build")
+    assert done.returncode == 0, f"dbt {' '.join(args)} on {on} failed:\n{done.stdout[-4000:]}"
 
 
 def failures(result: dbtRunnerResult, target: Path) -> str:

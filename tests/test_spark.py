@@ -31,10 +31,9 @@ from cdp.publish import attach_published, database_path, last_published_as_of, r
 from cdp.settings import EngineSettings, Settings, SettingsError
 from cdp.spark.session import keep_root_logger_quiet
 import cdp_command
-from dbt_in_process import dbt
+from dbt_in_process import dbt, dbt_process
 from orchestration import dbt_vars
 from orchestration.cli.main import EXIT_BAD_INPUT, main
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from orchestration.lib.dbt.build_log import DBT_TARGET
 from orchestration.lib.quality_gate import read_report
 from tools.generate import generate
@@ -142,15 +141,8 @@ def history_night(root: Path, engine: str, as_of: date) -> float:
     ]
     target = warehouse_dir / DBT_TARGET
     started = time.perf_counter()
-    if engine == "duckdb":
-        dbt(*build, warehouse_dir=warehouse_dir, target=target, environment=environment)
-    else:
-        done = subprocess.run(
-            [dbt_executable(), *build, "--target-path", str(target),
-             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-            env={**os.environ, **environment}, capture_output=True, text=True, check=False,
-        )
-        assert done.returncode == 0, f"the histories on {engine} failed:\n{done.stdout[-4000:]}"
+    run = dbt if engine == "duckdb" else dbt_process
+    run(*build, warehouse_dir=warehouse_dir, target=target, environment=environment)
     return time.perf_counter() - started
 
 

@@ -25,11 +25,10 @@ import pytest
 
 from cdp.compare import difference, rows
 from cdp.settings import EngineSettings
-from dbt_in_process import dbt as dbt_here
+from dbt_in_process import dbt, dbt_process
 from ingestion import warehouse
 from ingestion.loader import ingest
 from ingestion.spark_loader import ingest_on_spark
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable
 from test_spark import AS_OF, ENGINES, SHORT_RUN_JVM, SHORT_RUN_SPARK, needs_spark
 from tools.generate import generate
 
@@ -208,26 +207,6 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def dbt(warehouse_dir: Path, engine: EngineSettings, *args: str) -> None:
-    """dbt in its own process on the engine's target (the `thrift` one here), as the Dagster
-    dbt asset runs it."""
-    environment = {
-        **os.environ,
-        **engine.dbt_environment(),
-        "CDP_WAREHOUSE_DIR": str(warehouse_dir),
-        "CDP_AS_OF": AS_OF.isoformat(),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    target = warehouse_dir / f"target-{engine.dbt_target}"
-    done = subprocess.run(
-        [dbt_executable(), *args, "--target-path", str(target),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        cwd=warehouse_dir, env=environment, capture_output=True, text=True, check=False,
-    )
-    assert done.returncode == 0, f"dbt {args[0]} on {engine.dbt_target} failed:\n{done.stdout[-4000:]}"
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The cluster, started (not yet answering); stopped afterwards, pass or fail, and then no
@@ -261,7 +240,7 @@ def built(
         ingest_on_spark(spark, conn, root / "landing", warehouse_dir)
     build = ["build", "--resource-type", "model", *SELECTION]
     duckdb_engine = EngineSettings(engine="duckdb")
-    dbt_here(  # in this process (tests/dbt_in_process.py): a process of its own cost ~4 s more
+    dbt(  # in this process (tests/dbt_in_process.py): a process of its own cost ~4 s more
         *build, warehouse_dir=warehouse_dir,
         target=warehouse_dir / f"target-{duckdb_engine.dbt_target}",
         environment={**duckdb_engine.dbt_environment(), "CDP_AS_OF": AS_OF.isoformat()},
@@ -271,7 +250,10 @@ def built(
     answered = cluster.wait_until_answering()
     thrift = EngineSettings(engine="spark", spark_host="127.0.0.1", spark_port=cluster.thrift_port)
     assert thrift.dbt_target == "thrift"
-    dbt(warehouse_dir, thrift, *build)
+    dbt_process(  # as the Dagster dbt asset runs it
+        *build, warehouse_dir=warehouse_dir, target=warehouse_dir / f"target-{thrift.dbt_target}",
+        environment={**thrift.dbt_environment(), "CDP_AS_OF": AS_OF.isoformat()},
+    )
     seconds = time.perf_counter() - spark_started
     print(f"\nThe Thrift Server answered {answered:.1f} s after the start; "
           f"the Spark part took {seconds:.1f} s")
