@@ -27,9 +27,27 @@ from pathlib import Path
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.dbt_manifest import PROJECT_DIR, dbt_executable, seed_partial_parse
+from orchestration.dbt_manifest import (
+    PROJECT_DIR,
+    TELEMETRY_OFF,
+    dbt_executable,
+    seed_partial_parse,
+)
 from orchestration.lib.dbt.build_log import BuildProgress
 from orchestration.lib.dbt.project import environ, manifest
+
+
+def _settings(warehouse_dir: Path, environment: Mapping[str, str]) -> dict[str, str]:
+    """A test's dbt: on the build database under `warehouse_dir`, no telemetry."""
+    return {"CDP_WAREHOUSE_DIR": str(warehouse_dir), **TELEMETRY_OFF, **environment}
+
+
+def _folders(target: Path) -> list[str]:
+    """The project, its profile, and `target` for dbt's artifacts and log."""
+    return [
+        "--target-path", str(target), "--log-path", str(target),
+        "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    ]
 
 
 def dbt(
@@ -38,19 +56,10 @@ def dbt(
     """`dbt <args>` on the build database under `warehouse_dir`, its artifacts and log in
     `target`, with `environment` set meanwhile (e.g. `CDP_AS_OF`). A failure fails the test
     with the nodes that failed and their messages."""
-    values = {
-        "CDP_WAREHOUSE_DIR": str(warehouse_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-        **environment,
-    }
-    with environ(values):
+    with environ(_settings(warehouse_dir, environment)):
         seed_partial_parse(target, os.environ)
         try:
-            result = dbtRunner().invoke([
-                *args, "--quiet", "--target-path", str(target), "--log-path", str(target),
-                "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            ])
+            result = dbtRunner().invoke([*args, "--quiet", *_folders(target)])
         finally:
             DuckDBConnectionManager.close_all_connections()
     assert result.success, f"dbt {' '.join(args)} failed: {failures(result, target)}"
@@ -62,16 +71,9 @@ def dbt_process(
 ) -> None:
     """`dbt <args>` as `dbt` does, but in a process of its own (`cdp-dbt`) started in
     `warehouse_dir`. A failure fails the test with the end of dbt's output."""
-    values = {
-        **os.environ,
-        "CDP_WAREHOUSE_DIR": str(warehouse_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-        **environment,
-    }
+    values = {**os.environ, **_settings(warehouse_dir, environment)}
     done = subprocess.run(
-        [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        [dbt_executable(), *args, *_folders(target)],
         cwd=warehouse_dir, env=values, capture_output=True, text=True, check=False,
     )
     on = values.get("CDP_DBT_TARGET", "build")

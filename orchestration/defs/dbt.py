@@ -28,7 +28,7 @@ from cdp.settings import Settings, SettingsError
 from cdp.spark import tables as spark_tables
 from ingestion.warehouse import WarehouseBusy
 from orchestration import dbt_vars
-from orchestration.dbt_manifest import seed_partial_parse
+from orchestration.dbt_manifest import TELEMETRY_OFF, seed_partial_parse
 from orchestration.defs.resources import Warehouse
 from orchestration.lib.as_of import resolve_as_of
 from orchestration.lib.dbt.build_log import DBT_TARGET, SUMMARY_TAG, BuildProgress
@@ -72,8 +72,7 @@ def dbt_environment(warehouse: Warehouse, settings: Settings) -> dict[str, str]:
         "DBT_LOG_LEVEL_FILE": "info",
         "DBT_LOG_FORMAT_FILE": "text",
         "DBT_USE_COLORS_FILE": "false",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
+        **TELEMETRY_OFF,
     }
 
 
