@@ -5,19 +5,24 @@ its exit code and what it printed.
 A `cdp` process costs about 7 s of CPU before it does anything (Python's start, the imports of
 Dagster, dbt and GX, the definitions); in a test process that has run one command already, the
 next costs none of it. The tests that need a process of its own (one killed half-way, the
-definitions loaded afresh, the exact stderr of a real process) start one themselves."""
+definitions loaded afresh, the exact stderr of a real process) start one themselves, with
+`PROCESS`."""
 
 from __future__ import annotations
 
 import io
 import os
 import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
 from orchestration.cli.main import main
+
+PROCESS = [sys.executable, "-m", "orchestration.cli"]
+"""`cdp` in a process of its own (pyproject.toml's script runs the same `main`)."""
 
 
 def folders(env: dict[str, Path], cwd: Path | None = None) -> dict[str, str]:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdp_command import PROCESS
 from tools.bench import marts
 from tools.bench.process import measure
 from tools.bench.scale import SizeResult, machine, markdown
 from tools.bench.stages import STAGES, step_at
 
-CDP = [sys.executable, "-m", "orchestration.cli"]
-"""The `cdp` command (pyproject.toml's script runs the same `main`)."""
 REQUIRED = (
     "customers", "full_build_s", "nightly_s", "peak_rss_full_gb", "peak_rss_nightly_gb",
     "identity_s", "scipy_cc_s", "ingest_rows_per_s", "duckdb_read_rows_per_s", "marts_s",
@@ -32,8 +31,8 @@ def test_bench_smoke_at_1k_customers_writes_every_figure(tmp_path: Path):
     disk reported as not measured."""
     env = {**os.environ, "CDP_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
     done = subprocess.run(
-        [*CDP, "bench", "--customers", "1000,100000000000", "--detail", "1000", "--days", "30",
-         "--repeats", "1",
+        [*PROCESS, "bench", "--customers", "1000,100000000000", "--detail", "1000",
+         "--days", "30", "--repeats", "1",
          "--workdir", str(tmp_path / "bench"), "--results", str(tmp_path / "results")],
         capture_output=True, text=True, env=env, timeout=540,
     )

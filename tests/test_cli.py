@@ -20,9 +20,6 @@ from cdp_command import folders
 from orchestration.dbt_manifest import stale_reason
 from orchestration.lib.dbt.build_log import DBT_TARGET
 
-CDP = [sys.executable, "-m", "orchestration.cli"]
-"""The `cdp` command (pyproject.toml's script runs the same `main`)."""
-
 
 def cdp(*args: str, env: dict[str, Path], extra: dict[str, str] | None = None, cwd: Path | None = None):
     """`cdp` with the env's folders; from `cwd`, the warehouse relative to it."""
@@ -71,8 +68,8 @@ def test_unreadable_extract_exits_2_with_one_line(env):
     bad = env["landing"] / "member" / "2026-10-31" / "offline_orders.csv"
     bad.write_bytes(b"order_id,member_id,store_id\n\xff\xfe\x00bad\n")
     done = subprocess.run(
-        [*CDP, "run", "--as-of", "2026-10-31"], capture_output=True, text=True, timeout=300,
-        env={**os.environ, **folders(env)},
+        [*command.PROCESS, "run", "--as-of", "2026-10-31"], capture_output=True, text=True,
+        timeout=300, env={**os.environ, **folders(env)},
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"cdp run: {bad}, line 2: NUL byte: binary or UTF-16 file"

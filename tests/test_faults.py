@@ -28,8 +28,6 @@ import cdp_command as command
 from cdp.settings import LOCAL_TIME_ZONE
 from cdp_command import folders
 
-CDP = [sys.executable, "-m", "orchestration.cli"]
-"""The `cdp` command (pyproject.toml's script runs the same `main`)."""
 LAST_DAY = "2026-10-31"
 NOT_A_DATE = "2026-02-30"
 
@@ -308,8 +306,8 @@ def test_one_run_at_a_time_and_a_killed_run_leaves_nothing_behind(env):
     -9` of the first kills its dbt child with it; the next run takes the stale lock over and
     marks the killed run's Dagster run failed."""
     first = subprocess.Popen(
-        [*CDP, "run", "--as-of", LAST_DAY], env=environ(env), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
+        [*command.PROCESS, "run", "--as-of", LAST_DAY], env=environ(env),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         dbt = wait_for(

@@ -109,11 +109,13 @@ def cdp_run(root: Path, engine: str, as_of: date) -> tuple[Path, float]:
         done = cdp_command.cdp(*command, environment=environment)
     else:
         done = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", *command],
+            [*cdp_command.PROCESS, *command],
             env={**os.environ, **environment}, capture_output=True, text=True, check=False,
         )
     seconds = time.perf_counter() - started
-    assert done.returncode == 0, f"cdp run on {engine} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"cdp run on {engine} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     assert f"published as of {as_of}" in done.stdout, done.stdout[-3000:]
     return warehouse_dir, seconds
 
